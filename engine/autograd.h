@@ -1,0 +1,74 @@
+// Define-by-run autograd. Every op whose inputs require grad records a Node on its
+// output: the inputs and a backward closure. Tensor::backward() walks the nodes in
+// reverse topological order; each closure ACCUMULATES into its inputs' gradients.
+// After the walk the nodes are freed; reaching a freed node again is an error, so
+// gradients are never silently doubled.
+#pragma once
+
+#include <functional>
+#include <initializer_list>
+#include <span>
+#include <vector>
+
+#include "engine/tensor.h"
+
+namespace cfgan {
+
+class GradSink;
+
+// grad_out has the output's shape. Closures must not capture their own output by
+// value (a cycle); capture out.detach() when the backward needs the output's values.
+using BackwardFn = std::function<void(const Tensor& grad_out, GradSink& grads)>;
+
+struct Node {
+  const char* name;
+  std::vector<Tensor> inputs;
+  BackwardFn backward;  // empty: the op has no gradient; reaching it is an error
+};
+
+// What a backward closure writes into: the gradient buffers of the node's inputs.
+class GradSink {
+ public:
+  explicit GradSink(const Node& node) : node_(node) {}
+  bool needs(int i) const;
+  // Input i's gradient buffer, zero-filled on first use; kernels add into it.
+  const Tensor& grad(int i);
+
+ private:
+  const Node& node_;
+};
+
+bool grad_enabled();
+
+// Disables recording in its scope (sampling, optimizer steps, evaluation).
+class NoGrad {
+ public:
+  NoGrad();
+  ~NoGrad();
+  NoGrad(const NoGrad&) = delete;
+  NoGrad& operator=(const NoGrad&) = delete;
+
+ private:
+  bool previous_;
+};
+
+bool any_requires_grad(std::span<const Tensor> inputs);
+
+// Attaches a node to `out` when grad mode is on and an input requires grad.
+void attach_node(Tensor& out, const char* name, std::span<const Tensor> inputs, BackwardFn fn);
+
+template <typename F>
+void record(Tensor& out, const char* name, std::initializer_list<Tensor> inputs, F&& fn) {
+  const std::span<const Tensor> in(inputs.begin(), inputs.size());
+  if (grad_enabled() && any_requires_grad(in)) attach_node(out, name, in, BackwardFn(std::forward<F>(fn)));
+}
+
+template <typename F>
+void record(Tensor& out, const char* name, const std::vector<Tensor>& inputs, F&& fn) {
+  if (grad_enabled() && any_requires_grad(inputs)) attach_node(out, name, inputs, BackwardFn(std::forward<F>(fn)));
+}
+
+// Runs backward from `root` seeded with `grad` (see Tensor::backward).
+void run_backward(const Tensor& root, const Tensor& grad);
+
+}  // namespace cfgan

@@ -1,0 +1,25 @@
+// Where a tensor's storage lives. Each device is served by one kernel table.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "kernels/kernels.h"
+
+namespace cfgan {
+
+enum class Device : uint8_t { cpu, cuda };
+
+const char* device_name(Device d);
+
+// The kernel table serving `d`. For cuda: the real GPU backend, or the emulated one
+// when selected with use_emulated_cuda(); throws a clear error when neither is there.
+const Kernels& kernels_for(Device d);
+
+// True when a CUDA device can run kernels (a GPU is present, or the emulator is selected).
+bool cuda_available();
+
+// "cpu", "cuda" or "auto" (cuda when available, else cpu); `flag` names the option in errors.
+Device parse_device(const std::string& text, const std::string& flag = "--device");
+
+}  // namespace cfgan

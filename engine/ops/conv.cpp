@@ -1,0 +1,90 @@
+// conv2d and conv_transpose2d. A transposed convolution is the input-gradient of the
+// convolution that maps its output back to its input, so both ops share the three
+// conv kernels with the roles of input and output swapped.
+#include "engine/ops.h"
+#include "engine/ops/op_util.h"
+
+namespace cfgan {
+namespace {
+
+Tensor workspace(const ConvGeom& g, Device d) {
+  return Tensor::empty(Shape{kernels_for(d).conv_workspace_floats(g)}, d);
+}
+
+void check_conv_args(const char* op, const Tensor& x, const Tensor& weight, const Tensor& bias, int64_t channels_in,
+                     int64_t bias_size, const Conv2dOptions& opt) {
+  check_same_device(op, {{"input", &x}, {"weight", &weight}, {"bias", &bias}});
+  CFGAN_CHECK(x.ndim() == 4, op, ": input must be (N,C,H,W), got ", x.shape().str());
+  CFGAN_CHECK(weight.ndim() == 4, op, ": weight must be 4-D, got ", weight.shape().str());
+  CFGAN_CHECK(x.dim(1) == channels_in, op, ": input ", x.shape().str(), " has ", x.dim(1), " channels, weight ",
+              weight.shape().str(), " expects ", channels_in);
+  CFGAN_CHECK(opt.stride >= 1 && opt.padding >= 0, op, ": stride must be >= 1 and padding >= 0, got stride ",
+              opt.stride, " padding ", opt.padding);
+  if (bias.defined()) {
+    CFGAN_CHECK(bias.ndim() == 1 && bias.dim(0) == bias_size, op, ": bias ", bias.shape().str(),
+                " does not match weight ", weight.shape().str(), " (expected [", bias_size, "])");
+  }
+}
+
+}  // namespace
+
+Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Conv2dOptions opt) {
+  check_conv_args("conv2d", x, weight, bias, weight.ndim() == 4 ? weight.dim(1) : -1,
+                  weight.ndim() == 4 ? weight.dim(0) : -1, opt);
+  ConvGeom g{};
+  g.n = x.dim(0), g.c = x.dim(1), g.h = x.dim(2), g.w = x.dim(3);
+  g.k = weight.dim(0), g.r = weight.dim(2), g.s = weight.dim(3);
+  g.stride_h = g.stride_w = opt.stride;
+  g.pad_h = g.pad_w = opt.padding;
+  CFGAN_CHECK(g.h + 2 * g.pad_h >= g.r && g.w + 2 * g.pad_w >= g.s, "conv2d: kernel ", g.r, "x", g.s,
+              " is larger than the padded input ", x.shape().str());
+  g.p = (g.h + 2 * g.pad_h - g.r) / g.stride_h + 1;
+  g.q = (g.w + 2 * g.pad_w - g.s) / g.stride_w + 1;
+  Tensor out = Tensor::empty(Shape{g.n, g.k, g.p, g.q}, x.device());
+  const Kernels& k = kern(x);
+  k.conv2d_forward(out.data(), x.data(), weight.data(), g, workspace(g, x.device()).data());
+  if (bias.defined()) k.bias_add(out.data(), bias.data(), g.n, g.k, g.p * g.q);
+  record(out, "conv2d", {x, weight, bias}, [x, weight, g](const Tensor& gout, GradSink& grads) {
+    const Kernels& k = kern(gout);
+    Tensor ws = workspace(g, gout.device());
+    if (grads.needs(0)) k.conv2d_backward_input(grads.grad(0).data(), gout.data(), weight.data(), g, ws.data());
+    if (grads.needs(1)) k.conv2d_backward_weight(grads.grad(1).data(), gout.data(), x.data(), g, ws.data());
+    if (grads.needs(2)) k.bias_backward(grads.grad(2).data(), gout.data(), g.n, g.k, g.p * g.q);
+  });
+  return out;
+}
+
+Tensor conv_transpose2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Conv2dOptions opt) {
+  check_conv_args("conv_transpose2d", x, weight, bias, weight.ndim() == 4 ? weight.dim(0) : -1,
+                  weight.ndim() == 4 ? weight.dim(1) : -1, opt);
+  CFGAN_CHECK(opt.output_padding >= 0 && opt.output_padding < opt.stride,
+              "conv_transpose2d: output_padding must be in [0, stride), got ", opt.output_padding);
+  // The equivalent convolution maps out (N, Cout, Ho, Wo) to x (N, Cin, H, W) with weight (Cin, Cout, R, S).
+  ConvGeom g{};
+  g.n = x.dim(0), g.k = x.dim(1), g.p = x.dim(2), g.q = x.dim(3);
+  g.c = weight.dim(1), g.r = weight.dim(2), g.s = weight.dim(3);
+  g.stride_h = g.stride_w = opt.stride;
+  g.pad_h = g.pad_w = opt.padding;
+  g.h = (g.p - 1) * opt.stride - 2 * opt.padding + g.r + opt.output_padding;
+  g.w = (g.q - 1) * opt.stride - 2 * opt.padding + g.s + opt.output_padding;
+  CFGAN_CHECK(g.h > 0 && g.w > 0, "conv_transpose2d: input ", x.shape().str(), " with weight ",
+              weight.shape().str(), " gives an empty output");
+  Tensor out = Tensor::zeros(Shape{g.n, g.c, g.h, g.w}, x.device());
+  const Kernels& k = kern(x);
+  k.conv2d_backward_input(out.data(), x.data(), weight.data(), g, workspace(g, x.device()).data());
+  if (bias.defined()) k.bias_add(out.data(), bias.data(), g.n, g.c, g.h * g.w);
+  record(out, "conv_transpose2d", {x, weight, bias}, [x, weight, g](const Tensor& gout, GradSink& grads) {
+    const Kernels& k = kern(gout);
+    Tensor ws = workspace(g, gout.device());
+    if (grads.needs(0)) {  // forward conv of the output gradient, added into dx
+      Tensor dx = Tensor::empty(x.shape(), x.device());
+      k.conv2d_forward(dx.data(), gout.data(), weight.data(), g, ws.data());
+      accumulate(grads.grad(0), dx);
+    }
+    if (grads.needs(1)) k.conv2d_backward_weight(grads.grad(1).data(), x.data(), gout.data(), g, ws.data());
+    if (grads.needs(2)) k.bias_backward(grads.grad(2).data(), gout.data(), g.n, g.c, g.h * g.w);
+  });
+  return out;
+}
+
+}  // namespace cfgan

@@ -1,0 +1,53 @@
+#include "engine/ops.h"
+#include "engine/ops/op_util.h"
+
+namespace cfgan {
+
+Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, const Tensor& running_mean,
+                  const Tensor& running_var, bool training, float momentum, float eps) {
+  check_same_device("batch_norm", {{"input", &x}, {"weight", &gamma}, {"bias", &beta},
+                                   {"running_mean", &running_mean}, {"running_var", &running_var}});
+  CFGAN_CHECK(x.ndim() >= 2, "batch_norm: input must be (N,C) or (N,C,...), got ", x.shape().str());
+  const int64_t n = x.dim(0), c = x.dim(1), hw = extent_product(x.shape(), 2, x.ndim());
+  for (const auto& [name, t] : {std::pair{"weight", &gamma}, std::pair{"bias", &beta},
+                                std::pair{"running_mean", &running_mean}, std::pair{"running_var", &running_var}}) {
+    CFGAN_CHECK(!t->defined() || (t->ndim() == 1 && t->dim(0) == c), "batch_norm: ", name, " has shape ",
+                t->shape().str(), ", input ", x.shape().str(), " has ", c, " channels");
+  }
+  CFGAN_CHECK(running_mean.defined() == running_var.defined(),
+              "batch_norm: running_mean and running_var must both be given or both be absent");
+  const float* g = gamma.defined() ? gamma.data() : nullptr;
+  const float* b = beta.defined() ? beta.data() : nullptr;
+  Tensor out = Tensor::empty(x.shape(), x.device());
+  const Kernels& k = kern(x);
+  if (!training) {
+    CFGAN_CHECK(running_mean.defined(), "batch_norm: eval mode needs running statistics");
+    k.batch_norm_forward_eval(out.data(), x.data(), running_mean.data(), running_var.data(), g, b, n, c, hw, eps);
+    record(out, "batch_norm", {x, gamma, beta},
+           [x, gamma, rm = running_mean.detach(), rv = running_var.detach(), n, c, hw, eps](const Tensor& gout,
+                                                                                          GradSink& grads) {
+             kern(gout).batch_norm_backward_eval(
+                 grads.needs(0) ? grads.grad(0).data() : nullptr, grads.needs(1) ? grads.grad(1).data() : nullptr,
+                 grads.needs(2) ? grads.grad(2).data() : nullptr, gout.data(), x.data(), rm.data(), rv.data(),
+                 gamma.defined() ? gamma.data() : nullptr, n, c, hw, eps);
+           });
+    return out;
+  }
+  CFGAN_CHECK(n * hw > 1, "batch_norm: training needs more than one value per channel, input is ",
+              x.shape().str());
+  Tensor save_mean = Tensor::empty(Shape{c}, x.device()), save_invstd = Tensor::empty(Shape{c}, x.device());
+  k.batch_norm_forward_train(out.data(), save_mean.data(), save_invstd.data(),
+                             running_mean.defined() ? running_mean.data() : nullptr,
+                             running_var.defined() ? running_var.data() : nullptr, x.data(), g, b, n, c, hw, momentum,
+                             eps);
+  record(out, "batch_norm", {x, gamma, beta},
+         [x, gamma, save_mean, save_invstd, n, c, hw](const Tensor& gout, GradSink& grads) {
+           kern(gout).batch_norm_backward(
+               grads.needs(0) ? grads.grad(0).data() : nullptr, grads.needs(1) ? grads.grad(1).data() : nullptr,
+               grads.needs(2) ? grads.grad(2).data() : nullptr, gout.data(), x.data(), save_mean.data(),
+               save_invstd.data(), gamma.defined() ? gamma.data() : nullptr, n, c, hw);
+         });
+  return out;
+}
+
+}  // namespace cfgan

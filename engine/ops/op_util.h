@@ -1,0 +1,30 @@
+// Helpers shared by the op implementations (not part of the public API).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "engine/autograd.h"
+#include "engine/error.h"
+#include "engine/tensor.h"
+
+namespace cfgan {
+
+inline const Kernels& kern(const Tensor& t) { return kernels_for(t.device()); }
+
+// All defined tensors must share a device: "conv2d: input is on cpu but weight is on cuda".
+void check_same_device(const char* op, std::initializer_list<std::pair<const char*, const Tensor*>> tensors);
+
+// dst += alpha * src, elementwise over equal element counts.
+void accumulate(const Tensor& dst, const Tensor& src, float alpha = 1.0f);
+
+// Index lists live on the host; kernels read them from the device.
+std::shared_ptr<Storage> upload_indices(const std::vector<int32_t>& indices, Device d);
+inline const int32_t* ints(const std::shared_ptr<Storage>& s) { return static_cast<const int32_t*>(s->data()); }
+inline int32_t* ints_mut(const std::shared_ptr<Storage>& s) { return static_cast<int32_t*>(s->data()); }
+
+// Product of extents in [begin, end).
+int64_t extent_product(const Shape& s, int begin, int end);
+
+}  // namespace cfgan

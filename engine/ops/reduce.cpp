@@ -1,0 +1,107 @@
+// Reductions (sum, mean, max) and softmax, all over the middle axis of an
+// (outer, r, inner) view of the input.
+#include <algorithm>
+
+#include "engine/ops.h"
+#include "engine/ops/op_util.h"
+
+namespace cfgan {
+namespace {
+
+struct Split {
+  int64_t outer, r, inner;
+};
+
+Split split_at(const Shape& s, int dim) {
+  return {extent_product(s, 0, dim), s[dim], extent_product(s, dim + 1, s.ndim())};
+}
+
+Shape reduced_shape(const Shape& s, int dim, bool keepdim) {
+  Shape out;
+  for (int i = 0; i < s.ndim(); ++i) {
+    if (i != dim) {
+      out.push_back(s[i]);
+    } else if (keepdim) {
+      out.push_back(1);
+    }
+  }
+  return out;
+}
+
+Tensor reduce_sum_split(const char* name, const Tensor& x, Split sp, const Shape& out_shape, float scale) {
+  Tensor out = Tensor::empty(out_shape, x.device());
+  kern(x).reduce_sum(out.data(), x.data(), sp.outer, sp.r, sp.inner, scale);
+  record(out, name, {x}, [sp, scale](const Tensor& gout, GradSink& grads) {
+    kern(gout).reduce_sum_backward(grads.grad(0).data(), gout.data(), sp.outer, sp.r, sp.inner, scale);
+  });
+  return out;
+}
+
+Tensor reduce_dims(const char* name, const Tensor& x, const std::vector<int>& dims, bool keepdim, bool average) {
+  std::vector<int> sorted;
+  for (int d : dims) sorted.push_back(normalize_dim(d, x.ndim(), name));
+  std::sort(sorted.begin(), sorted.end());
+  CFGAN_CHECK(std::adjacent_find(sorted.begin(), sorted.end()) == sorted.end(), name, ": a dim is listed twice");
+  Tensor out = x;
+  for (int d : sorted) {  // keepdim while reducing keeps the remaining dim numbers valid
+    const Split sp = split_at(out.shape(), d);
+    out = reduce_sum_split(name, out, sp, reduced_shape(out.shape(), d, true), average ? 1.0f / sp.r : 1.0f);
+  }
+  if (keepdim) return out;
+  Shape squeezed;
+  for (int i = 0; i < x.ndim(); ++i) {
+    if (!std::binary_search(sorted.begin(), sorted.end(), i)) squeezed.push_back(x.dim(i));
+  }
+  return reshape(out, squeezed);
+}
+
+Tensor max_split(const Tensor& x, Split sp, const Shape& out_shape) {
+  CFGAN_CHECK(sp.r > 0, "max: cannot reduce an empty dimension of shape ", x.shape().str());
+  Tensor out = Tensor::empty(out_shape, x.device());
+  auto argmax = Storage::make(sizeof(int32_t) * std::max<int64_t>(out.numel(), 1), x.device());
+  kern(x).reduce_max(out.data(), ints_mut(argmax), x.data(), sp.outer, sp.r, sp.inner);
+  record(out, "max", {x}, [argmax, sp](const Tensor& gout, GradSink& grads) {
+    kern(gout).reduce_max_backward(grads.grad(0).data(), gout.data(), ints(argmax), sp.outer, sp.r, sp.inner);
+  });
+  return out;
+}
+
+Tensor softmax_impl(const char* name, const Tensor& x, int dim, bool log) {
+  dim = normalize_dim(dim, x.ndim(), name);
+  const Split sp = split_at(x.shape(), dim);
+  Tensor out = Tensor::empty(x.shape(), x.device());
+  kern(x).softmax_forward(out.data(), x.data(), sp.outer, sp.r, sp.inner, log);
+  record(out, name, {x}, [sp, log, y = out.detach()](const Tensor& gout, GradSink& grads) {
+    kern(gout).softmax_backward(grads.grad(0).data(), gout.data(), y.data(), sp.outer, sp.r, sp.inner, log);
+  });
+  return out;
+}
+
+}  // namespace
+
+Tensor sum(const Tensor& x) { return reduce_sum_split("sum", x, {1, x.numel(), 1}, Shape{}, 1.0f); }
+
+Tensor sum(const Tensor& x, const std::vector<int>& dims, bool keepdim) {
+  return reduce_dims("sum", x, dims, keepdim, false);
+}
+
+Tensor mean(const Tensor& x) {
+  CFGAN_CHECK(x.numel() > 0, "mean: tensor of shape ", x.shape().str(), " is empty");
+  return reduce_sum_split("mean", x, {1, x.numel(), 1}, Shape{}, 1.0f / static_cast<float>(x.numel()));
+}
+
+Tensor mean(const Tensor& x, const std::vector<int>& dims, bool keepdim) {
+  return reduce_dims("mean", x, dims, keepdim, true);
+}
+
+Tensor max(const Tensor& x) { return max_split(x, {1, x.numel(), 1}, Shape{}); }
+
+Tensor max(const Tensor& x, int dim, bool keepdim) {
+  dim = normalize_dim(dim, x.ndim(), "max");
+  return max_split(x, split_at(x.shape(), dim), reduced_shape(x.shape(), dim, keepdim));
+}
+
+Tensor softmax(const Tensor& x, int dim) { return softmax_impl("softmax", x, dim, false); }
+Tensor log_softmax(const Tensor& x, int dim) { return softmax_impl("log_softmax", x, dim, true); }
+
+}  // namespace cfgan

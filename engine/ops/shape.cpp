@@ -1,0 +1,195 @@
+// Shape and indexing ops: views where free (reshape, dim-0 narrow), copies otherwise.
+#include <algorithm>
+
+#include "engine/ops.h"
+#include "engine/ops/op_util.h"
+
+namespace cfgan {
+namespace {
+
+// x's layout viewed through `dims`-permuted axes.
+StridedGeom permuted_geom(const Shape& shape, const std::vector<int>& dims) {
+  const Shape strides = shape.strides();
+  StridedGeom g{};
+  g.ndim = shape.ndim();
+  for (int i = 0; i < g.ndim; ++i) {
+    g.shape[i] = shape[dims[i]];
+    g.stride[i] = strides[dims[i]];
+  }
+  return g;
+}
+
+// The sub-block [start, start+length) of `dim` inside a contiguous `shape`.
+StridedGeom narrowed_geom(const Shape& shape, int dim, int64_t start, int64_t length) {
+  const Shape strides = shape.strides();
+  StridedGeom g{};
+  g.ndim = shape.ndim();
+  for (int i = 0; i < g.ndim; ++i) {
+    g.shape[i] = i == dim ? length : shape[i];
+    g.stride[i] = strides[i];
+  }
+  g.offset = start * strides[dim];
+  return g;
+}
+
+}  // namespace
+
+Tensor reshape(const Tensor& x, const Shape& shape) {
+  Shape resolved = shape;
+  int inferred = -1;
+  int64_t known = 1;
+  for (int i = 0; i < shape.ndim(); ++i) {
+    if (shape[i] == -1) {
+      CFGAN_CHECK(inferred < 0, "reshape: more than one -1 in ", shape.str());
+      inferred = i;
+    } else {
+      known *= shape[i];
+    }
+  }
+  if (inferred >= 0) {
+    CFGAN_CHECK(known > 0 && x.numel() % known == 0, "reshape: cannot reshape ", x.shape().str(), " into ",
+                shape.str());
+    resolved[inferred] = x.numel() / known;
+  }
+  CFGAN_CHECK(resolved.numel() == x.numel(), "reshape: cannot reshape ", x.shape().str(), " (", x.numel(),
+              " elements) into ", shape.str());
+  Tensor out = x.view_as(resolved);
+  record(out, "reshape", {x}, [](const Tensor& gout, GradSink& grads) { accumulate(grads.grad(0), gout); });
+  return out;
+}
+
+Tensor flatten(const Tensor& x, int start_dim) {
+  start_dim = normalize_dim(start_dim, std::max(x.ndim(), 1), "flatten");
+  Shape shape;
+  for (int i = 0; i < start_dim; ++i) shape.push_back(x.shape()[i]);
+  shape.push_back(extent_product(x.shape(), start_dim, x.ndim()));
+  return reshape(x, shape);
+}
+
+Tensor permute(const Tensor& x, const std::vector<int>& dims) {
+  CFGAN_CHECK(static_cast<int>(dims.size()) == x.ndim(), "permute: ", dims.size(), " dims given for a tensor of shape ",
+              x.shape().str());
+  std::vector<int> normalized(dims.size());
+  std::vector<bool> used(dims.size(), false);
+  for (size_t i = 0; i < dims.size(); ++i) {
+    normalized[i] = normalize_dim(dims[i], x.ndim(), "permute");
+    CFGAN_CHECK(!used[normalized[i]], "permute: dim ", dims[i], " appears twice");
+    used[normalized[i]] = true;
+  }
+  const StridedGeom g = permuted_geom(x.shape(), normalized);
+  Tensor out = Tensor::empty(Shape(std::span<const int64_t>(g.shape, g.ndim)), x.device());
+  kern(x).strided_copy(out.data(), x.data(), g);
+  record(out, "permute", {x}, [g](const Tensor& gout, GradSink& grads) {
+    kern(gout).strided_accumulate(grads.grad(0).data(), gout.data(), g);
+  });
+  return out;
+}
+
+Tensor transpose(const Tensor& x, int dim0, int dim1) {
+  std::vector<int> dims(x.ndim());
+  for (int i = 0; i < x.ndim(); ++i) dims[i] = i;
+  std::swap(dims[normalize_dim(dim0, x.ndim(), "transpose")], dims[normalize_dim(dim1, x.ndim(), "transpose")]);
+  return permute(x, dims);
+}
+
+Tensor narrow(const Tensor& x, int dim, int64_t start, int64_t length) {
+  dim = normalize_dim(dim, x.ndim(), "narrow");
+  CFGAN_CHECK(start >= 0 && length >= 0 && start + length <= x.dim(dim), "narrow: [", start, ", ", start + length,
+              ") is out of range for dim ", dim, " of shape ", x.shape().str());
+  if (dim == 0) {
+    Tensor out = x.outer_slice(start, length);
+    const int64_t row = x.numel() / std::max<int64_t>(x.dim(0), 1);
+    record(out, "narrow", {x}, [start, row](const Tensor& gout, GradSink& grads) {
+      kern(gout).axpy(grads.grad(0).data() + start * row, 1.0f, gout.data(), gout.numel());
+    });
+    return out;
+  }
+  const StridedGeom g = narrowed_geom(x.shape(), dim, start, length);
+  Tensor out = Tensor::empty(Shape(std::span<const int64_t>(g.shape, g.ndim)), x.device());
+  kern(x).strided_copy(out.data(), x.data(), g);
+  record(out, "narrow", {x}, [g](const Tensor& gout, GradSink& grads) {
+    kern(gout).strided_accumulate(grads.grad(0).data(), gout.data(), g);
+  });
+  return out;
+}
+
+Tensor concat(const std::vector<Tensor>& xs, int dim) {
+  CFGAN_CHECK(!xs.empty(), "concat: no tensors given");
+  const Tensor& first = xs[0];
+  dim = normalize_dim(dim, first.ndim(), "concat");
+  Shape shape = first.shape();
+  shape[dim] = 0;
+  for (size_t i = 0; i < xs.size(); ++i) {
+    check_same_device("concat", {{"tensor 0", &first}, {"another tensor", &xs[i]}});
+    CFGAN_CHECK(xs[i].ndim() == first.ndim(), "concat: tensor ", i, " has shape ", xs[i].shape().str(),
+                ", tensor 0 has ", first.shape().str());
+    for (int d = 0; d < first.ndim(); ++d) {
+      CFGAN_CHECK(d == dim || xs[i].dim(d) == first.dim(d), "concat along dim ", dim, ": tensor ", i, " has shape ",
+                  xs[i].shape().str(), ", tensor 0 has ", first.shape().str());
+    }
+    shape[dim] += xs[i].dim(dim);
+  }
+  Tensor out = Tensor::zeros(shape, first.device());
+  std::vector<StridedGeom> parts;
+  int64_t start = 0;
+  for (const Tensor& x : xs) {
+    parts.push_back(narrowed_geom(shape, dim, start, x.dim(dim)));
+    kern(x).strided_accumulate(out.data(), x.data(), parts.back());
+    start += x.dim(dim);
+  }
+  record(out, "concat", xs, [parts](const Tensor& gout, GradSink& grads) {
+    for (size_t i = 0; i < parts.size(); ++i) {
+      if (!grads.needs(static_cast<int>(i))) continue;
+      const Tensor& g = grads.grad(static_cast<int>(i));
+      Tensor piece = Tensor::empty(g.shape(), g.device());
+      kern(gout).strided_copy(piece.data(), gout.data(), parts[i]);
+      accumulate(g, piece);
+    }
+  });
+  return out;
+}
+
+Tensor index_select(const Tensor& x, int dim, const std::vector<int32_t>& indices) {
+  dim = normalize_dim(dim, x.ndim(), "index_select");
+  const int64_t size = x.dim(dim);
+  for (size_t i = 0; i < indices.size(); ++i) {
+    CFGAN_CHECK(indices[i] >= 0 && indices[i] < size, "index_select: index ", indices[i], " (position ", i,
+                ") is out of range for dim ", dim, " of shape ", x.shape().str());
+  }
+  const int64_t outer = extent_product(x.shape(), 0, dim), inner = extent_product(x.shape(), dim + 1, x.ndim());
+  const int64_t n = static_cast<int64_t>(indices.size());
+  Shape shape = x.shape();
+  shape[dim] = n;
+  Tensor out = Tensor::empty(shape, x.device());
+  auto idx = upload_indices(indices, x.device());
+  kern(x).index_select_forward(out.data(), x.data(), ints(idx), n, outer, size, inner);
+  record(out, "index_select", {x}, [idx, n, outer, size, inner](const Tensor& gout, GradSink& grads) {
+    kern(gout).index_select_backward(grads.grad(0).data(), gout.data(), ints(idx), n, outer, size, inner);
+  });
+  return out;
+}
+
+Tensor embedding(const Tensor& weight, const std::vector<int32_t>& indices) {
+  CFGAN_CHECK(weight.ndim() == 2, "embedding: weight must be (num_embeddings, dim), got ", weight.shape().str());
+  return index_select(weight, 0, indices);
+}
+
+Tensor sum_to(const Tensor& x, const Shape& shape) {
+  if (x.shape() == shape) return x;
+  const int lead = x.ndim() - shape.ndim();
+  CFGAN_CHECK(lead >= 0, "sum_to: cannot sum ", x.shape().str(), " down to ", shape.str());
+  std::vector<int> dims;
+  for (int i = 0; i < x.ndim(); ++i) {
+    const int j = i - lead;
+    if (j < 0) {
+      dims.push_back(i);
+    } else if (shape[j] == 1 && x.dim(i) != 1) {
+      dims.push_back(i);
+    } else {
+      CFGAN_CHECK(shape[j] == x.dim(i), "sum_to: cannot sum ", x.shape().str(), " down to ", shape.str());
+    }
+  }
+  return reshape(sum(x, dims, true), shape);
+}
+
+}  // namespace cfgan
