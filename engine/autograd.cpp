@@ -46,12 +46,15 @@ namespace {
 
 // Tensors reachable from root through nodes, inputs before the tensors made from them.
 // Fails before any gradient is touched when the graph was freed or an op lacks a backward.
-std::vector<TensorImpl*> topological_order(TensorImpl* root) {
-  std::vector<TensorImpl*> order;
-  std::unordered_set<TensorImpl*> seen{root};
-  std::vector<std::pair<TensorImpl*, size_t>> stack{{root, 0}};
+// The list holds strong references: freeing a node during the walk must not free a
+// tensor that is still to be visited.
+std::vector<Tensor> topological_order(const Tensor& root) {
+  std::vector<Tensor> order;
+  std::unordered_set<TensorImpl*> seen{root.impl()};
+  std::vector<std::pair<Tensor, size_t>> stack{{root, 0}};
   while (!stack.empty()) {
-    auto& [impl, next] = stack.back();
+    auto& [tensor, next] = stack.back();
+    TensorImpl* impl = tensor.impl();
     if (impl->graph_released) {
       fail("backward: the graph through '", impl->producer,
            "' was already freed by an earlier backward(); recompute the forward pass before calling backward again");
@@ -61,12 +64,12 @@ std::vector<TensorImpl*> topological_order(TensorImpl* root) {
       fail("backward: op '", node->name, "' has no backward, but an input of it requires grad");
     }
     if (!node || next == node->inputs.size()) {
-      order.push_back(impl);
+      order.push_back(std::move(tensor));
       stack.pop_back();
       continue;
     }
-    TensorImpl* child = node->inputs[next++].impl();
-    if (child && child->requires_grad && seen.insert(child).second) stack.push_back({child, 0});
+    const Tensor& child = node->inputs[next++];
+    if (child.requires_grad() && seen.insert(child.impl()).second) stack.push_back({child, 0});
   }
   return order;
 }
@@ -80,13 +83,13 @@ void run_backward(const Tensor& root, const Tensor& grad) {
               " does not match tensor shape ", root.shape().str());
   CFGAN_CHECK(grad.device() == root.device(), "backward: gradient is on ", device_name(grad.device()),
               ", tensor on ", device_name(root.device()));
-  const std::vector<TensorImpl*> order = topological_order(root.impl());
+  const std::vector<Tensor> order = topological_order(root);
   NoGrad no_grad;
   TensorImpl* r = root.impl();
   if (!r->grad.defined()) r->grad = Tensor::zeros(r->shape, root.device());
   kernels_for(root.device()).axpy(r->grad.data(), 1.0f, grad.data(), grad.numel());
   for (auto it = order.rbegin(); it != order.rend(); ++it) {
-    TensorImpl* impl = *it;
+    TensorImpl* impl = it->impl();
     if (!impl->grad_fn) continue;  // a leaf: keeps its gradient
     std::shared_ptr<Node> node = std::move(impl->grad_fn);
     if (impl->grad.defined()) {

@@ -1,0 +1,28 @@
+// safetensors files (https://github.com/huggingface/safetensors format): an 8-byte
+// little-endian header length, a JSON header {name: {dtype, shape, data_offsets}},
+// then raw little-endian data. PyTorch / HF tools open what cfgan writes.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "engine/nn/module.h"
+
+namespace cfgan {
+
+using Metadata = std::map<std::string, std::string>;
+
+// Writes a temp file next to `path`, fsyncs it, then renames it over `path`: a crash
+// leaves either the old file or the new one, never half of one.
+void save_safetensors(const std::string& path, const NamedTensors& tensors, const Metadata& metadata = {});
+
+struct SafetensorsFile {
+  Metadata metadata;
+  TensorMap tensors;  // on the CPU
+};
+
+// Validates everything it reads; errors name the file and the offending tensor.
+// Only F32 tensors are accepted.
+SafetensorsFile load_safetensors(const std::string& path);
+
+}  // namespace cfgan

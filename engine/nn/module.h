@@ -1,0 +1,63 @@
+// Modules: named parameters and buffers, children, train/eval mode. Members are
+// registered by address, so a module neither copies nor moves; hold it by pointer.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "engine/tensor.h"
+
+namespace cfgan {
+
+using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
+using TensorMap = std::map<std::string, Tensor>;
+
+class Module {
+ public:
+  Module() = default;
+  virtual ~Module() = default;
+  Module(const Module&) = delete;
+  Module& operator=(const Module&) = delete;
+
+  // Single-input modules (layers, Sequential) implement this; models with other
+  // signatures (a conditional generator) define their own forward instead.
+  virtual Tensor forward(const Tensor& x);
+  Tensor operator()(const Tensor& x) { return forward(x); }
+
+  // Recursive, with "child.name" keys, in registration order.
+  NamedTensors named_parameters() const;
+  NamedTensors named_buffers() const;
+  std::vector<Tensor> parameters() const;
+  NamedTensors state_dict() const;  // parameters then buffers
+  // Copies values from `state` (keys prefix + name) into this module. Every parameter
+  // and buffer must be present with the same shape; errors name the key and shapes.
+  void load_state_dict(const TensorMap& state, const std::string& prefix = "");
+
+  void train(bool on = true);
+  void eval() { train(false); }
+  bool is_training() const { return training_; }
+  void zero_grad();
+  void to(Device d);  // moves every parameter and buffer
+  int64_t parameter_count() const;
+
+ protected:
+  void register_parameter(const std::string& name, Tensor* slot);  // marks it requires_grad
+  void register_buffer(const std::string& name, Tensor* slot);
+  void register_module(const std::string& name, std::shared_ptr<Module> child);
+  // Removes a parameter registration and returns its slot (spectral norm takes over a weight).
+  Tensor* take_parameter(const std::string& name);
+
+  friend class SpectralNorm;
+
+ private:
+  void collect(const std::string& prefix, bool parameters, NamedTensors& out) const;
+  std::vector<std::pair<std::string, Tensor*>> parameters_;
+  std::vector<std::pair<std::string, Tensor*>> buffers_;
+  std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
+  bool training_ = true;
+};
+
+}  // namespace cfgan

@@ -1,0 +1,155 @@
+#!/usr/bin/python3
+"""Writes the golden fixtures of cfgan's Golden.* tests: inputs, outputs and gradients
+computed by PyTorch. Run with Debian's python3-torch:  /usr/bin/python3 make_fixtures.py
+
+Each case is one safetensors file in this directory. Gradients are taken of
+sum(output * gout) for a fixed random gout, so every output element matters.
+"""
+import json
+import os
+import struct
+
+import torch
+import torch.nn.functional as F
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def save(name, tensors, metadata=None):
+    """Minimal safetensors writer (F32 only), so no extra package is needed."""
+    header, blobs, offset = {}, [], 0
+    if metadata:
+        header["__metadata__"] = {k: str(v) for k, v in metadata.items()}
+    for key, t in tensors.items():
+        data = t.detach().to(torch.float32).contiguous().numpy().tobytes()
+        header[key] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
+        blobs.append(data)
+        offset += len(data)
+    text = json.dumps(header).encode()
+    text += b" " * ((8 - len(text) % 8) % 8)
+    with open(os.path.join(HERE, name + ".safetensors"), "wb") as f:
+        f.write(struct.pack("<Q", len(text)))
+        f.write(text)
+        for blob in blobs:
+            f.write(blob)
+
+
+def leaf(*shape, scale=1.0):
+    return (torch.randn(*shape) * scale).requires_grad_(True)
+
+
+def conv2d():
+    x, w, b = leaf(2, 3, 7, 6), leaf(4, 3, 3, 3, scale=0.3), leaf(4)
+    out = F.conv2d(x, w, b, stride=2, padding=1)
+    gout = torch.randn_like(out)
+    (out * gout).sum().backward()
+    save("conv2d", dict(x=x, w=w, b=b, gout=gout, out=out, dx=x.grad, dw=w.grad, db=b.grad),
+         dict(stride=2, padding=1))
+
+
+def conv_transpose2d():
+    x, w, b = leaf(2, 4, 5, 5), leaf(4, 3, 4, 4, scale=0.3), leaf(3)
+    out = F.conv_transpose2d(x, w, b, stride=2, padding=1)
+    gout = torch.randn_like(out)
+    (out * gout).sum().backward()
+    save("conv_transpose2d", dict(x=x, w=w, b=b, gout=gout, out=out, dx=x.grad, dw=w.grad, db=b.grad),
+         dict(stride=2, padding=1))
+
+
+def batch_norm(name, shape, training):
+    c = shape[1]
+    x, gamma, beta = leaf(*shape, scale=2.0), leaf(c), leaf(c)
+    x.data += 0.5
+    rm, rv = torch.randn(c) * 0.1, torch.rand(c) + 0.5
+    rm0, rv0 = rm.clone(), rv.clone()
+    out = F.batch_norm(x, rm, rv, gamma, beta, training=training, momentum=0.1, eps=1e-5)
+    gout = torch.randn_like(out)
+    (out * gout).sum().backward()
+    save(name, dict(x=x, gamma=gamma, beta=beta, running_mean=rm0, running_var=rv0, gout=gout, out=out,
+                    new_running_mean=rm, new_running_var=rv, dx=x.grad, dgamma=gamma.grad, dbeta=beta.grad))
+
+
+def linear():
+    x, w, b = leaf(5, 7), leaf(3, 7), leaf(3)
+    out = F.linear(x, w, b)
+    gout = torch.randn_like(out)
+    (out * gout).sum().backward()
+    save("linear", dict(x=x, w=w, b=b, gout=gout, out=out, dx=x.grad, dw=w.grad, db=b.grad))
+
+
+def bce_with_logits():
+    x = leaf(4, 5, scale=3.0)
+    t = torch.rand(4, 5)
+    loss = F.binary_cross_entropy_with_logits(x, t)
+    loss.backward()
+    save("bce_with_logits", dict(x=x, target=t, loss=loss.reshape([]), dx=x.grad))
+
+
+def cross_entropy():
+    x = leaf(6, 5, scale=2.0)
+    labels = torch.tensor([0, 4, 2, 2, 1, 3])
+    loss = F.cross_entropy(x, labels)
+    loss.backward()
+    save("cross_entropy", dict(x=x, labels=labels.float(), loss=loss.reshape([]), dx=x.grad))
+
+
+def softmax():
+    x = leaf(4, 7, scale=2.0)
+    x2 = x.detach().clone().requires_grad_(True)
+    out, logout = F.softmax(x, dim=1), F.log_softmax(x2, dim=1)
+    gout = torch.randn_like(out)
+    (out * gout).sum().backward()
+    (logout * gout).sum().backward()
+    save("softmax", dict(x=x, gout=gout, out=out, dx=x.grad, log_out=logout, log_dx=x2.grad))
+
+
+def spectral_norm():
+    conv = torch.nn.Conv2d(3, 4, 3)
+    conv = torch.nn.utils.spectral_norm(conv)
+    conv.train()
+    u0 = F.normalize(torch.randn(4), dim=0)
+    v0 = F.normalize(torch.randn(27), dim=0)
+    with torch.no_grad():
+        conv.weight_u.copy_(u0)
+        conv.weight_v.copy_(v0)
+    x = torch.randn(2, 3, 5, 5)
+    out = conv(x)  # one power iteration, then weight = weight_orig / sigma
+    gout = torch.randn_like(out)
+    (out * gout).sum().backward()
+    save("spectral_norm", dict(weight_orig=conv.weight_orig, bias=conv.bias, u0=u0, v0=v0, x=x, gout=gout,
+                               out=out, weight=conv.weight, u1=conv.weight_u, v1=conv.weight_v,
+                               dweight_orig=conv.weight_orig.grad, dbias=conv.bias.grad))
+
+
+def adam():
+    p = torch.randn(10, 3)
+    p0 = p.clone()
+    p.requires_grad_(True)
+    opt = torch.optim.Adam([p], lr=2e-3, betas=(0.5, 0.999), eps=1e-8, weight_decay=0.01)
+    grads = [torch.randn(10, 3) for _ in range(3)]
+    for g in grads:
+        p.grad = g.clone()
+        opt.step()
+    state = opt.state[p]
+    save("adam", dict(p0=p0, g1=grads[0], g2=grads[1], g3=grads[2], p3=p, exp_avg=state["exp_avg"],
+                      exp_avg_sq=state["exp_avg_sq"]),
+         dict(lr=2e-3, beta1=0.5, beta2=0.999, eps=1e-8, weight_decay=0.01))
+
+
+def main():
+    torch.manual_seed(20261129)
+    conv2d()
+    conv_transpose2d()
+    batch_norm("batch_norm2d_train", (4, 3, 5, 5), True)
+    batch_norm("batch_norm2d_eval", (4, 3, 5, 5), False)
+    batch_norm("batch_norm1d_train", (8, 6), True)
+    linear()
+    bce_with_logits()
+    cross_entropy()
+    softmax()
+    spectral_norm()
+    adam()
+
+
+if __name__ == "__main__":
+    main()
