@@ -72,6 +72,11 @@ int64_t Module::parameter_count() const {
   return n;
 }
 
+void Module::apply(const std::function<void(Module&)>& fn) {
+  for (auto& [name, child] : children_) child->apply(fn);
+  fn(*this);
+}
+
 void Module::register_parameter(const std::string& name, Tensor* slot) {
   CFGAN_CHECK(slot->defined(), "register_parameter: '", name, "' is undefined");
   slot->requires_grad_(true);

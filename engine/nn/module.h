@@ -2,6 +2,7 @@
 // registered by address, so a module neither copies nor moves; hold it by pointer.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -42,6 +43,8 @@ class Module {
   void zero_grad();
   void to(Device d);  // moves every parameter and buffer
   int64_t parameter_count() const;
+  // Calls fn on every descendant, then on this module (initialization schemes use it).
+  void apply(const std::function<void(Module&)>& fn);
 
  protected:
   void register_parameter(const std::string& name, Tensor* slot);  // marks it requires_grad

@@ -136,6 +136,88 @@ def adam():
          dict(lr=2e-3, beta1=0.5, beta2=0.999, eps=1e-8, weight_decay=0.01))
 
 
+class DcganG(torch.nn.Module):
+    """The reference DCGAN generator, with cfgan's parameter names (blocks.i.j.*)."""
+
+    def __init__(self, z=100, w=64, c=1):
+        super().__init__()
+        nn = torch.nn
+        self.blocks = nn.ModuleList([
+            nn.Sequential(nn.Linear(z, 2 * w * 49, bias=False), nn.BatchNorm1d(2 * w * 49), nn.ReLU(),
+                          nn.Unflatten(1, (2 * w, 7, 7))),
+            nn.Sequential(nn.ConvTranspose2d(2 * w, w, 4, 2, 1, bias=False), nn.BatchNorm2d(w), nn.ReLU()),
+            nn.Sequential(nn.ConvTranspose2d(w, c, 4, 2, 1), nn.Tanh())])
+
+    def forward(self, z):
+        for block in self.blocks:
+            z = block(z)
+        return z
+
+
+class DcganD(torch.nn.Module):
+    def __init__(self, w=64, c=1):
+        super().__init__()
+        nn = torch.nn
+        self.blocks = nn.ModuleList([
+            nn.Sequential(nn.Conv2d(c, w, 4, 2, 1), nn.LeakyReLU(0.2)),
+            nn.Sequential(nn.Conv2d(w, 2 * w, 4, 2, 1, bias=False), nn.BatchNorm2d(2 * w), nn.LeakyReLU(0.2))])
+        self.head = nn.Linear(2 * w * 49, 1)
+
+    def forward(self, x):
+        for block in self.blocks:
+            x = block(x)
+        return self.head(x.flatten(1)).reshape(-1)
+
+
+def hashed_uniform(shape, salt, scale):
+    """Values in [-scale, scale) from an integer hash of the element index, so the C++
+    test rebuilds the initial weights bit for bit and the fixture need not store them."""
+    i = torch.arange(int(torch.tensor(shape).prod()), dtype=torch.int64)
+    h = (i * 2654435761 + salt * 40503) % 4294967296
+    h = (h ^ (h >> 15)) * 2246822519 % 4294967296
+    h = h ^ (h >> 13)
+    u = (h >> 8).to(torch.float64) / 16777216.0
+    return ((u * 2 - 1) * scale).to(torch.float32).reshape(shape)
+
+
+def hashed_init(module):
+    """DCGAN-like magnitudes: weights ~ +-0.035 (std 0.02), batch-norm gamma 1 +- 0.035."""
+    with torch.no_grad():
+        for salt, (name, p) in enumerate(module.named_parameters()):
+            p.copy_(hashed_uniform(p.shape, salt, 0.02 * 3 ** 0.5))
+            if p.dim() == 1 and ".1." in name and name.endswith("weight"):
+                p.add_(1.0)
+
+
+def state(prefix, module):
+    return {prefix + k: v.clone() for k, v in module.state_dict().items() if not k.endswith("num_batches_tracked")}
+
+
+def dcgan_train_step():
+    """One step of the reference DCGAN exactly as cfgan's gan_train_step runs it."""
+    g, d = DcganG(), DcganD()
+    hashed_init(g)
+    hashed_init(d)
+    batch = 16
+    real = torch.rand(batch, 1, 28, 28) * 2 - 1
+    z = torch.randn(batch, 100)
+    opt_g = torch.optim.Adam(g.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(d.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    bce = F.binary_cross_entropy_with_logits
+    opt_d.zero_grad()
+    fake = g(z)
+    real_logits, fake_logits = d(real), d(fake.detach())
+    d_loss = bce(real_logits, torch.ones(batch)) + bce(fake_logits, torch.zeros(batch))
+    d_loss.backward()
+    opt_d.step()
+    opt_g.zero_grad()
+    g_loss = bce(d(fake), torch.ones(batch))
+    g_loss.backward()
+    opt_g.step()
+    after = {**state("G1.", g), **state("D1.", d)}
+    save("dcgan_train_step", dict(real=real, z=z, d_loss=d_loss.reshape([]), g_loss=g_loss.reshape([]), **after))
+
+
 def main():
     torch.manual_seed(20261129)
     conv2d()
@@ -149,6 +231,7 @@ def main():
     softmax()
     spectral_norm()
     adam()
+    dcgan_train_step()
 
 
 if __name__ == "__main__":

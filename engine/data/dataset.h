@@ -1,0 +1,43 @@
+// Image data sets held in memory as 8-bit pixels (N, C, H, W) with integer labels.
+// Batches are scaled to [-1, 1] floats by the DataLoader (engine/data/loader.h).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace cfgan {
+
+struct ImageDataset {
+  int64_t count = 0, channels = 0, height = 0, width = 0;
+  std::vector<uint8_t> pixels;  // count * channels * height * width
+  std::vector<int32_t> labels;  // count, in [0, class_names.size())
+  std::vector<std::string> class_names;
+  std::string source;  // where it was read from, for messages and run configs
+
+  int64_t image_bytes() const { return channels * height * width; }
+  int64_t num_classes() const { return static_cast<int64_t>(class_names.size()); }
+};
+
+// Fashion-MNIST's ten classes, in label order.
+const std::vector<std::string>& fashion_mnist_class_names();
+
+// Reads Fashion-MNIST (IDX files, gzip-compressed) from `dir`; split is "train" or "test".
+ImageDataset load_fashion_mnist(const std::string& dir, const std::string& split);
+
+// Reads root/<class>/*.png|jpg|jpeg|bmp (class = sub-folder, sorted by name), converting
+// every image to `channels` (1 or 3) and resizing it to size x size.
+ImageDataset load_image_folder(const std::string& root, int64_t size, int64_t channels);
+
+// Keeps only `classes` (empty: all) and at most `per_class` images of each (0: all),
+// chosen by a seeded shuffle. Labels keep their original values.
+ImageDataset select_subset(const ImageDataset& data, const std::vector<int32_t>& classes, int64_t per_class,
+                           uint64_t seed);
+
+// Resizes every image to size x size (bilinear); a no-op when already that size.
+ImageDataset resize_images(const ImageDataset& data, int64_t size);
+
+// Where Debian's dataset-fashion-mnist package installs the files.
+inline constexpr const char* kFashionMnistDir = "/usr/share/datasets/fashion-mnist";
+
+}  // namespace cfgan

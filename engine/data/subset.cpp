@@ -1,0 +1,63 @@
+#include <algorithm>
+#include <random>
+
+#include "engine/data/dataset.h"
+#include "engine/error.h"
+#include "engine/io/image.h"
+
+namespace cfgan {
+
+ImageDataset select_subset(const ImageDataset& data, const std::vector<int32_t>& classes, int64_t per_class,
+                           uint64_t seed) {
+  for (int32_t c : classes) {
+    CFGAN_CHECK(c >= 0 && c < data.num_classes(), "--classes: class ", c, " does not exist in ", data.source,
+                " (classes 0-", data.num_classes() - 1, ")");
+  }
+  CFGAN_CHECK(per_class >= 0, "--per-class: must be >= 0, got ", per_class);
+  std::vector<std::vector<int64_t>> by_class(static_cast<size_t>(data.num_classes()));
+  for (int64_t i = 0; i < data.count; ++i) by_class[data.labels[i]].push_back(i);
+  std::vector<int64_t> chosen;
+  std::mt19937_64 rng(seed);
+  for (int32_t c = 0; c < data.num_classes(); ++c) {
+    if (!classes.empty() && std::find(classes.begin(), classes.end(), c) == classes.end()) continue;
+    std::vector<int64_t>& members = by_class[c];
+    // Fisher-Yates written out: std::shuffle's sequence is not fixed by the standard.
+    for (size_t i = members.size(); i > 1; --i) std::swap(members[i - 1], members[rng() % i]);
+    const size_t keep = per_class > 0 ? std::min<size_t>(members.size(), per_class) : members.size();
+    CFGAN_CHECK(per_class == 0 || static_cast<int64_t>(keep) == per_class, "--per-class ", per_class, ": class ", c,
+                " (", data.class_names[c], ") has only ", members.size(), " images in ", data.source);
+    chosen.insert(chosen.end(), members.begin(), members.begin() + static_cast<std::ptrdiff_t>(keep));
+  }
+  std::sort(chosen.begin(), chosen.end());
+  ImageDataset out = data;
+  out.count = static_cast<int64_t>(chosen.size());
+  out.pixels.clear();
+  out.labels.clear();
+  for (int64_t i : chosen) {
+    out.pixels.insert(out.pixels.end(), data.pixels.begin() + i * data.image_bytes(),
+                      data.pixels.begin() + (i + 1) * data.image_bytes());
+    out.labels.push_back(data.labels[i]);
+  }
+  CFGAN_CHECK(out.count > 0, "subset of ", data.source, " is empty");
+  return out;
+}
+
+ImageDataset resize_images(const ImageDataset& data, int64_t size) {
+  if (data.height == size && data.width == size) return data;
+  ImageDataset out = data;
+  out.height = out.width = size;
+  out.pixels.clear();
+  out.pixels.reserve(static_cast<size_t>(data.count * data.channels * size * size));
+  const int64_t plane = data.height * data.width;
+  for (int64_t i = 0; i < data.count; ++i) {
+    for (int64_t c = 0; c < data.channels; ++c) {
+      const uint8_t* src = data.pixels.data() + (i * data.channels + c) * plane;
+      const Image resized = resize_image(Image{data.width, data.height, 1, std::vector<uint8_t>(src, src + plane)},
+                                         size, size);
+      out.pixels.insert(out.pixels.end(), resized.pixels.begin(), resized.pixels.end());
+    }
+  }
+  return out;
+}
+
+}  // namespace cfgan

@@ -1,0 +1,85 @@
+#include "engine/io/image.h"
+
+#include <stb/stb_image.h>
+#include <stb/stb_image_resize.h>
+#include <stb/stb_image_write.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+
+#include "engine/error.h"
+
+namespace cfgan {
+
+Image read_image(const std::string& path, int64_t channels) {
+  CFGAN_CHECK(channels == 0 || channels == 1 || channels == 3, "read_image: channels must be 0, 1 or 3, got ",
+              channels);
+  CFGAN_CHECK(std::filesystem::is_regular_file(path), path, ": no such image file");
+  int w = 0, h = 0, file_channels = 0;
+  CFGAN_CHECK(stbi_info(path.c_str(), &w, &h, &file_channels), path, ": not a readable image (",
+              stbi_failure_reason(), ")");
+  const int want = channels ? static_cast<int>(channels) : (file_channels <= 2 ? 1 : 3);
+  unsigned char* data = stbi_load(path.c_str(), &w, &h, &file_channels, want);
+  CFGAN_CHECK(data, path, ": cannot decode image (", stbi_failure_reason(), ")");
+  Image image{w, h, want, std::vector<uint8_t>(data, data + static_cast<size_t>(w) * h * want)};
+  stbi_image_free(data);
+  return image;
+}
+
+void write_png(const std::string& path, const Image& image) {
+  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  if (!parent.empty()) std::filesystem::create_directories(parent);
+  const int ok = stbi_write_png(path.c_str(), static_cast<int>(image.width), static_cast<int>(image.height),
+                                static_cast<int>(image.channels), image.pixels.data(),
+                                static_cast<int>(image.width * image.channels));
+  CFGAN_CHECK(ok, path, ": cannot write PNG file");
+}
+
+Image resize_image(const Image& image, int64_t width, int64_t height) {
+  if (image.width == width && image.height == height) return image;
+  Image out{width, height, image.channels, std::vector<uint8_t>(static_cast<size_t>(width * height * image.channels))};
+  const int ok = stbir_resize_uint8(image.pixels.data(), static_cast<int>(image.width),
+                                    static_cast<int>(image.height), 0, out.pixels.data(), static_cast<int>(width),
+                                    static_cast<int>(height), 0, static_cast<int>(image.channels));
+  CFGAN_CHECK(ok, "resize_image: cannot resize ", image.width, "x", image.height, " to ", width, "x", height);
+  return out;
+}
+
+namespace {
+
+uint8_t to_byte(float v) {
+  return static_cast<uint8_t>(std::lround(std::clamp((v + 1.0f) * 127.5f, 0.0f, 255.0f)));
+}
+
+}  // namespace
+
+Image image_from_tensor(const Tensor& chw) {
+  CFGAN_CHECK(chw.ndim() == 3 && (chw.dim(0) == 1 || chw.dim(0) == 3), "image_from_tensor: expected (C,H,W) with C ",
+              "1 or 3, got ", chw.shape().str());
+  return image_grid(chw.view_as({1, chw.dim(0), chw.dim(1), chw.dim(2)}), 1, 0);
+}
+
+Image image_grid(const Tensor& images, int64_t columns, int64_t padding, uint8_t background) {
+  CFGAN_CHECK(images.ndim() == 4 && (images.dim(1) == 1 || images.dim(1) == 3),
+              "image_grid: expected (N,C,H,W) with C 1 or 3, got ", images.shape().str());
+  CFGAN_CHECK(columns >= 1 && padding >= 0, "image_grid: columns must be >= 1 and padding >= 0");
+  const int64_t n = images.dim(0), c = images.dim(1), h = images.dim(2), w = images.dim(3);
+  const int64_t cols = std::min(columns, std::max<int64_t>(n, 1)), rows = (n + cols - 1) / cols;
+  Image grid{cols * w + (cols + 1) * padding, rows * h + (rows + 1) * padding, c, {}};
+  grid.pixels.assign(static_cast<size_t>(grid.width * grid.height * c), background);
+  const std::vector<float> values = images.to_host();
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t x0 = padding + (i % cols) * (w + padding), y0 = padding + (i / cols) * (h + padding);
+    for (int64_t ch = 0; ch < c; ++ch) {
+      for (int64_t y = 0; y < h; ++y) {
+        for (int64_t x = 0; x < w; ++x) {
+          grid.pixels[((y0 + y) * grid.width + x0 + x) * c + ch] = to_byte(values[((i * c + ch) * h + y) * w + x]);
+        }
+      }
+    }
+  }
+  return grid;
+}
+
+}  // namespace cfgan

@@ -1,0 +1,22 @@
+// An exponential moving average of a module's weights (a "shadow" copy with the same
+// architecture): shadow = decay * shadow + (1 - decay) * live after every update;
+// buffers (batch-norm running statistics, spectral-norm vectors) are copied.
+#pragma once
+
+#include "engine/nn/module.h"
+
+namespace cfgan {
+
+class Ema {
+ public:
+  // `shadow` must have the same state_dict layout as `live`; it starts as a copy.
+  Ema(const Module& live, Module& shadow, float decay);
+  void update();
+  float decay() const { return decay_; }
+
+ private:
+  NamedTensors live_params_, shadow_params_, live_buffers_, shadow_buffers_;
+  float decay_;
+};
+
+}  // namespace cfgan

@@ -1,0 +1,90 @@
+#include "engine/run/run_dir.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <vector>
+
+#include "engine/error.h"
+
+namespace cfgan {
+namespace fs = std::filesystem;
+
+namespace {
+
+std::vector<fs::path> checkpoint_files(const fs::path& dir) {
+  std::vector<fs::path> files;
+  if (!fs::is_directory(dir)) return files;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind("step_", 0) == 0 && entry.path().extension() == ".safetensors") files.push_back(entry.path());
+  }
+  std::sort(files.begin(), files.end());  // zero-padded step numbers sort in time order
+  return files;
+}
+
+std::string numbered(const std::string& dir, int64_t step, const char* extension) {
+  char name[64];
+  std::snprintf(name, sizeof name, "/step_%06ld%s", static_cast<long>(step), extension);
+  return dir + name;
+}
+
+}  // namespace
+
+RunDir::RunDir(const std::string& path, bool resuming) : path_(path) {
+  if (resuming) {
+    CFGAN_CHECK(fs::is_directory(path), "--resume ", path, ": no such run directory");
+    CFGAN_CHECK(!checkpoint_files(fs::path(path) / "checkpoints").empty(), "--resume ", path,
+                ": the run has no checkpoints/step_*.safetensors to resume from");
+  } else {
+    CFGAN_CHECK(checkpoint_files(fs::path(path) / "checkpoints").empty(), "--out ", path,
+                ": already holds a run with checkpoints; use --resume ", path, " or another --out");
+  }
+  std::error_code ec;
+  fs::create_directories(fs::path(path) / "samples", ec);
+  fs::create_directories(fs::path(path) / "checkpoints", ec);
+  CFGAN_CHECK(!ec, path, ": cannot create the run directory (", ec.message(), ")");
+  metrics_.open(file("metrics.jsonl"), std::ios::app);
+  CFGAN_CHECK(metrics_, file("metrics.jsonl"), ": cannot open for writing");
+}
+
+std::string RunDir::sample_path(int64_t step) const { return numbered(path_ + "/samples", step, ".png"); }
+
+std::string RunDir::checkpoint_path(int64_t step) const {
+  return numbered(path_ + "/checkpoints", step, ".safetensors");
+}
+
+void RunDir::write_config(const std::map<std::string, std::string>& values) const {
+  std::ofstream out(file("config.json"));
+  out << nlohmann::json(values).dump(2) << "\n";
+  CFGAN_CHECK(out, file("config.json"), ": cannot write");
+}
+
+std::map<std::string, std::string> RunDir::read_config() const {
+  std::ifstream in(file("config.json"));
+  CFGAN_CHECK(in, file("config.json"), ": cannot read the run's configuration");
+  try {
+    return nlohmann::json::parse(in).get<std::map<std::string, std::string>>();
+  } catch (const nlohmann::json::exception& e) {
+    fail(file("config.json"), ": not a cfgan run configuration (", e.what(), ")");
+  }
+}
+
+void RunDir::append_metrics(const std::string& json_line) {
+  metrics_ << json_line << "\n";
+  metrics_.flush();
+}
+
+std::optional<std::string> RunDir::latest_checkpoint() const {
+  const auto files = checkpoint_files(fs::path(path_) / "checkpoints");
+  if (files.empty()) return std::nullopt;
+  return files.back().string();
+}
+
+void RunDir::keep_newest_checkpoints(int64_t keep) const {
+  const auto files = checkpoint_files(fs::path(path_) / "checkpoints");
+  for (size_t i = 0; i + static_cast<size_t>(keep) < files.size(); ++i) fs::remove(files[i]);
+}
+
+}  // namespace cfgan

@@ -1,0 +1,36 @@
+// A run directory: config.json, metrics.jsonl, samples/, checkpoints/ (the newest K
+// kept), and whatever summary the program writes. Every program writes into one.
+#pragma once
+
+#include <cstdint>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <string>
+
+namespace cfgan {
+
+class RunDir {
+ public:
+  // Creates the directory tree. A fresh run refuses a directory that already holds
+  // checkpoints (so nothing is overwritten); a resumed run requires one.
+  RunDir(const std::string& path, bool resuming);
+
+  const std::string& path() const { return path_; }
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+  std::string sample_path(int64_t step) const;      // samples/step_000123.png
+  std::string checkpoint_path(int64_t step) const;  // checkpoints/step_000123.safetensors
+
+  void write_config(const std::map<std::string, std::string>& values) const;
+  std::map<std::string, std::string> read_config() const;
+  void append_metrics(const std::string& json_line);  // one JSON object per line, flushed
+
+  std::optional<std::string> latest_checkpoint() const;
+  void keep_newest_checkpoints(int64_t keep) const;
+
+ private:
+  std::string path_;
+  std::ofstream metrics_;
+};
+
+}  // namespace cfgan

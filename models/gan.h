@@ -1,0 +1,47 @@
+// GAN generators and discriminators: the reference DCGAN for 28x28 images, the DCGAN
+// family for 32 and 64 px, an SNGAN-style discriminator (spectral norm, no batch norm),
+// and class-conditional variants (G: label embedding joined to z; D: projection).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/nn/module.h"
+#include "engine/random.h"
+
+namespace cfgan {
+
+struct GanSpec {
+  std::string discriminator = "dcgan";  // "dcgan" (batch norm) or "sngan" (spectral norm)
+  int64_t image_size = 28;              // 28 (reference DCGAN), 32 or 64
+  int64_t channels = 1;                 // 1 or 3
+  int64_t z_dim = 100;
+  int64_t width = 64;       // channels of the widest-resolution feature map
+  int64_t num_classes = 0;  // > 0: class-conditional G and D
+
+  std::string to_json() const;
+  static GanSpec from_json(const std::string& text);  // errors name the bad field
+  void validate() const;
+};
+
+class GanGenerator : public Module {
+ public:
+  // z (N, z_dim), labels (N) when conditional (else empty) -> images (N, C, S, S) in [-1, 1].
+  virtual Tensor generate(const Tensor& z, const std::vector<int32_t>& labels) = 0;
+};
+
+class GanDiscriminator : public Module {
+ public:
+  // images (N, C, S, S), labels as for the generator -> logits (N).
+  virtual Tensor score(const Tensor& images, const std::vector<int32_t>& labels) = 0;
+};
+
+std::shared_ptr<GanGenerator> make_generator(const GanSpec& spec);
+std::shared_ptr<GanDiscriminator> make_discriminator(const GanSpec& spec);
+
+// DCGAN initialization (Radford et al.): conv / transposed-conv weights N(0, 0.02),
+// batch-norm weights N(1, 0.02) and biases 0. Linear layers keep their default.
+void dcgan_init(Module& model, Generator& gen);
+
+}  // namespace cfgan

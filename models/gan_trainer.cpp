@@ -1,0 +1,145 @@
+#include "models/gan_trainer.h"
+
+#include "engine/autograd.h"
+#include "engine/error.h"
+#include "engine/io/safetensors.h"
+#include "engine/nn/init.h"
+#include "engine/ops.h"
+
+namespace cfgan {
+namespace {
+
+float mean_probability(const Tensor& logits) {
+  NoGrad no_grad;
+  return mean(sigmoid(logits)).item();
+}
+
+void add_prefixed(NamedTensors& out, const std::string& prefix, const NamedTensors& tensors) {
+  for (const auto& [name, t] : tensors) out.emplace_back(prefix + name, t);
+}
+
+const std::string& metadata_field(const Metadata& m, const std::string& key, const std::string& path) {
+  auto it = m.find(key);
+  CFGAN_CHECK(it != m.end(), path, ": checkpoint metadata lacks '", key, "' (not a train_gan checkpoint?)");
+  return it->second;
+}
+
+}  // namespace
+
+GanTrainer::GanTrainer(const GanTrainConfig& config, const ImageDataset& data)
+    : config_(config), loader_(data, config.batch, config.seed, config.device), noise_(config.seed ^ 0x5eedull) {
+  config_.spec.validate();
+  CFGAN_CHECK(data.channels == config.spec.channels && data.height == config.spec.image_size &&
+                  data.width == config.spec.image_size,
+              "data ", data.source, " holds ", data.channels, "x", data.height, "x", data.width,
+              " images, the model expects ", config.spec.channels, "x", config.spec.image_size, "x",
+              config.spec.image_size);
+  manual_seed(config.seed);
+  Generator init(config.seed);
+  g_ = make_generator(config_.spec);
+  d_ = make_discriminator(config_.spec);
+  dcgan_init(*g_, init);
+  if (config_.spec.discriminator == "dcgan") dcgan_init(*d_, init);
+  g_->to(config.device);
+  d_->to(config.device);
+  opt_g_ = std::make_unique<Adam>(g_->named_parameters(),
+                                  AdamOptions{.lr = config.lr_g, .beta1 = config.beta1, .beta2 = config.beta2});
+  opt_d_ = std::make_unique<Adam>(d_->named_parameters(),
+                                  AdamOptions{.lr = config.lr_d, .beta1 = config.beta1, .beta2 = config.beta2});
+  if (config.ema_decay > 0.0f) {
+    g_ema_ = make_generator(config_.spec);
+    g_ema_->to(config.device);
+    g_ema_->eval();
+    ema_ = std::make_unique<Ema>(*g_, *g_ema_, config.ema_decay);
+  }
+}
+
+GanStepStats gan_train_step(GanGenerator& g, GanDiscriminator& d, Optimizer& opt_g, Optimizer& opt_d, GanLoss loss,
+                            const Tensor& real, const Tensor& z, const std::vector<int32_t>& labels) {
+  // D: push D(x) up and D(G(z)) down; the generated batch is detached so G is untouched.
+  opt_d.zero_grad();
+  const Tensor fake = g.generate(z, labels);
+  const Tensor real_logits = d.score(real, labels);
+  const Tensor fake_logits = d.score(fake.detach(), labels);
+  const Tensor d_loss = discriminator_loss(loss, real_logits, fake_logits);
+  d_loss.backward();
+  opt_d.step();
+
+  // G: make the updated D call the same generated batch real.
+  opt_g.zero_grad();
+  const Tensor g_logits = d.score(fake, labels);
+  const Tensor g_loss = generator_loss(loss, g_logits);
+  g_loss.backward();
+  opt_g.step();
+
+  GanStepStats stats;
+  stats.d_loss = d_loss.item();
+  stats.g_loss = g_loss.item();
+  stats.d_real = mean_probability(real_logits);
+  stats.d_fake = mean_probability(fake_logits);
+  return stats;
+}
+
+GanStepStats GanTrainer::step() {
+  const Batch real = loader_.next();
+  const Tensor z = Tensor::randn({config_.batch, config_.spec.z_dim}, noise_, config_.device);
+  // Generated images are asked to be of the real batch's classes.
+  const std::vector<int32_t> labels = config_.spec.num_classes > 0 ? real.labels : std::vector<int32_t>{};
+  const GanStepStats stats = gan_train_step(*g_, *d_, *opt_g_, *opt_d_, config_.loss, real.images, z, labels);
+  if (ema_) ema_->update();
+  ++steps_;
+  return stats;
+}
+
+Tensor GanTrainer::sample(const Tensor& z, const std::vector<int32_t>& labels) {
+  NoGrad no_grad;
+  GanGenerator& g = g_ema_ ? *g_ema_ : *g_;
+  const bool was_training = g.is_training();
+  g.eval();
+  Tensor images = g.generate(z, config_.spec.num_classes > 0 ? labels : std::vector<int32_t>{});
+  g.train(was_training);
+  return images;
+}
+
+void GanTrainer::save(const std::string& path) const {
+  NamedTensors tensors;
+  add_prefixed(tensors, "G.", g_->state_dict());
+  add_prefixed(tensors, "D.", d_->state_dict());
+  if (g_ema_) add_prefixed(tensors, "G_ema.", g_ema_->state_dict());
+  add_prefixed(tensors, "optG.", opt_g_->state_dict());
+  add_prefixed(tensors, "optD.", opt_d_->state_dict());
+  const Metadata metadata{{kSpecKey, config_.spec.to_json()},
+                          {"step", std::to_string(steps_)},
+                          {"loader_epoch", std::to_string(loader_.epoch())},
+                          {"loader_position", std::to_string(loader_.position())},
+                          {"noise_offset", std::to_string(noise_.offset())},
+                          {"seed", std::to_string(config_.seed)},
+                          {"loss", gan_loss_name(config_.loss)},
+                          {"ema", g_ema_ ? "1" : "0"}};
+  save_safetensors(path, tensors, metadata);
+}
+
+void GanTrainer::load(const std::string& path) {
+  const SafetensorsFile file = load_safetensors(path);
+  const GanSpec spec = GanSpec::from_json(metadata_field(file.metadata, kSpecKey, path));
+  CFGAN_CHECK(spec.to_json() == config_.spec.to_json(), path, ": checkpoint model ", spec.to_json(),
+              " differs from this run's ", config_.spec.to_json());
+  CFGAN_CHECK((metadata_field(file.metadata, "ema", path) == "1") == (g_ema_ != nullptr), path,
+              ": checkpoint and run disagree on keeping an EMA generator (--ema-decay)");
+  g_->load_state_dict(file.tensors, "G.");
+  d_->load_state_dict(file.tensors, "D.");
+  if (g_ema_) g_ema_->load_state_dict(file.tensors, "G_ema.");
+  opt_g_->load_state_dict(file.tensors, "optG.");
+  opt_d_->load_state_dict(file.tensors, "optD.");
+  steps_ = std::stoll(metadata_field(file.metadata, "step", path));
+  loader_.seek(std::stoll(metadata_field(file.metadata, "loader_epoch", path)),
+               std::stoll(metadata_field(file.metadata, "loader_position", path)));
+  noise_.set_offset(std::stoull(metadata_field(file.metadata, "noise_offset", path)));
+}
+
+std::string sampling_prefix(const Metadata& metadata) {
+  auto it = metadata.find("ema");
+  return it != metadata.end() && it->second == "1" ? "G_ema." : "G.";
+}
+
+}  // namespace cfgan

@@ -1,0 +1,75 @@
+// GAN training state and one training step, kept apart from the program that drives it
+// (apps/train_gan) so tests can run the exact step and the exact resume.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "engine/data/loader.h"
+#include "engine/io/safetensors.h"
+#include "engine/nn/ema.h"
+#include "engine/optim/optimizer.h"
+#include "models/gan.h"
+#include "models/gan_loss.h"
+
+namespace cfgan {
+
+struct GanTrainConfig {
+  GanSpec spec;
+  GanLoss loss = GanLoss::bce;
+  int64_t batch = 64;
+  float lr_g = 2e-4f, lr_d = 2e-4f;
+  float beta1 = 0.5f, beta2 = 0.999f;
+  float ema_decay = 0.999f;  // 0: no EMA generator
+  uint64_t seed = 1;
+  Device device = Device::cpu;
+};
+
+struct GanStepStats {
+  float d_loss = 0, g_loss = 0;
+  float d_real = 0, d_fake = 0;  // mean sigmoid(D) on the real and the generated batch
+};
+
+// One D update (on `real` and G(z)), then one G update; `labels` are empty for
+// unconditional models. The exact step GanTrainer runs, exposed for tests.
+GanStepStats gan_train_step(GanGenerator& g, GanDiscriminator& d, Optimizer& opt_g, Optimizer& opt_d, GanLoss loss,
+                            const Tensor& real, const Tensor& z, const std::vector<int32_t>& labels);
+
+class GanTrainer {
+ public:
+  GanTrainer(const GanTrainConfig& config, const ImageDataset& data);
+
+  // One D update on a real and a generated batch, then one G update.
+  GanStepStats step();
+  int64_t steps_done() const { return steps_; }
+
+  // Images from the generator the samples are shown with (the EMA one when enabled),
+  // in eval mode, for a fixed noise batch of the caller's.
+  Tensor sample(const Tensor& z, const std::vector<int32_t>& labels);
+
+  // Everything --resume needs: weights, buffers, EMA, optimizer moments, data position,
+  // noise stream position, step. Written atomically.
+  void save(const std::string& path) const;
+  void load(const std::string& path);  // errors name the file and what does not match
+
+  const GanTrainConfig& config() const { return config_; }
+  GanGenerator& generator() { return *g_; }
+  GanDiscriminator& discriminator() { return *d_; }
+
+ private:
+  GanTrainConfig config_;
+  std::shared_ptr<GanGenerator> g_, g_ema_;
+  std::shared_ptr<GanDiscriminator> d_;
+  std::unique_ptr<Adam> opt_g_, opt_d_;
+  std::unique_ptr<Ema> ema_;
+  DataLoader loader_;
+  Generator noise_;
+  int64_t steps_ = 0;
+};
+
+// The metadata key holding the GanSpec JSON in a checkpoint, and the prefix of the
+// weights to sample from ("G_ema." when the run kept an EMA, else "G.").
+inline constexpr const char* kSpecKey = "gan_spec";
+std::string sampling_prefix(const Metadata& metadata);
+
+}  // namespace cfgan

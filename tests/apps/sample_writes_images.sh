@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# train_gan leaves a grid, a loss plot and a checkpoint; sample writes N PNG files, a
+# grid and interpolation strips from it, for unconditional and conditional models.
+source "$(dirname "$0")/common.sh"
+"$BIN/train_gan" "${SMALL[@]}" --steps 4 --out "$WORK/run" > "$WORK/log"
+for f in loss.png summary.txt config.json samples/step_000004.png checkpoints/step_000004.safetensors; do
+  [ -s "$WORK/run/$f" ] || fail "train_gan did not write $f"
+done
+"$BIN/sample" --checkpoint "$WORK/run" --n 10 --out "$WORK/gen" > "$WORK/log"
+[ "$(ls "$WORK"/gen/0000*.png | wc -l)" -eq 10 ] || fail "expected 10 sample files"
+[ -s "$WORK/gen/grid.png" ] && [ -s "$WORK/gen/interpolation.png" ] || fail "grid or interpolation missing"
+"$BIN/train_gan" "${SMALL[@]}" --steps 2 --conditional --model sngan --loss hinge --out "$WORK/cond" > /dev/null
+"$BIN/sample" --checkpoint "$WORK/cond" --n 3 --class 1 --interpolations 0 --out "$WORK/gen1" > /dev/null
+[ "$(ls "$WORK"/gen1/0000*.png | wc -l)" -eq 3 ] || fail "expected 3 conditional samples"
+if "$BIN/sample" --checkpoint "$WORK/cond" --class 10 --out "$WORK/gen2" > "$WORK/log" 2>&1; then
+  fail "--class 10 of a 10-class model must be refused"
+fi
+expect_in "$WORK/log" "--class 10: the model has classes 0-9"
+echo "sampling works"

@@ -1,0 +1,175 @@
+#include <gtest/gtest.h>
+#include <zlib.h>
+
+#include <filesystem>
+#include <set>
+
+#include "engine/data/dataset.h"
+#include "engine/data/idx.h"
+#include "engine/data/loader.h"
+#include "engine/error.h"
+#include "engine/io/image.h"
+
+using namespace cfgan;
+namespace fs = std::filesystem;
+
+namespace {
+
+class Data : public ::testing::Test {
+ public:
+  void SetUp() override {
+    dir = fs::temp_directory_path() / ("cfgan_data_" + std::to_string(::getpid()) + "_" +
+                                       ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::create_directories(dir);
+  }
+  void TearDown() override { fs::remove_all(dir); }
+
+  std::string write_gz(const std::string& name, const std::vector<uint8_t>& bytes) {
+    const std::string path = (dir / name).string();
+    gzFile f = gzopen(path.c_str(), "wb");
+    gzwrite(f, bytes.data(), static_cast<unsigned>(bytes.size()));
+    gzclose(f);
+    return path;
+  }
+
+  // An IDX header (magic 0 0 8 ndim, big-endian extents) followed by `data`.
+  static std::vector<uint8_t> idx(const std::vector<uint32_t>& dims, const std::vector<uint8_t>& data) {
+    std::vector<uint8_t> out{0, 0, 8, static_cast<uint8_t>(dims.size())};
+    for (uint32_t d : dims) {
+      for (int s = 24; s >= 0; s -= 8) out.push_back(static_cast<uint8_t>(d >> s));
+    }
+    out.insert(out.end(), data.begin(), data.end());
+    return out;
+  }
+
+  void expect_error(const std::function<void()>& fn, const std::string& needle) {
+    try {
+      fn();
+      ADD_FAILURE() << "no error; expected one containing: " << needle;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+    }
+  }
+
+  fs::path dir;
+};
+
+// Three 2x2 images of classes 0, 1, 0 in an IDX pair named like Fashion-MNIST's.
+void write_tiny_fashion(Data& t, const std::vector<uint8_t>& labels) {
+  t.write_gz("train-images-idx3-ubyte.gz", Data::idx({3, 2, 2}, {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}));
+  t.write_gz("train-labels-idx1-ubyte.gz", Data::idx({static_cast<uint32_t>(labels.size())}, labels));
+}
+
+}  // namespace
+
+TEST_F(Data, IdxRoundTrip) {
+  const IdxArray a = read_idx(write_gz("a.gz", idx({2, 3}, {1, 2, 3, 4, 5, 6})));
+  EXPECT_EQ(a.dims, (std::vector<int64_t>{2, 3}));
+  EXPECT_EQ(a.data, (std::vector<uint8_t>{1, 2, 3, 4, 5, 6}));
+}
+
+TEST_F(Data, IdxErrorsNameTheFile) {
+  const std::string truncated = write_gz("t.gz", idx({10, 10}, {1, 2, 3}));
+  expect_error([&] { read_idx(truncated); }, truncated + ": truncated: the data needs 100 bytes");
+  const std::string magic = write_gz("m.gz", {1, 2, 3, 4, 5});
+  expect_error([&] { read_idx(magic); }, magic + ": not an unsigned-byte IDX file");
+  const std::string extra = write_gz("e.gz", idx({2}, {1, 2, 3}));
+  expect_error([&] { read_idx(extra); }, "has bytes after the 2");
+  expect_error([&] { read_idx((dir / "missing.gz").string()); }, "missing.gz: cannot open");
+}
+
+TEST_F(Data, FashionMnistLayoutAndLabelChecks) {
+  write_tiny_fashion(*this, {0, 1, 0});
+  const ImageDataset d = load_fashion_mnist(dir.string(), "train");
+  EXPECT_EQ(d.count, 3);
+  EXPECT_EQ(d.height, 2);
+  EXPECT_EQ(d.labels, (std::vector<int32_t>{0, 1, 0}));
+  EXPECT_EQ(d.class_names[9], "Ankle boot");
+  write_tiny_fashion(*this, {0, 1});
+  expect_error([&] { load_fashion_mnist(dir.string(), "train"); }, "has 2 labels but");
+  write_tiny_fashion(*this, {0, 11, 0});
+  expect_error([&] { load_fashion_mnist(dir.string(), "train"); }, "label 11 at position 1");
+}
+
+TEST_F(Data, RealFashionMnistIsThere) {
+  const ImageDataset d = load_fashion_mnist(kFashionMnistDir, "test");
+  EXPECT_EQ(d.count, 10000);
+  EXPECT_EQ(d.height, 28);
+  EXPECT_EQ(d.width, 28);
+  std::vector<int> per_class(10, 0);
+  for (int32_t l : d.labels) ++per_class[l];
+  for (int c : per_class) EXPECT_EQ(c, 1000);
+}
+
+TEST_F(Data, SubsetIsSeededAndBalanced) {
+  const ImageDataset d = load_fashion_mnist(kFashionMnistDir, "test");
+  const ImageDataset a = select_subset(d, {0, 3, 7}, 20, 5), b = select_subset(d, {0, 3, 7}, 20, 5);
+  const ImageDataset c = select_subset(d, {0, 3, 7}, 20, 6);
+  EXPECT_EQ(a.count, 60);
+  EXPECT_EQ(a.pixels, b.pixels);
+  EXPECT_NE(a.pixels, c.pixels);
+  std::set<int32_t> classes(a.labels.begin(), a.labels.end());
+  EXPECT_EQ(classes, (std::set<int32_t>{0, 3, 7}));
+  expect_error([&] { select_subset(d, {10}, 0, 1); }, "--classes: class 10 does not exist");
+  expect_error([&] { select_subset(d, {1}, 5000, 1); }, "has only 1000 images");
+}
+
+TEST_F(Data, LoaderScalesShufflesAndResumes) {
+  ImageDataset d;
+  d.count = 10, d.channels = 1, d.height = 1, d.width = 2;
+  d.class_names = {"a"};
+  for (int i = 0; i < 10; ++i) {
+    d.pixels.push_back(static_cast<uint8_t>(i));
+    d.pixels.push_back(255);
+    d.labels.push_back(0);
+  }
+  DataLoader loader(d, 4, 3);
+  std::vector<std::vector<float>> batches;
+  for (int i = 0; i < 6; ++i) batches.push_back(loader.next().images.to_host());
+  // Two full batches per epoch (the last 2 images are dropped), so 6 batches span 3 epochs.
+  EXPECT_EQ(loader.epoch(), 2);
+  std::set<float> first_epoch;
+  for (int b = 0; b < 2; ++b) {
+    for (int i = 0; i < 4; ++i) {
+      EXPECT_FLOAT_EQ(batches[b][2 * i + 1], 1.0f);  // 255 -> 1
+      first_epoch.insert(batches[b][2 * i]);
+    }
+  }
+  EXPECT_EQ(first_epoch.size(), 8u);  // no image twice in an epoch
+  EXPECT_NE(batches[0], batches[2]);  // a new order each epoch
+  DataLoader again(d, 4, 3);
+  again.seek(1, 4);
+  EXPECT_EQ(again.next().images.to_host(), batches[3]);
+  expect_error([&] { DataLoader(d, 11, 1); }, "--batch 11 is larger than the data set");
+}
+
+TEST_F(Data, ImageFolderReadsClassesResizesAndConverts) {
+  for (const char* cls : {"cats", "dogs"}) {
+    for (int i = 0; i < 2; ++i) {
+      Image img{6, 4, 3, std::vector<uint8_t>(6 * 4 * 3, static_cast<uint8_t>(cls[0] == 'c' ? 30 : 200))};
+      write_png((dir / cls / ("img" + std::to_string(i) + ".png")).string(), img);
+    }
+  }
+  fs::create_directories(dir / "empty_class");
+  const ImageDataset d = load_image_folder(dir.string(), 8, 1);
+  EXPECT_EQ(d.count, 4);
+  EXPECT_EQ(d.class_names, (std::vector<std::string>{"cats", "dogs"}));
+  EXPECT_EQ(d.labels, (std::vector<int32_t>{0, 0, 1, 1}));
+  EXPECT_EQ(d.height, 8);
+  EXPECT_EQ(d.channels, 1);
+  EXPECT_NEAR(d.pixels[0], 30, 1);
+  EXPECT_NEAR(d.pixels.back(), 200, 1);
+  const ImageDataset rgb = load_image_folder(dir.string(), 4, 3);
+  EXPECT_EQ(rgb.pixels.size(), 4u * 3 * 4 * 4);
+}
+
+TEST(Image, GridLayoutAndScaling) {
+  // Two 1x1x2x2 images: all -1 (black) and all +1 (white), grid of 2 columns, padding 1.
+  Tensor images = Tensor::from_host({2, 1, 2, 2}, {-1, -1, -1, -1, 1, 1, 1, 1});
+  const Image grid = image_grid(images, 2, 1, 128);
+  EXPECT_EQ(grid.width, 2 * 2 + 3);
+  EXPECT_EQ(grid.height, 2 + 2);
+  EXPECT_EQ(grid.pixels[0], 128);                  // padding
+  EXPECT_EQ(grid.pixels[1 * grid.width + 1], 0);   // first tile
+  EXPECT_EQ(grid.pixels[1 * grid.width + 4], 255);  // second tile
+}
