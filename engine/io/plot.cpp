@@ -188,8 +188,7 @@ std::string linear_label(double value, NiceStep step, double magnitude) {
 }
 
 // Ticks at multiples of the smallest 1-2-5 step that puts them `min_gap` pixels apart and leaves
-// half that between neighbouring labels; `label_extent` measures a label along the axis (its
-// width on x, its height on y).
+// as much between neighbouring labels; `label_extent` measures a label along the axis.
 template <typename Extent>
 std::vector<Tick> linear_ticks(double lo, double hi, double length_px, int min_gap, Extent label_extent) {
   const double magnitude = std::max(std::abs(lo), std::abs(hi));
@@ -201,7 +200,7 @@ std::vector<Tick> linear_ticks(double lo, double hi, double length_px, int min_g
       ticks.push_back({k * s, linear_label(k * s, step, magnitude)});
       widest = std::max(widest, label_extent(ticks.back().label));
     }
-    if (s / (hi - lo) * length_px >= widest + min_gap / 2) return ticks;
+    if (s / (hi - lo) * length_px >= widest + min_gap) return ticks;
   }
 }
 
@@ -293,10 +292,12 @@ void draw_legend(Canvas& canvas, const std::vector<Series>& series, const std::v
   if (entries.empty()) return;
   const int pad = 5 * scale, swatch = 12 * scale, row = (glyph_height + 3) * scale;
   const int w = pad + swatch + pad + label_width + pad, h = pad + static_cast<int>(entries.size()) * row + pad / 2;
-  const int inset = 4 * scale, left = plot.x0 + inset, right = plot.x1 - inset - w;
-  const int top = plot.y0 + inset, bottom = plot.y1 - inset - h;
+  // A legend larger than the plot runs off its right or bottom edge, never over the tick labels.
+  const int inset = 4 * scale, left = plot.x0 + inset, right = std::max(left, plot.x1 - inset - w);
+  const int top = plot.y0 + inset, bottom = std::max(top, plot.y1 - inset - h);
   const std::array<Rect, 4> corners{Rect{right, top, right + w, top + h}, Rect{left, top, left + w, top + h},
-                                    Rect{right, bottom, right + w, bottom + h}, Rect{left, bottom, left + w, bottom + h}};
+                                    Rect{right, bottom, right + w, bottom + h},
+                                    Rect{left, bottom, left + w, bottom + h}};
   Rect box = corners[0];
   int least = std::numeric_limits<int>::max();
   for (const Rect& r : corners)
@@ -321,6 +322,85 @@ void draw_legend(Canvas& canvas, const std::vector<Series>& series, const std::v
   }
 }
 
+// ---- layout ----
+
+// Where everything goes: text size and spacing, the plot area, the axis mappings and their ticks.
+struct Frame {
+  int scale = 1, pad = 0, tick_length = 0, line_height = 0;
+  Rect plot;
+  Axis x, y;
+  std::vector<Tick> x_ticks, y_ticks;
+};
+
+Frame plan_frame(const std::vector<Series>& series, const PlotOptions& opt) {
+  Frame f;
+  // Text at twice the font size from a few hundred pixels up; smaller plots keep it at 1.
+  f.scale = std::min(opt.width, opt.height) >= 360 ? 2 : 1;
+  f.pad = 6 * f.scale, f.tick_length = 3 * f.scale, f.line_height = glyph_height * f.scale;
+  const int gap = 20 * f.scale;  // the least distance between ticks
+  f.y.log = opt.log_y;
+  std::tie(f.x.lo, f.x.hi) = axis_range(series, false, f.x, f.y);
+  std::tie(f.y.lo, f.y.hi) = axis_range(series, true, f.y, f.x);
+
+  // Vertical layout first: the y tick labels it yields decide the left margin.
+  Rect& plot = f.plot;
+  plot.y0 = opt.title.empty() ? 2 * f.pad : 3 * f.pad + f.line_height;
+  plot.y1 =
+      opt.height - (f.tick_length + 2 * f.pad + f.line_height + (opt.x_label.empty() ? 0 : f.pad + f.line_height));
+  auto stacked = [](const std::string&) { return 0; };  // y labels sit one above another: gap suffices
+  const double plot_h = plot.height();
+  f.y_ticks =
+      f.y.log ? log_ticks(f.y.lo, f.y.hi, plot_h, gap, stacked) : linear_ticks(f.y.lo, f.y.hi, plot_h, gap, stacked);
+  int y_labels_width = 0;
+  for (const Tick& t : f.y_ticks) y_labels_width = std::max(y_labels_width, text_width(t.label, f.scale));
+  plot.x0 = f.pad + (opt.y_label.empty() ? 0 : f.line_height + f.pad) + y_labels_width + f.pad / 2 + f.tick_length;
+  plot.x1 = opt.width - 3 * f.pad;
+  f.x_ticks =
+      linear_ticks(f.x.lo, f.x.hi, plot.width(), gap, [&](const std::string& s) { return text_width(s, f.scale); });
+  f.x.pixel_lo = plot.x0, f.x.pixel_hi = plot.x1;
+  f.y.pixel_lo = plot.y1, f.y.pixel_hi = plot.y0;
+  return f;
+}
+
+void draw_grid(Canvas& canvas, const Frame& f) {
+  for (const Tick& t : f.x_ticks) {
+    const int x = static_cast<int>(f.x.pixel_of_unit(t.position));
+    canvas.fill({x, f.plot.y0, x + 1, f.plot.y1}, grid_color);
+  }
+  for (const Tick& t : f.y_ticks) {
+    const int y = static_cast<int>(f.y.pixel_of_unit(t.position));
+    canvas.fill({f.plot.x0, y, f.plot.x1, y + 1}, grid_color);
+  }
+}
+
+// The frame, tick marks and their numbers, the title and the axis labels.
+void draw_axes(Canvas& canvas, const Frame& f, const PlotOptions& opt) {
+  const Rect& plot = f.plot;
+  const int scale = f.scale;
+  canvas.outline({plot.x0 - 1, plot.y0 - 1, plot.x1 + 1, plot.y1 + 1}, frame_color);
+  for (const Tick& t : f.x_ticks) {
+    const int x = static_cast<int>(f.x.pixel_of_unit(t.position)), w = text_width(t.label, scale);
+    canvas.fill({x, plot.y1, x + 1, plot.y1 + f.tick_length}, frame_color);
+    canvas.text(std::clamp(x - w / 2, 0, opt.width - w), plot.y1 + f.tick_length + f.pad, t.label, scale, text_color);
+  }
+  int last_label_top = std::numeric_limits<int>::max();  // log axes can crowd: skip labels that would overlap
+  for (const Tick& t : f.y_ticks) {
+    const int y = static_cast<int>(f.y.pixel_of_unit(t.position)), top = y - 7 * scale / 2;  // centre the capitals
+    canvas.fill({plot.x0 - f.tick_length, y, plot.x0, y + 1}, frame_color);
+    if (top + f.line_height > last_label_top) continue;
+    canvas.text(plot.x0 - f.tick_length - f.pad / 2 - text_width(t.label, scale), top, t.label, scale, text_color);
+    last_label_top = top;
+  }
+  const int centre_x = (plot.x0 + plot.x1) / 2;
+  if (!opt.title.empty())
+    canvas.text(centre_x - text_width(opt.title, scale) / 2, 2 * f.pad, opt.title, scale, text_color);
+  if (!opt.x_label.empty())
+    canvas.text(centre_x - text_width(opt.x_label, scale) / 2, opt.height - f.pad - f.line_height, opt.x_label, scale,
+                text_color);
+  if (!opt.y_label.empty())
+    canvas.text(f.pad, (plot.y0 + plot.y1 - text_width(opt.y_label, scale)) / 2, opt.y_label, scale, text_color, true);
+}
+
 }  // namespace
 
 Rgb palette_color(size_t i) {
@@ -338,79 +418,24 @@ Rgb palette_color(size_t i) {
 }
 
 void write_plot_png(const std::string& path, const std::vector<Series>& series, const PlotOptions& opt) {
-  CFGAN_CHECK(opt.width >= 160 && opt.height >= 120 && opt.width <= 16384 && opt.height <= 16384, path,
-              ": plot size ", opt.width, "x", opt.height, " is outside 160x120 .. 16384x16384");
+  CFGAN_CHECK(opt.width >= 160 && opt.height >= 120 && opt.width <= 16384 && opt.height <= 16384, path, ": plot size ",
+              opt.width, "x", opt.height, " is outside 160x120 .. 16384x16384");
   for (const Series& s : series)
     CFGAN_CHECK(s.x.empty() || s.x.size() == s.y.size(), path, ": series '", s.label, "' has ", s.x.size(),
                 " x values but ", s.y.size(), " y values");
 
-  // Text at twice the font size from a few hundred pixels up; smaller plots keep it at 1.
-  const int scale = std::min(opt.width, opt.height) >= 360 ? 2 : 1;
-  const int pad = 6 * scale, tick_length = 3 * scale, line_height = glyph_height * scale;
-  const int gap = 20 * scale;  // the least distance between ticks
-
-  Axis xa, ya;
-  ya.log = opt.log_y;
-  std::tie(xa.lo, xa.hi) = axis_range(series, false, xa, ya);
-  std::tie(ya.lo, ya.hi) = axis_range(series, true, ya, xa);
-
-  Rect plot;
-  plot.y0 = opt.title.empty() ? 2 * pad : 2 * pad + line_height + pad;
-  plot.y1 = opt.height - (tick_length + pad + line_height + (opt.x_label.empty() ? 0 : pad + line_height) + pad);
-  auto label_height = [&](const std::string&) { return 7 * scale; };
-  auto label_width = [&](const std::string& s) { return text_width(s, scale); };
-  const double plot_h = plot.y1 - plot.y0;
-  const std::vector<Tick> y_ticks = ya.log ? log_ticks(ya.lo, ya.hi, plot_h, gap, label_height)
-                                           : linear_ticks(ya.lo, ya.hi, plot_h, gap, label_height);
-  int y_labels_width = 0;
-  for (const Tick& t : y_ticks) y_labels_width = std::max(y_labels_width, label_width(t.label));
-  plot.x0 = pad + (opt.y_label.empty() ? 0 : line_height + pad) + y_labels_width + pad / 2 + tick_length;
-  plot.x1 = opt.width - 3 * pad;
-  const std::vector<Tick> x_ticks = linear_ticks(xa.lo, xa.hi, plot.x1 - plot.x0, gap, label_width);
-  xa.pixel_lo = plot.x0, xa.pixel_hi = plot.x1;
-  ya.pixel_lo = plot.y1, ya.pixel_hi = plot.y0;
-
+  const Frame frame = plan_frame(series, opt);
   Canvas canvas(opt.width, opt.height);
-  for (const Tick& t : x_ticks) {
-    const int x = static_cast<int>(xa.pixel_of_unit(t.position));
-    canvas.fill({x, plot.y0, x + 1, plot.y1}, grid_color);
-  }
-  for (const Tick& t : y_ticks) {
-    const int y = static_cast<int>(ya.pixel_of_unit(t.position));
-    canvas.fill({plot.x0, y, plot.x1, y + 1}, grid_color);
-  }
-
+  draw_grid(canvas, frame);
   std::vector<Rgb> colors;
   std::vector<float> busy(size_t(opt.width) * opt.height, 0.0f);
-  Coverage coverage(opt.width, plot);
+  Coverage coverage(opt.width, frame.plot);
   for (size_t i = 0; i < series.size(); ++i) {
     colors.push_back(series[i].color.value_or(palette_color(i)));
-    draw_series(canvas, series[i], colors.back(), xa, ya, coverage, busy);
+    draw_series(canvas, series[i], colors.back(), frame.x, frame.y, coverage, busy);
   }
-
-  canvas.outline({plot.x0 - 1, plot.y0 - 1, plot.x1 + 1, plot.y1 + 1}, frame_color);
-  for (const Tick& t : x_ticks) {
-    const int x = int(xa.pixel_of_unit(t.position)), w = label_width(t.label);
-    canvas.fill({x, plot.y1, x + 1, plot.y1 + tick_length}, frame_color);
-    canvas.text(std::clamp(x - w / 2, 0, opt.width - w), plot.y1 + tick_length + pad, t.label, scale, text_color);
-  }
-  int last_label_top = std::numeric_limits<int>::max();  // log axes can crowd: skip labels that would overlap
-  for (const Tick& t : y_ticks) {
-    const int y = int(ya.pixel_of_unit(t.position)), top = y - 7 * scale / 2;
-    canvas.fill({plot.x0 - tick_length, y, plot.x0, y + 1}, frame_color);
-    if (top + line_height > last_label_top) continue;
-    canvas.text(plot.x0 - tick_length - pad / 2 - label_width(t.label), top, t.label, scale, text_color);
-    last_label_top = top;
-  }
-
-  if (!opt.title.empty())
-    canvas.text((plot.x0 + plot.x1 - label_width(opt.title)) / 2, 2 * pad, opt.title, scale, text_color);
-  if (!opt.x_label.empty())
-    canvas.text((plot.x0 + plot.x1 - label_width(opt.x_label)) / 2, opt.height - pad - line_height, opt.x_label,
-                scale, text_color);
-  if (!opt.y_label.empty())
-    canvas.text(pad, (plot.y0 + plot.y1 - label_width(opt.y_label)) / 2, opt.y_label, scale, text_color, true);
-  draw_legend(canvas, series, colors, plot, scale, busy);
+  draw_axes(canvas, frame, opt);
+  draw_legend(canvas, series, colors, frame.plot, frame.scale, busy);
 
   const std::filesystem::path parent = std::filesystem::path(path).parent_path();
   std::error_code ec;
