@@ -7,6 +7,7 @@
 #include <omp.h>
 
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <csignal>
 #include <cstdio>
@@ -52,6 +53,10 @@ std::vector<int32_t> grid_labels(const ImageDataset& data, int64_t n) {
   return labels;
 }
 
+double seconds_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
 // "nan", "inf", "-inf" or the value: the same words whatever the sign of a NaN.
 std::string describe(float v) {
   if (std::isnan(v)) return "nan";
@@ -83,6 +88,7 @@ void write_loss_plot(const RunDir& run) {
 }
 
 int run(int argc, char** argv) {
+  const auto launched = std::chrono::steady_clock::now();
   Flags flags(argc, argv, "train_gan", "train a GAN and write a run directory");
   const std::string resume = flags.get("resume", "", "continue the run in this directory from its newest checkpoint");
   std::optional<RunDir> resumed;
@@ -127,6 +133,7 @@ int run(int argc, char** argv) {
   omp_set_num_threads(static_cast<int>(threads));
 
   const ImageDataset data = load_data(data_name, image_size, channels, classes, per_class, config.seed);
+  const double load_seconds = seconds_since(launched);
   config.spec.image_size = image_size;
   config.spec.channels = data.channels;
   config.spec.num_classes = conditional ? data.num_classes() : 0;
@@ -144,7 +151,8 @@ int run(int argc, char** argv) {
               static_cast<long>(image_size), static_cast<long>(image_size), config.spec.discriminator.c_str(),
               conditional ? " (conditional)" : "", gan_loss_name(config.loss), static_cast<long>(config.batch),
               device_name(config.device), static_cast<long>(threads));
-  std::printf("train_gan: writing %s\n", run.path().c_str());
+  std::printf("train_gan: writing %s (data loaded in %.2f s, first step %.2f s after start)\n", run.path().c_str(),
+              load_seconds, seconds_since(launched));
   std::fflush(stdout);
 
   Generator fixed_noise(config.seed + 1000);

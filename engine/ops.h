@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <vector>
 
 #include "engine/random.h"
@@ -78,7 +79,9 @@ Tensor avg_pool2d(const Tensor& x, int64_t kernel, int64_t stride = 0, int64_t p
 Tensor upsample_nearest2d(const Tensor& x, int64_t scale);
 
 // ---- shape and indexing ----
-Tensor reshape(const Tensor& x, const Shape& shape);  // one extent may be -1
+Tensor reshape(const Tensor& x, const Shape& shape);
+// The extents spelled out; one may be -1, inferred from x.numel() (a Shape cannot hold -1).
+Tensor reshape(const Tensor& x, std::initializer_list<int64_t> extents);
 Tensor flatten(const Tensor& x, int start_dim = 1);   // dims start_dim.. merged into one
 Tensor permute(const Tensor& x, const std::vector<int>& dims);
 Tensor transpose(const Tensor& x, int dim0, int dim1);

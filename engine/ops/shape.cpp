@@ -1,5 +1,6 @@
 // Shape and indexing ops: views where free (reshape, dim-0 narrow), copies otherwise.
 #include <algorithm>
+#include <string>
 
 #include "engine/ops.h"
 #include "engine/ops/op_util.h"
@@ -35,27 +36,34 @@ StridedGeom narrowed_geom(const Shape& shape, int dim, int64_t start, int64_t le
 }  // namespace
 
 Tensor reshape(const Tensor& x, const Shape& shape) {
-  Shape resolved = shape;
-  int inferred = -1;
-  int64_t known = 1;
-  for (int i = 0; i < shape.ndim(); ++i) {
-    if (shape[i] == -1) {
-      CFGAN_CHECK(inferred < 0, "reshape: more than one -1 in ", shape.str());
-      inferred = i;
-    } else {
-      known *= shape[i];
-    }
-  }
-  if (inferred >= 0) {
-    CFGAN_CHECK(known > 0 && x.numel() % known == 0, "reshape: cannot reshape ", x.shape().str(), " into ",
-                shape.str());
-    resolved[inferred] = x.numel() / known;
-  }
-  CFGAN_CHECK(resolved.numel() == x.numel(), "reshape: cannot reshape ", x.shape().str(), " (", x.numel(),
+  CFGAN_CHECK(shape.numel() == x.numel(), "reshape: cannot reshape ", x.shape().str(), " (", x.numel(),
               " elements) into ", shape.str());
-  Tensor out = x.view_as(resolved);
+  Tensor out = x.view_as(shape);
   record(out, "reshape", {x}, [](const Tensor& gout, GradSink& grads) { accumulate(grads.grad(0), gout); });
   return out;
+}
+
+Tensor reshape(const Tensor& x, std::initializer_list<int64_t> extents) {
+  auto spelled = [&] {
+    std::string text = "[";
+    for (int64_t e : extents) text += (text.size() > 1 ? ", " : "") + std::to_string(e);
+    return text + "]";
+  };
+  const int64_t* inferred = nullptr;
+  int64_t known = 1;
+  for (const int64_t& e : extents) {
+    if (e != -1) {
+      known *= e;
+      continue;
+    }
+    CFGAN_CHECK(!inferred, "reshape: more than one -1 in ", spelled());
+    inferred = &e;
+  }
+  CFGAN_CHECK(!inferred || (known > 0 && x.numel() % known == 0), "reshape: cannot reshape ", x.shape().str(),
+              " (", x.numel(), " elements) into ", spelled());
+  Shape resolved;
+  for (const int64_t& e : extents) resolved.push_back(&e == inferred ? x.numel() / known : e);
+  return reshape(x, resolved);
 }
 
 Tensor flatten(const Tensor& x, int start_dim) {
