@@ -12,9 +12,13 @@ enum class Device : uint8_t { cpu, cuda };
 
 const char* device_name(Device d);
 
-// The kernel table serving `d`. For cuda: the real GPU backend, or the emulated one
-// when selected with use_emulated_cuda(); throws a clear error when neither is there.
+// The kernel table serving `d`. For cuda: the table set by use_cuda_kernels, else the
+// GPU backend; throws a clear error when there is none.
 const Kernels& kernels_for(Device d);
+
+// Serves Device::cuda from `table` (the emulated backend in tests), or from the GPU
+// backend again when null. No cuda tensor may outlive the switch.
+void use_cuda_kernels(const Kernels* table);
 
 // True when a CUDA device can run kernels (a GPU is present, or the emulator is selected).
 bool cuda_available();
