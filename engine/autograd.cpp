@@ -1,7 +1,5 @@
 #include "engine/autograd.h"
 
-#include <unordered_set>
-
 #include "engine/error.h"
 #include "engine/ops.h"
 
@@ -34,34 +32,45 @@ bool any_requires_grad(std::span<const Tensor> inputs) {
   return false;
 }
 
-void attach_node(Tensor& out, const char* name, std::span<const Tensor> inputs, BackwardFn fn) {
-  auto node = std::make_shared<Node>(Node{name, std::vector<Tensor>(inputs.begin(), inputs.end()), std::move(fn)});
+void attach(Tensor& out, std::shared_ptr<Node> node) {
   TensorImpl* impl = out.impl();
+  impl->producer = node->name;
   impl->grad_fn = std::move(node);
   impl->requires_grad = true;
-  impl->producer = name;
+}
+
+void attach_node(Tensor& out, const char* name, std::span<const Tensor> inputs, BackwardFn fn) {
+  if (grad_enabled() && any_requires_grad(inputs)) attach(out, make_pooled<NodeWith<BackwardFn>>(name, inputs, fn));
 }
 
 namespace {
 
-// Tensors reachable from root through nodes, inputs before the tensors made from them.
-// Fails before any gradient is touched when the graph was freed or an op lacks a backward.
-// The list holds strong references: freeing a node during the walk must not free a
-// tensor that is still to be visited.
-std::vector<Tensor> topological_order(const Tensor& root) {
-  std::vector<Tensor> order;
-  std::unordered_set<TensorImpl*> seen{root.impl()};
-  std::vector<std::pair<Tensor, size_t>> stack{{root, 0}};
+// Tensors reachable from root through nodes, inputs before the tensors made from them,
+// into `order`. Fails before any gradient is touched when the graph was freed or an op
+// lacks a backward. The list holds strong references: freeing a node during the walk
+// must not free a tensor still to be visited. Containers are reused across calls and a
+// per-walk mark replaces a visited set, so a steady training step allocates nothing here.
+void topological_order(const Tensor& root, std::vector<Tensor>& order) {
+  thread_local uint64_t walk = 0;
+  thread_local std::vector<std::pair<Tensor, size_t>> stack;
+  ++walk;
+  order.clear();
+  stack.clear();
+  root.impl()->visit_mark = walk;
+  stack.emplace_back(root, 0);
   while (!stack.empty()) {
     auto& [tensor, next] = stack.back();
     TensorImpl* impl = tensor.impl();
     if (impl->graph_released) {
+      stack.clear();
       fail("backward: the graph through '", impl->producer,
            "' was already freed by an earlier backward(); recompute the forward pass before calling backward again");
     }
     const Node* node = impl->grad_fn.get();
-    if (node && !node->backward) {
-      fail("backward: op '", node->name, "' has no backward, but an input of it requires grad");
+    if (node && !node->has_backward()) {
+      const char* name = node->name;
+      stack.clear();
+      fail("backward: op '", name, "' has no backward, but an input of it requires grad");
     }
     if (!node || next == node->inputs.size()) {
       order.push_back(std::move(tensor));
@@ -69,9 +78,11 @@ std::vector<Tensor> topological_order(const Tensor& root) {
       continue;
     }
     const Tensor& child = node->inputs[next++];
-    if (child.requires_grad() && seen.insert(child.impl()).second) stack.push_back({child, 0});
+    if (child.requires_grad() && child.impl()->visit_mark != walk) {
+      child.impl()->visit_mark = walk;
+      stack.emplace_back(child, 0);
+    }
   }
-  return order;
 }
 
 }  // namespace
@@ -83,7 +94,8 @@ void run_backward(const Tensor& root, const Tensor& grad) {
               " does not match tensor shape ", root.shape().str());
   CFGAN_CHECK(grad.device() == root.device(), "backward: gradient is on ", device_name(grad.device()),
               ", tensor on ", device_name(root.device()));
-  const std::vector<Tensor> order = topological_order(root);
+  thread_local std::vector<Tensor> order;
+  topological_order(root, order);
   NoGrad no_grad;
   TensorImpl* r = root.impl();
   if (!r->grad.defined()) r->grad = Tensor::zeros(r->shape, root.device());
@@ -99,6 +111,7 @@ void run_backward(const Tensor& root, const Tensor& grad) {
     impl->graph_released = true;
     impl->grad = Tensor();
   }
+  order.clear();  // the walk's references go now, not at the next backward
 }
 
 }  // namespace cfgan

@@ -41,8 +41,11 @@ class Allocator {
 
 // A block of device memory; returns itself to the allocator when the last owner goes.
 class Storage {
+  struct Passkey {};  // only make() constructs, but the pooled make_shared needs a public constructor
+
  public:
   static std::shared_ptr<Storage> make(size_t bytes, Device d);
+  Storage(Passkey, void* data, size_t bytes, Device d) : data_(data), bytes_(bytes), device_(d) {}
   ~Storage();
   Storage(const Storage&) = delete;
   Storage& operator=(const Storage&) = delete;
@@ -52,7 +55,6 @@ class Storage {
   Device device() const { return device_; }
 
  private:
-  Storage(void* data, size_t bytes, Device d) : data_(data), bytes_(bytes), device_(d) {}
   void* data_;
   size_t bytes_;
   Device device_;

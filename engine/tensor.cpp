@@ -5,6 +5,7 @@
 
 #include "engine/autograd.h"
 #include "engine/error.h"
+#include "engine/pool.h"
 #include "engine/random.h"
 
 namespace cfgan {
@@ -12,7 +13,7 @@ namespace cfgan {
 Tensor make_tensor(std::shared_ptr<TensorImpl> impl) { return Tensor(std::move(impl)); }
 
 Tensor Tensor::empty(const Shape& shape, Device d) {
-  auto impl = std::make_shared<TensorImpl>();
+  auto impl = make_pooled<TensorImpl>();
   impl->shape = shape;
   impl->storage = Storage::make(sizeof(float) * static_cast<size_t>(shape.numel()), d);
   return Tensor(std::move(impl));
@@ -82,7 +83,9 @@ std::vector<float> Tensor::to_host() const {
 
 float Tensor::item() const {
   CFGAN_CHECK(numel() == 1, "item: tensor of shape ", shape().str(), " has ", numel(), " elements, expected 1");
-  return to_host()[0];
+  float value;
+  kernels_for(device()).copy_to_host(&value, data(), sizeof(float));
+  return value;
 }
 
 Tensor Tensor::to(Device d) const {
@@ -138,7 +141,7 @@ void Tensor::backward() const {
 void Tensor::backward(const Tensor& grad) const { run_backward(*this, grad); }
 
 Tensor Tensor::detach() const {
-  auto impl = std::make_shared<TensorImpl>();
+  auto impl = make_pooled<TensorImpl>();
   impl->shape = shape();
   impl->storage = impl_->storage;
   impl->offset = impl_->offset;

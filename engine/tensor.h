@@ -82,6 +82,7 @@ struct TensorImpl {
   int64_t offset = 0;  // elements into storage
   bool requires_grad = false;
   bool graph_released = false;  // its node was freed by a backward()
+  uint64_t visit_mark = 0;      // last backward walk that reached it
   const char* producer = "";
   std::shared_ptr<Node> grad_fn;
   Tensor grad;
