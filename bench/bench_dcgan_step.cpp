@@ -12,6 +12,10 @@
 #include "engine/engine.h"
 #include "models/gan_trainer.h"
 
+// The replaced global operators pair malloc with free; GCC cannot see that through
+// inlining and warns about a mismatch.
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+
 namespace {
 
 std::atomic<int64_t> g_news{0};

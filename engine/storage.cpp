@@ -63,6 +63,7 @@ void Allocator::deallocate(void* p, size_t bytes) {
 
 void Allocator::empty_cache() {
   std::lock_guard lock(mutex_);
+  if (stats_.bytes_cached == 0) return;  // nothing to give back (and perhaps no backend yet)
   const Kernels& k = kernels_for(device_);
   for (auto& [size, blocks] : free_blocks_) {
     for (void* b : blocks) k.release(b);

@@ -6,7 +6,10 @@
 #include "kernels/kernels.h"
 
 namespace cfgan::cuda {
+// CFGAN_KERNELS=hand (default) | vendor picks which of the two below kernels() is.
 const Kernels& kernels();
+const Kernels& hand_kernels();
+const Kernels& vendor_kernels();  // cuBLAS / cuDNN for gemm and conv, ours elsewhere
 int device_count();  // 0 without a GPU or driver
 }  // namespace cfgan::cuda
 

@@ -102,7 +102,10 @@ void adam_update(float* param, const float* grad, float* m, float* v, int64_t n,
 void sgd_update(float* param, const float* grad, float* momentum_buf, int64_t n, float lr, float momentum,
                 float weight_decay, bool first_step);
 
-// table.cu
+// table.cu: the table of our kernels, and the one the engine uses: ours, or on the
+// real backend with CFGAN_KERNELS=vendor cuBLAS / cuDNN for gemm and conv
+// (vendor_kernels, declared in kernels/cuda_backends.h).
+const Kernels& hand_kernels();
 const Kernels& kernels();
 
 }  // namespace cfgan::CFGAN_CUDA_NS
