@@ -218,6 +218,31 @@ def dcgan_train_step():
     save("dcgan_train_step", dict(real=real, z=z, d_loss=d_loss.reshape([]), g_loss=g_loss.reshape([]), **after))
 
 
+def ur_er():
+    """UR and ER transcribed from the formulas of the regularizers' reference code."""
+    def uniformity(x, t=2.0):
+        return torch.pdist(x, p=2).pow(2).mul(-t).exp().mean().log()
+
+    def ur(f):
+        f = f.flatten(1)
+        x = f / f.norm(dim=1, keepdim=True)
+        half = len(x) // 2
+        return 0.5 * (uniformity(x[:half]) + uniformity(x[half:]))
+
+    def er(f):
+        f = f.flatten(1)
+        x = f / f.norm(dim=1, keepdim=True)
+        return -(0.5 * torch.log(x.std(dim=1)) + torch.log(f.norm(dim=1))).mean()
+
+    f = torch.randn(9, 4, 3, 3)
+    f[:, 0] += 1.5  # correlated samples: uniformity well above its minimum
+    f1, f2 = f.clone().requires_grad_(True), f.clone().requires_grad_(True)
+    u, e = ur(f1), er(f2)
+    u.backward()
+    e.backward()
+    save("ur_er", dict(f=f, ur=u.reshape([]), er=e.reshape([]), dur=f1.grad, der=f2.grad))
+
+
 def main():
     torch.manual_seed(20261129)
     conv2d()
@@ -232,6 +257,7 @@ def main():
     spectral_norm()
     adam()
     dcgan_train_step()
+    ur_er()
 
 
 if __name__ == "__main__":

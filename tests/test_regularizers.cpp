@@ -1,0 +1,75 @@
+// The information regularizers UR and ER: gradient checks, PyTorch golden values, and
+// the behaviour they exist for.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "engine/engine.h"
+#include "models/regularizers.h"
+#include "tests/golden_util.h"
+#include "tests/gradcheck.h"
+
+using namespace cfgan;
+using namespace cfgan::testing;
+
+// Both are sums of O(1) logs over a few dozen pairs / samples: float rounding of the
+// scalar (~1e-7 relative) over 2 * kEps gives ~1e-4 absolute noise in the numeric side.
+constexpr Tolerance kRegularizer{2e-4, 1e-3};
+
+TEST(GradCheck, Uniformity) {
+  const Tensor f = uniform({8, 3, 2, 2}, 31, -1.0f, 1.0f) + 0.3f;
+  check_gradients("UR", [](const std::vector<Tensor>& in) { return uniformity_regularizer(in[0]); }, {{f}},
+                  kRegularizer);
+  const Tensor odd = uniform({7, 5}, 32);  // halves of 3 and 4 rows
+  check_gradients("UR odd batch", [](const std::vector<Tensor>& in) { return uniformity_regularizer(in[0]); },
+                  {{odd}}, kRegularizer);
+}
+
+TEST(GradCheck, Entropy) {
+  const Tensor f = uniform({6, 2, 3, 3}, 33, -1.0f, 1.0f) + 0.2f;
+  check_gradients("ER", [](const std::vector<Tensor>& in) { return entropy_regularizer(in[0]); }, {{f}},
+                  kRegularizer);
+}
+
+TEST(Golden, UrEr) {
+  const SafetensorsFile g = load_golden("ur_er");
+  for (const char* which : {"ur", "er"}) {
+    Tensor f = g.tensors.at("f").detach();
+    f.requires_grad_(true);
+    const Tensor value = std::string(which) == "ur" ? uniformity_regularizer(f) : entropy_regularizer(f);
+    // A handful of float sums and logs: 1e-5 relative.
+    cfgan::testing::expect_close(value, g.tensors.at(which), 1e-5f, 1e-5f, which);
+    value.backward();
+    cfgan::testing::expect_close(f.grad(), g.tensors.at(std::string("d") + which), 1e-6f, 1e-4f,
+                                 std::string("d") + which);
+  }
+}
+
+TEST(Regularizers, UniformityRewardsSpreadOutFeatures) {
+  // Four copies of one direction: every pair at distance 0 -> uniformity log(1) = 0,
+  // the maximum. Four orthogonal directions: every pair at |x-y|^2 = 2 -> -2t = -4.
+  const Tensor same = Tensor::ones({4, 4});
+  EXPECT_NEAR(uniformity(same / 2.0f).item(), 0.0f, 1e-6f);
+  std::vector<float> eye(16, 0.0f);
+  for (int i = 0; i < 4; ++i) eye[i * 5] = 1.0f;
+  EXPECT_NEAR(uniformity(Tensor::from_host({4, 4}, eye)).item(), -4.0f, 1e-5f);
+  Generator gen(5);
+  const Tensor clustered = Tensor::randn({16, 32}, gen, Device::cpu, 0.0f, 0.05f) + 1.0f;
+  const Tensor spread = Tensor::randn({16, 32}, gen);
+  EXPECT_LT(uniformity_regularizer(spread).item(), uniformity_regularizer(clustered).item());
+}
+
+TEST(Regularizers, EntropyMatchesHandComputation) {
+  // Rows (3, 4) and (0, 2): norms 5 and 2; normalized rows (0.6, 0.8), (0, 1) with
+  // unbiased std |a - b| / sqrt(2): 0.2/sqrt(2) and 1/sqrt(2).
+  const Tensor f = Tensor::from_host({2, 2}, {3, 4, 0, 2});
+  const double expected = -0.5 * ((0.5 * std::log(0.2 / std::sqrt(2.0)) + std::log(5.0)) +
+                                  (0.5 * std::log(1.0 / std::sqrt(2.0)) + std::log(2.0)));
+  EXPECT_NEAR(entropy_regularizer(f).item(), expected, 1e-6);
+  EXPECT_NEAR(mean_log_norm(f), -0.5 * (std::log(5.0) + std::log(2.0)), 1e-6);
+}
+
+TEST(Regularizers, RejectTooSmallInputs) {
+  EXPECT_THROW(uniformity_regularizer(Tensor::ones({3, 5})), Error);
+  EXPECT_THROW(entropy_regularizer(Tensor::ones({4, 1})), Error);
+}
