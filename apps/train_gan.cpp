@@ -114,6 +114,12 @@ int run(int argc, char** argv) {
   config.lr_g = config.lr_d = static_cast<float>(flags.get_double("lr", 2e-4, "Adam learning rate of G and D"));
   const std::string betas = flags.get("betas", "0.5,0.999", "Adam betas");
   config.ema_decay = static_cast<float>(flags.get_double("ema-decay", 0.999, "EMA of G's weights (0: off)"));
+  const bool ur = flags.get_bool("ur", "add Uniformity Regularization (distribution level) to G's loss");
+  const bool er = flags.get_bool("er", "add Entropy Regularization (sample level) to G's loss");
+  const double ur_weight = flags.get_double("ur-weight", 0.2, "weight of UR(f_G) + UR(f_D)");
+  const double er_weight = flags.get_double("er-weight", 0.5, "weight of ER(f_G) + ER(f_D)");
+  const std::vector<int32_t> reg_layers =
+      flags.get_int_list("reg-layers", "feature blocks of G and D for UR/ER, e.g. 1,1 (default: the models' own)");
   config.seed = static_cast<uint64_t>(flags.get_int("seed", 1, "seed of weights, data order and noise"));
   config.device = parse_device(flags.get("device", "auto", "cpu, cuda or auto"));
   const int64_t threads = flags.get_int("threads", omp_get_max_threads(), "CPU threads");
@@ -131,6 +137,12 @@ int run(int argc, char** argv) {
   CFGAN_CHECK(std::sscanf(betas.c_str(), "%f,%f", &config.beta1, &config.beta2) == 2, "--betas: expected two ",
               "numbers like 0.5,0.999, got '", betas, "'");
   omp_set_num_threads(static_cast<int>(threads));
+  CFGAN_CHECK(ur_weight > 0 && er_weight > 0, "--ur-weight and --er-weight must be positive");
+  CFGAN_CHECK(reg_layers.empty() || reg_layers.size() == 2, "--reg-layers: expected two block numbers G,D, got ",
+              reg_layers.size());
+  config.reg.ur_weight = ur ? static_cast<float>(ur_weight) : 0.0f;
+  config.reg.er_weight = er ? static_cast<float>(er_weight) : 0.0f;
+  if (!reg_layers.empty()) config.reg.g_block = reg_layers[0], config.reg.d_block = reg_layers[1];
 
   const ImageDataset data = load_data(data_name, image_size, channels, classes, per_class, config.seed);
   const double load_seconds = seconds_since(launched);
@@ -146,10 +158,11 @@ int run(int argc, char** argv) {
     trainer.load(checkpoint);
     std::printf("train_gan: resumed %s at step %ld\n", checkpoint.c_str(), static_cast<long>(trainer.steps_done()));
   }
-  std::printf("train_gan: %ld images (%s), %ldx%ldx%ld, model %s%s, loss %s, batch %ld, device %s, %ld threads\n",
+  std::printf("train_gan: %ld images (%s), %ldx%ldx%ld, model %s%s, loss %s%s%s, batch %ld, device %s, %ld threads\n",
               static_cast<long>(data.count), data.source.c_str(), static_cast<long>(data.channels),
               static_cast<long>(image_size), static_cast<long>(image_size), config.spec.discriminator.c_str(),
-              conditional ? " (conditional)" : "", gan_loss_name(config.loss), static_cast<long>(config.batch),
+              conditional ? " (conditional)" : "", gan_loss_name(config.loss), ur ? " + UR" : "", er ? " + ER" : "",
+              static_cast<long>(config.batch),
               device_name(config.device), static_cast<long>(threads));
   std::printf("train_gan: writing %s (data loaded in %.2f s, first step %.2f s after start)\n", run.path().c_str(),
               load_seconds, seconds_since(launched));
@@ -188,10 +201,13 @@ int run(int argc, char** argv) {
     std::snprintf(fields, sizeof fields, "D %.3f  G %.3f  D(x) %.2f  D(G(z)) %.2f", stats.d_loss, stats.g_loss,
                   stats.d_real, stats.d_fake);
     if (step % log_every == 0) {
-      run.append_metrics(nlohmann::json{{"step", step}, {"d_loss", stats.d_loss}, {"g_loss", stats.g_loss},
-                                        {"d_real", stats.d_real}, {"d_fake", stats.d_fake},
-                                        {"seconds", progress.elapsed_seconds()}}
-                             .dump());
+      nlohmann::json line{{"step", step},         {"d_loss", stats.d_loss}, {"g_loss", stats.g_loss},
+                          {"d_real", stats.d_real}, {"d_fake", stats.d_fake}, {"seconds", progress.elapsed_seconds()}};
+      if (config.reg.enabled()) {
+        line.update({{"ur_g", stats.ur_g}, {"ur_d", stats.ur_d}, {"er_g", stats.er_g}, {"er_d", stats.er_d},
+                     {"log_norm_g", stats.log_norm_g}, {"log_norm_d", stats.log_norm_d}});
+      }
+      run.append_metrics(line.dump());
     }
     if (step % sample_every == 0) write_samples();
     if (step % checkpoint_every == 0) save_checkpoint();

@@ -30,6 +30,17 @@ ModulePtr conv_t(int64_t in, int64_t out, int64_t kernel, int64_t stride, int64_
   return std::make_shared<ConvTranspose2d>(in, out, kernel, Conv2dOptions{.stride = stride, .padding = pad}, bias);
 }
 
+Tensor run_blocks(Sequential& blocks, const Tensor& x, FeatureTap tap) {
+  CFGAN_CHECK(!tap.out || (tap.block >= 0 && tap.block < static_cast<int>(blocks.size())), "feature block ",
+              tap.block, " does not exist: the network has blocks 0-", blocks.size() - 1);
+  Tensor h = x;
+  for (size_t i = 0; i < blocks.size(); ++i) {
+    h = blocks[i].forward(h);
+    if (tap.out && static_cast<int>(i) == tap.block) *tap.out = h;
+  }
+  return h;
+}
+
 // Upsampling stages from 4x4 to the image size, for the 32 / 64 px family.
 int64_t stages(const GanSpec& spec) { return static_cast<int64_t>(std::log2(spec.image_size / 4)); }
 
@@ -61,7 +72,9 @@ class DcganGenerator : public GanGenerator {
     }
   }
 
-  Tensor generate(const Tensor& z, const std::vector<int32_t>& labels) override {
+  int num_blocks() const override { return static_cast<int>(blocks_->size()); }
+
+  Tensor generate(const Tensor& z, const std::vector<int32_t>& labels, FeatureTap tap) override {
     CFGAN_CHECK(z.ndim() == 2 && z.dim(1) == spec_.z_dim, "generator: z must be (N, ", spec_.z_dim, "), got ",
                 z.shape().str());
     Tensor h = z;
@@ -70,7 +83,7 @@ class DcganGenerator : public GanGenerator {
                   " labels for ", z.dim(0), " noise vectors");
       h = concat({z, label_embedding_->forward(labels)}, 1);
     }
-    return blocks_->forward(h);
+    return run_blocks(*blocks_, h, tap);
   }
 
  private:
@@ -113,12 +126,14 @@ class DcganDiscriminator : public GanDiscriminator {
   }
 
   // Projection discriminator (Miyato & Koyama, 2018): logit = head(phi) + <embed(y), phi>.
-  Tensor score(const Tensor& images, const std::vector<int32_t>& labels) override {
+  int num_blocks() const override { return static_cast<int>(blocks_->size()); }
+
+  Tensor score(const Tensor& images, const std::vector<int32_t>& labels, FeatureTap tap) override {
     CFGAN_CHECK(images.ndim() == 4 && images.dim(1) == spec_.channels && images.dim(2) == spec_.image_size &&
                     images.dim(3) == spec_.image_size,
                 "discriminator: images must be (N, ", spec_.channels, ", ", spec_.image_size, ", ",
                 spec_.image_size, "), got ", images.shape().str());
-    const Tensor phi = flatten(blocks_->forward(images), 1);
+    const Tensor phi = flatten(run_blocks(*blocks_, images, tap), 1);
     Tensor logits = reshape(head_->forward(phi), {images.dim(0)});
     if (projection_) {
       CFGAN_CHECK(static_cast<int64_t>(labels.size()) == images.dim(0), "conditional discriminator: ",

@@ -25,16 +25,30 @@ struct GanSpec {
   void validate() const;
 };
 
+// Asks a forward pass for the feature map that block `block` outputs (the information
+// regularizers read them); no request when `out` is null.
+struct FeatureTap {
+  int block = 0;
+  Tensor* out = nullptr;
+};
+
 class GanGenerator : public Module {
  public:
   // z (N, z_dim), labels (N) when conditional (else empty) -> images (N, C, S, S) in [-1, 1].
-  virtual Tensor generate(const Tensor& z, const std::vector<int32_t>& labels) = 0;
+  virtual Tensor generate(const Tensor& z, const std::vector<int32_t>& labels, FeatureTap tap = {}) = 0;
+  virtual int num_blocks() const = 0;
+  // The block producing the half-resolution map before the to-image block (14x14 for
+  // the 28 px model, 32x32 for 64 px): the regularizers' default generator features.
+  int default_feature_block() const { return num_blocks() - 2; }
 };
 
 class GanDiscriminator : public Module {
  public:
   // images (N, C, S, S), labels as for the generator -> logits (N).
-  virtual Tensor score(const Tensor& images, const std::vector<int32_t>& labels) = 0;
+  virtual Tensor score(const Tensor& images, const std::vector<int32_t>& labels, FeatureTap tap = {}) = 0;
+  virtual int num_blocks() const = 0;
+  // Block 1 halves the first feature map (14x14 -> 7x7 at 28 px, 32x32 -> 16x16 at 64 px).
+  int default_feature_block() const { return 1; }
 };
 
 std::shared_ptr<GanGenerator> make_generator(const GanSpec& spec);

@@ -5,6 +5,7 @@
 #include "engine/io/safetensors.h"
 #include "engine/nn/init.h"
 #include "engine/ops.h"
+#include "models/regularizers.h"
 
 namespace cfgan {
 namespace {
@@ -55,10 +56,16 @@ GanTrainer::GanTrainer(const GanTrainConfig& config, const ImageDataset& data)
 }
 
 GanStepStats gan_train_step(GanGenerator& g, GanDiscriminator& d, Optimizer& opt_g, Optimizer& opt_d, GanLoss loss,
-                            const Tensor& real, const Tensor& z, const std::vector<int32_t>& labels) {
+                            const Tensor& real, const Tensor& z, const std::vector<int32_t>& labels,
+                            const GanRegularization& reg) {
+  GanStepStats stats;
+  Tensor f_g, f_d;
+  const bool regularize = reg.enabled();
+
   // D: push D(x) up and D(G(z)) down; the generated batch is detached so G is untouched.
   opt_d.zero_grad();
-  const Tensor fake = g.generate(z, labels);
+  const int g_block = reg.g_block >= 0 ? reg.g_block : g.default_feature_block();
+  const Tensor fake = g.generate(z, labels, {g_block, regularize ? &f_g : nullptr});
   const Tensor real_logits = d.score(real, labels);
   const Tensor fake_logits = d.score(fake.detach(), labels);
   const Tensor d_loss = discriminator_loss(loss, real_logits, fake_logits);
@@ -67,12 +74,21 @@ GanStepStats gan_train_step(GanGenerator& g, GanDiscriminator& d, Optimizer& opt
 
   // G: make the updated D call the same generated batch real.
   opt_g.zero_grad();
-  const Tensor g_logits = d.score(fake, labels);
+  const int d_block = reg.d_block >= 0 ? reg.d_block : d.default_feature_block();
+  const Tensor g_logits = d.score(fake, labels, {d_block, regularize ? &f_d : nullptr});
   const Tensor g_loss = generator_loss(loss, g_logits);
-  g_loss.backward();
+  Tensor total = g_loss;
+  if (regularize) {
+    const Tensor ur_g = uniformity_regularizer(f_g), ur_d = uniformity_regularizer(f_d);
+    const Tensor er_g = entropy_regularizer(f_g), er_d = entropy_regularizer(f_d);
+    if (reg.ur_weight > 0.0f) total = total + reg.ur_weight * (ur_g + ur_d);
+    if (reg.er_weight > 0.0f) total = total + reg.er_weight * (er_g + er_d);
+    stats.ur_g = ur_g.item(), stats.ur_d = ur_d.item(), stats.er_g = er_g.item(), stats.er_d = er_d.item();
+    stats.log_norm_g = mean_log_norm(f_g), stats.log_norm_d = mean_log_norm(f_d);
+  }
+  total.backward();
   opt_g.step();
 
-  GanStepStats stats;
   stats.d_loss = d_loss.item();
   stats.g_loss = g_loss.item();
   stats.d_real = mean_probability(real_logits);
@@ -85,7 +101,8 @@ GanStepStats GanTrainer::step() {
   const Tensor z = Tensor::randn({config_.batch, config_.spec.z_dim}, noise_, config_.device);
   // Generated images are asked to be of the real batch's classes.
   const std::vector<int32_t> labels = config_.spec.num_classes > 0 ? real.labels : std::vector<int32_t>{};
-  const GanStepStats stats = gan_train_step(*g_, *d_, *opt_g_, *opt_d_, config_.loss, real.images, z, labels);
+  const GanStepStats stats =
+      gan_train_step(*g_, *d_, *opt_g_, *opt_d_, config_.loss, real.images, z, labels, config_.reg);
   if (ema_) ema_->update();
   ++steps_;
   return stats;

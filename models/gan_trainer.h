@@ -14,6 +14,16 @@
 
 namespace cfgan {
 
+// The information regularizers in G's loss (models/regularizers.h):
+//   L_G = adversarial + er_weight (ER(f_G) + ER(f_D)) + ur_weight (UR(f_G) + UR(f_D)),
+// f_G a generator feature map, f_D a discriminator feature map of the generated batch.
+// The f_D terms reach G through D; D's parameters are not updated by them.
+struct GanRegularization {
+  float ur_weight = 0.0f, er_weight = 0.0f;  // 0: off (the paper's weights: UR 0.2, ER 0.5)
+  int g_block = -1, d_block = -1;            // feature blocks; -1: the models' defaults
+  bool enabled() const { return ur_weight > 0.0f || er_weight > 0.0f; }
+};
+
 struct GanTrainConfig {
   GanSpec spec;
   GanLoss loss = GanLoss::bce;
@@ -21,19 +31,24 @@ struct GanTrainConfig {
   float lr_g = 2e-4f, lr_d = 2e-4f;
   float beta1 = 0.5f, beta2 = 0.999f;
   float ema_decay = 0.999f;  // 0: no EMA generator
+  GanRegularization reg;
   uint64_t seed = 1;
   Device device = Device::cpu;
 };
 
 struct GanStepStats {
-  float d_loss = 0, g_loss = 0;
+  float d_loss = 0, g_loss = 0;  // g_loss is the adversarial part alone
   float d_real = 0, d_fake = 0;  // mean sigmoid(D) on the real and the generated batch
+  // With regularization: UR and ER of the G and D features, and ER's unbounded
+  // -mean log |f| term on its own.
+  float ur_g = 0, ur_d = 0, er_g = 0, er_d = 0, log_norm_g = 0, log_norm_d = 0;
 };
 
 // One D update (on `real` and G(z)), then one G update; `labels` are empty for
 // unconditional models. The exact step GanTrainer runs, exposed for tests.
 GanStepStats gan_train_step(GanGenerator& g, GanDiscriminator& d, Optimizer& opt_g, Optimizer& opt_d, GanLoss loss,
-                            const Tensor& real, const Tensor& z, const std::vector<int32_t>& labels);
+                            const Tensor& real, const Tensor& z, const std::vector<int32_t>& labels,
+                            const GanRegularization& reg = {});
 
 class GanTrainer {
  public:

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "engine/engine.h"
+#include "models/gan_trainer.h"
 #include "models/regularizers.h"
 #include "tests/golden_util.h"
 #include "tests/gradcheck.h"
@@ -72,4 +73,29 @@ TEST(Regularizers, EntropyMatchesHandComputation) {
 TEST(Regularizers, RejectTooSmallInputs) {
   EXPECT_THROW(uniformity_regularizer(Tensor::ones({3, 5})), Error);
   EXPECT_THROW(entropy_regularizer(Tensor::ones({4, 1})), Error);
+}
+
+TEST(Regularizers, TrainStepChangesOnlyTheGenerator) {
+  // One step with and without UR + ER from the same start: D's update depends only on
+  // its own loss, so D ends identical; G's loss gained terms, so G ends different.
+  auto run = [](const GanRegularization& reg) {
+    GanSpec spec;
+    spec.width = 8;
+    manual_seed(7);
+    auto g = make_generator(spec);
+    auto d = make_discriminator(spec);
+    Adam opt_g(g->named_parameters()), opt_d(d->named_parameters());
+    Generator data(8);
+    const Tensor real = Tensor::rand({8, 1, 28, 28}, data, Device::cpu, -1.0f, 1.0f);
+    const Tensor z = Tensor::randn({8, 100}, data);
+    const GanStepStats stats = gan_train_step(*g, *d, opt_g, opt_d, GanLoss::bce, real, z, {}, reg);
+    return std::tuple{g->parameters()[0].to_host(), d->parameters()[0].to_host(), stats};
+  };
+  const auto [g_plain, d_plain, s_plain] = run({});
+  const auto [g_reg, d_reg, s_reg] = run({.ur_weight = 0.2f, .er_weight = 0.5f});
+  EXPECT_EQ(d_plain, d_reg);
+  EXPECT_NE(g_plain, g_reg);
+  EXPECT_EQ(s_plain.g_loss, s_reg.g_loss);  // the adversarial part is reported alone
+  EXPECT_LT(s_reg.ur_g, 0.0f);              // a log of a mean of exp(-t d^2) < 1
+  EXPECT_TRUE(std::isfinite(s_reg.er_d) && std::isfinite(s_reg.log_norm_g));
 }
