@@ -103,7 +103,7 @@ GanStepStats GanTrainer::step() {
   const std::vector<int32_t> labels = config_.spec.num_classes > 0 ? real.labels : std::vector<int32_t>{};
   const GanStepStats stats =
       gan_train_step(*g_, *d_, *opt_g_, *opt_d_, config_.loss, real.images, z, labels, config_.reg);
-  if (ema_) ema_->update();
+  if (ema_) ema_->update(steps_);
   ++steps_;
   return stats;
 }

@@ -1,5 +1,7 @@
 #include "engine/nn/ema.h"
 
+#include <algorithm>
+
 #include "engine/error.h"
 
 namespace cfgan {
@@ -22,12 +24,13 @@ Ema::Ema(const Module& live, Module& shadow, float decay)
   for (size_t i = 0; i < live_buffers_.size(); ++i) shadow_buffers_[i].second.copy_(live_buffers_[i].second);
 }
 
-void Ema::update() {
+void Ema::update(int64_t step) {
+  const float d = std::min(decay_, static_cast<float>(1 + step) / static_cast<float>(10 + step));
   for (size_t i = 0; i < live_params_.size(); ++i) {
     const Tensor& s = shadow_params_[i].second;
     const Kernels& k = kernels_for(s.device());
-    k.unary_forward(UnaryOp::affine, decay_, 0.0f, s.data(), s.data(), s.numel());
-    k.axpy(s.data(), 1.0f - decay_, live_params_[i].second.data(), s.numel());
+    k.unary_forward(UnaryOp::affine, d, 0.0f, s.data(), s.data(), s.numel());
+    k.axpy(s.data(), 1.0f - d, live_params_[i].second.data(), s.numel());
   }
   for (size_t i = 0; i < live_buffers_.size(); ++i) shadow_buffers_[i].second.copy_(live_buffers_[i].second);
 }

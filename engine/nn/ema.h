@@ -1,6 +1,8 @@
 // An exponential moving average of a module's weights (a "shadow" copy with the same
-// architecture): shadow = decay * shadow + (1 - decay) * live after every update;
-// buffers (batch-norm running statistics, spectral-norm vectors) are copied.
+// architecture): shadow = d * shadow + (1 - d) * live after every update, with
+// d = min(decay, (1 + step) / (10 + step)) so the average forgets the random
+// initialization within the first steps instead of ~1/(1 - decay) of them; buffers
+// (batch-norm running statistics, spectral-norm vectors) are copied.
 #pragma once
 
 #include "engine/nn/module.h"
@@ -11,7 +13,7 @@ class Ema {
  public:
   // `shadow` must have the same state_dict layout as `live`; it starts as a copy.
   Ema(const Module& live, Module& shadow, float decay);
-  void update();
+  void update(int64_t step);  // step: updates done before this one
   float decay() const { return decay_; }
 
  private:
