@@ -10,7 +10,6 @@
 // same as the sample folder written from it.
 #include <omp.h>
 
-#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -23,6 +22,7 @@
 #include "models/classifier.h"
 #include "models/gan.h"
 #include "models/gan_trainer.h"
+#include "models/evaluation.h"
 #include "models/metrics.h"
 
 using namespace cfgan;
@@ -42,10 +42,6 @@ std::string resolve_checkpoint(const std::string& path, const std::string& flag)
   }
   CFGAN_CHECK(!newest.empty(), flag, " ", path, ": the run has no checkpoints");
   return newest;
-}
-
-double seconds_since(std::chrono::steady_clock::time_point t) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
 
 std::string shape_text(int64_t c, int64_t h, int64_t w) { return cat(c, "x", h, "x", w); }
@@ -72,21 +68,7 @@ ImageDataset generate(const std::string& path, const ClassifierSpec& cspec, int6
   auto g = make_generator(spec);
   g->load_state_dict(file.tensors, sampling_prefix(file.metadata));
   g->to(device);
-  g->eval();
-  NoGrad no_grad;
-  ImageDataset out = empty_set(cspec, path);
-  Generator noise(seed);
-  for (int64_t first = 0; first < n; first += 64) {
-    const int64_t count = std::min<int64_t>(64, n - first);
-    std::vector<int32_t> labels;
-    for (int64_t i = first; spec.num_classes > 0 && i < first + count; ++i)
-      labels.push_back(classes[i % classes.size()]);
-    const std::vector<float> v = g->generate(Tensor::randn({count, spec.z_dim}, noise, device), labels).to_host();
-    for (float x : v)
-      out.pixels.push_back(static_cast<uint8_t>(std::lround(std::clamp((x + 1.0f) * 127.5f, 0.0f, 255.0f))));
-    out.count += count;
-  }
-  return out;
+  return generate_images(*g, spec, n, classes, seed, device, path);
 }
 
 // Up to --n PNG files of a folder, in name order. grid.png and interpolation.png are the
@@ -122,13 +104,6 @@ ImageDataset load_fashion_mnist_split(const std::string& split, const Classifier
   CFGAN_CHECK(spec.channels == 1, flag, ": Fashion-MNIST images have 1 channel, the classifier expects ",
               spec.channels);
   return load_fashion_mnist(kFashionMnistDir, split);
-}
-
-std::vector<int32_t> present_classes(const ImageDataset& data) {
-  std::vector<int32_t> classes(data.labels.begin(), data.labels.end());
-  std::sort(classes.begin(), classes.end());
-  classes.erase(std::unique(classes.begin(), classes.end()), classes.end());
-  return classes;
 }
 
 std::string join(const std::vector<int32_t>& v) {
@@ -195,30 +170,12 @@ int run(int argc, char** argv) {
               real.source.c_str(), join(real_classes).c_str(), static_cast<long>(fake.count), fake.source.c_str());
   std::fflush(stdout);
 
-  const auto started = std::chrono::steady_clock::now();
-  const ClassifierView real_view = embed(*classifier.model, real, batch);
-  const ClassifierView fake_view = embed(*classifier.model, fake, batch);
-  int64_t real_right = 0, outside = 0;
-  for (int64_t i = 0; i < real.count; ++i) real_right += real_view.argmax[i] == real.labels[i];
-  // The histogram asks which of the real classes each image looks most like; images the
-  // classifier puts in some other class are counted apart, as "outside".
-  std::vector<int32_t> predicted;
-  for (int64_t i = 0; i < fake.count; ++i) {
-    const double* row = fake_view.logits.row(i);
-    int32_t best = real_classes[0];
-    for (int32_t c : real_classes) best = row[c] > row[best] ? c : best;
-    predicted.push_back(best);
-    outside += std::find(real_classes.begin(), real_classes.end(), fake_view.argmax[i]) == real_classes.end();
-  }
-
-  const double embed_seconds = seconds_since(started);
-  const double fd = frechet_distance(real_view.features, fake_view.features);
-  const KidResult kid = kernel_inception_distance(real_view.features, fake_view.features, 100, 1000, seed);
-  const ManifoldMetrics m = manifold_metrics(real_view.features, fake_view.features, 3, 5);
-  const ClassHistogram h = class_histogram(predicted, real_classes);
-  const double real_accuracy = static_cast<double>(real_right) / static_cast<double>(real.count);
-  const double outside_fraction = static_cast<double>(outside) / static_cast<double>(fake.count);
-  const double metric_seconds = seconds_since(started) - embed_seconds;
+  const GanScores scores = score_images(*classifier.model, real, fake, real_classes, seed, batch);
+  const double fd = scores.fd, real_accuracy = scores.real_accuracy, outside_fraction = scores.outside_fraction;
+  const KidResult& kid = scores.kid;
+  const ManifoldMetrics& m = scores.manifold;
+  const ClassHistogram& h = scores.histogram;
+  const double embed_seconds = scores.embed_seconds, metric_seconds = scores.metric_seconds;
 
   nlohmann::json histogram = nlohmann::json::object();
   std::string histogram_text;
