@@ -110,7 +110,7 @@ GanStepStats GanTrainer::step() {
 
 Tensor GanTrainer::sample(const Tensor& z, const std::vector<int32_t>& labels) {
   NoGrad no_grad;
-  GanGenerator& g = g_ema_ ? *g_ema_ : *g_;
+  GanGenerator& g = sampling_generator();
   const bool was_training = g.is_training();
   g.eval();
   Tensor images = g.generate(z, config_.spec.num_classes > 0 ? labels : std::vector<int32_t>{});

@@ -69,6 +69,8 @@ class GanTrainer {
 
   const GanTrainConfig& config() const { return config_; }
   GanGenerator& generator() { return *g_; }
+  // The generator samples come from: the EMA one when kept, else the live one.
+  GanGenerator& sampling_generator() { return g_ema_ ? *g_ema_ : *g_; }
   GanDiscriminator& discriminator() { return *d_; }
 
  private:

@@ -1,0 +1,245 @@
+// study: the data-size study. Trains the reference DCGAN on Fashion-MNIST subsets of
+// {1, 3, 10} categories x {100, 600, 6000} images per category, each as baseline, +UR,
+// +ER and +UR+ER, with fixed seeds and a fixed step budget, and scores every run
+// against held-out real images of its categories (FD, KID, precision, recall, density,
+// coverage in a train_classifier embedding). Writes results.csv (one row per run, as
+// soon as it ends, so an interrupted study resumes where it stopped), results.md,
+// fd.png / recall.png and a sample grid per run.
+//
+//   study --classifier runs/classifier --quick --out runs/study-quick   # ~1 hour, 2 cores
+//   study --classifier runs/classifier --out runs/study                 # the full grid: a GPU's job
+#include <omp.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "apps/common/flags.h"
+#include "engine/data/dataset.h"
+#include "engine/engine.h"
+#include "engine/io/image.h"
+#include "engine/io/plot.h"
+#include "engine/run/progress.h"
+#include "models/evaluation.h"
+#include "models/gan_trainer.h"
+
+using namespace cfgan;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Variant {
+  const char* name;
+  bool ur, er;
+};
+constexpr Variant kVariants[] = {{"baseline", false, false}, {"ur", true, false}, {"er", false, true},
+                                 {"ur+er", true, true}};
+
+// The category sets: one, three and all ten Fashion-MNIST classes.
+std::vector<int32_t> categories(int64_t count) {
+  if (count == 1) return {0};
+  if (count == 3) return {0, 3, 7};
+  if (count == 10) return {0, 1, 2, 3, 4, 5, 6, 7, 8, 9};
+  fail("--categories: expected counts among 1, 3 and 10, got ", count);
+}
+
+struct Run {
+  int64_t categories, per_class, seed;
+  Variant variant;
+  std::string key() const { return cat(categories, "/", per_class, "/", variant.name, "/", seed); }
+};
+
+const char* kCsvHeader =
+    "categories,per_class,variant,seed,steps,fd,kid_mean,kid_std,precision,recall,density,coverage,"
+    "classes_covered,kl_uniform,train_seconds";
+
+// Rows already in results.csv, by run key, so a restarted study skips them.
+std::map<std::string, std::vector<std::string>> read_rows(const std::string& path) {
+  std::map<std::string, std::vector<std::string>> rows;
+  std::ifstream in(path);
+  std::string line;
+  if (!std::getline(in, line)) return rows;
+  CFGAN_CHECK(line == kCsvHeader, path, ": not a results file of this study (header '", line, "')");
+  while (std::getline(in, line)) {
+    std::vector<std::string> f;
+    std::stringstream fields(line);
+    for (std::string v; std::getline(fields, v, ',');) f.push_back(v);
+    CFGAN_CHECK(f.size() == 15, path, ": malformed row '", line, "'");
+    rows[cat(f[0], "/", f[1], "/", f[2], "/", f[3])] = f;
+  }
+  return rows;
+}
+
+std::vector<std::string> train_and_score(const Run& run, int64_t steps, int64_t n_generated, int64_t real_per_class,
+                                         const ImageDataset& train_all, const ImageDataset& test_all,
+                                         Classifier& classifier, const std::string& grid_path) {
+  const std::vector<int32_t> classes = categories(run.categories);
+  const ImageDataset data = select_subset(train_all, classes, run.per_class, static_cast<uint64_t>(run.seed));
+  const ImageDataset real = select_subset(test_all, classes, real_per_class, static_cast<uint64_t>(run.seed));
+  GanTrainConfig config;  // the reference DCGAN and train_gan's defaults
+  config.seed = static_cast<uint64_t>(run.seed);
+  config.batch = std::min<int64_t>(64, data.count);
+  config.reg.ur_weight = run.variant.ur ? 0.2f : 0.0f;
+  config.reg.er_weight = run.variant.er ? 0.5f : 0.0f;
+  GanTrainer trainer(config, data);
+  Progress progress(cat("  ", run.key(), " step"), steps);
+  GanStepStats stats;
+  while (trainer.steps_done() < steps) {
+    stats = trainer.step();
+    CFGAN_CHECK(std::isfinite(stats.d_loss) && std::isfinite(stats.g_loss), "run ", run.key(), ": loss is not finite at step ",
+                trainer.steps_done());
+    progress.update(trainer.steps_done(), cat("D ", stats.d_loss, "  G ", stats.g_loss));
+  }
+  progress.finish(trainer.steps_done(), cat("D ", stats.d_loss, "  G ", stats.g_loss));
+  const double train_seconds = progress.elapsed_seconds();
+
+  GanGenerator& g = trainer.sampling_generator();
+  const ImageDataset fake = generate_images(g, config.spec, n_generated, classes, config.seed + 1, config.device,
+                                            run.key());
+  write_png(grid_path, image_grid(image_batch(fake, 0, std::min<int64_t>(64, fake.count)), 8));
+  const GanScores s = score_images(classifier, real, fake, present_classes(real), config.seed);
+  return {std::to_string(run.categories), std::to_string(run.per_class), run.variant.name, std::to_string(run.seed),
+          std::to_string(steps), cat(s.fd), cat(s.kid.mean), cat(s.kid.std), cat(s.manifold.precision),
+          cat(s.manifold.recall), cat(s.manifold.density), cat(s.manifold.coverage), cat(s.histogram.covered),
+          cat(s.histogram.kl_uniform), cat(train_seconds)};
+}
+
+double field(const std::vector<std::string>& row, int i) { return std::stod(row[i]); }
+
+// Mean and spread over seeds of one metric, for one (categories, per_class, variant).
+std::string summary(const std::vector<const std::vector<std::string>*>& rows, int column, int precision) {
+  double sum = 0, sq = 0;
+  for (const auto* r : rows) sum += field(*r, column), sq += field(*r, column) * field(*r, column);
+  const double n = static_cast<double>(rows.size()), mean = sum / n;
+  char text[64];
+  if (rows.size() > 1) {
+    std::snprintf(text, sizeof text, "%.*f ± %.*f", precision, mean, precision,
+                  std::sqrt(std::max(0.0, sq / n - mean * mean)));
+  } else {
+    std::snprintf(text, sizeof text, "%.*f", precision, mean);
+  }
+  return text;
+}
+
+void write_reports(const std::string& out, const std::map<std::string, std::vector<std::string>>& rows,
+                   const std::vector<int64_t>& cats, const std::vector<int64_t>& sizes) {
+  std::ofstream md(out + "/results.md");
+  md << "| categories | per category | variant | FD ↓ | KID ↓ | precision ↑ | recall ↑ | density | coverage ↑ |\n"
+        "|---:|---:|---|---:|---:|---:|---:|---:|---:|\n";
+  std::vector<Series> fd_series, recall_series;
+  for (int64_t c : cats) {
+    for (const Variant& v : kVariants) {
+      Series fd{.label = cat(c, " cat, ", v.name)}, recall = fd;
+      for (int64_t n : sizes) {
+        std::vector<const std::vector<std::string>*> cell;
+        for (const auto& [key, row] : rows) {
+          if (row[0] == std::to_string(c) && row[1] == std::to_string(n) && row[2] == v.name) cell.push_back(&row);
+        }
+        if (cell.empty()) continue;
+        md << "| " << c << " | " << n << " | " << v.name << " | " << summary(cell, 5, 1) << " | "
+           << summary(cell, 6, 1) << " | " << summary(cell, 8, 3) << " | " << summary(cell, 9, 3) << " | "
+           << summary(cell, 10, 3) << " | " << summary(cell, 11, 3) << " |\n";
+        double fd_mean = 0, recall_mean = 0;
+        for (const auto* r : cell) fd_mean += field(*r, 5) / cell.size(), recall_mean += field(*r, 9) / cell.size();
+        fd.x.push_back(std::log10(static_cast<double>(n)));
+        fd.y.push_back(fd_mean);
+        recall.x.push_back(std::log10(static_cast<double>(n)));
+        recall.y.push_back(recall_mean);
+      }
+      fd_series.push_back(fd);
+      recall_series.push_back(recall);
+    }
+  }
+  write_plot_png(out + "/fd.png", fd_series,
+                 {.title = "FD vs training-set size (lower is better)", .x_label = "log10(images per category)",
+                  .y_label = "FD", .width = 900, .height = 560, .log_y = true});
+  write_plot_png(out + "/recall.png", recall_series,
+                 {.title = "Recall vs training-set size", .x_label = "log10(images per category)",
+                  .y_label = "recall (k = 3)", .width = 900, .height = 560});
+}
+
+std::vector<int64_t> int64s(const std::vector<int32_t>& v) { return std::vector<int64_t>(v.begin(), v.end()); }
+
+int run(int argc, char** argv) {
+  Flags flags(argc, argv, "study", "GAN quality vs training-set size, with and without UR / ER");
+  const std::string classifier_path = flags.get("classifier", "", "train_classifier checkpoint (file)");
+  const bool quick = flags.get_bool("quick", "fewer cells and steps: about an hour on 2 CPU cores");
+  std::vector<int64_t> cats = int64s(flags.get_int_list("categories", "category counts [1,3,10]"));
+  std::vector<int64_t> sizes = int64s(flags.get_int_list("per-class", "images per category [100,600,6000]"));
+  const int64_t steps = flags.get_int("steps", quick ? 500 : 3000, "training steps per run");
+  const int64_t seeds = flags.get_int("seeds", quick ? 1 : 3, "seeds per cell (1, 2, ...)");
+  const int64_t n_generated = flags.get_int("n", quick ? 2000 : 5000, "generated images scored per run");
+  const int64_t real_per_class = flags.get_int("real-per-class", quick ? 500 : 1000, "held-out real images per category");
+  const std::string out = flags.get("out", quick ? "runs/study-quick" : "runs/study", "output directory");
+  omp_set_num_threads(static_cast<int>(flags.get_int("threads", omp_get_max_threads(), "CPU threads")));
+  flags.finish();
+  CFGAN_CHECK(!classifier_path.empty(), "--classifier: a train_classifier checkpoint is required "
+              "(build/apps/train_classifier --out runs/classifier makes one)");
+  CFGAN_CHECK(steps >= 1 && seeds >= 1 && n_generated >= 10 && real_per_class >= 10,
+              "--steps and --seeds must be >= 1, --n and --real-per-class >= 10");
+  if (cats.empty()) cats = quick ? std::vector<int64_t>{1, 10} : std::vector<int64_t>{1, 3, 10};
+  if (sizes.empty()) sizes = quick ? std::vector<int64_t>{100, 600, 6000} : std::vector<int64_t>{100, 600, 6000};
+  for (int64_t c : cats) categories(c);
+  for (int64_t n : sizes) CFGAN_CHECK(n >= 1 && n <= 6000, "--per-class: sizes must be in [1, 6000], got ", n);
+
+  const LoadedClassifier classifier = load_classifier(classifier_path);
+  CFGAN_CHECK(classifier.model->spec().image_size == 28 && classifier.model->spec().channels == 1 &&
+                  classifier.class_names == fashion_mnist_class_names(),
+              "--classifier ", classifier_path, ": expected a Fashion-MNIST classifier (28x28x1, 10 classes)");
+  const ImageDataset train_all = load_fashion_mnist(kFashionMnistDir, "train");
+  const ImageDataset test_all = load_fashion_mnist(kFashionMnistDir, "test");
+  fs::create_directories(fs::path(out) / "grids");
+  const std::string csv_path = out + "/results.csv";
+  std::map<std::string, std::vector<std::string>> rows = read_rows(csv_path);
+  if (rows.empty()) std::ofstream(csv_path) << kCsvHeader << "\n";
+
+  std::vector<Run> runs;
+  for (int64_t seed = 1; seed <= seeds; ++seed) {
+    for (int64_t c : cats) {
+      for (int64_t n : sizes) {
+        for (const Variant& v : kVariants) runs.push_back({c, n, seed, v});
+      }
+    }
+  }
+  std::printf("study: %zu runs of %ld steps (%zu already in %s), classifier %s (test accuracy %.4f)\n", runs.size(),
+              static_cast<long>(steps), rows.size(), csv_path.c_str(), classifier_path.c_str(),
+              classifier.test_accuracy);
+  std::fflush(stdout);
+  const auto started = std::chrono::steady_clock::now();
+  size_t done = 0;
+  for (const Run& run : runs) {
+    ++done;
+    if (rows.count(run.key())) continue;
+    const std::string grid = cat(out, "/grids/c", run.categories, "_n", run.per_class, "_", run.variant.name, "_s",
+                                 run.seed, ".png");
+    std::vector<std::string> row =
+        train_and_score(run, steps, n_generated, real_per_class, train_all, test_all, *classifier.model, grid);
+    std::ofstream csv(csv_path, std::ios::app);
+    for (size_t i = 0; i < row.size(); ++i) csv << (i ? "," : "") << row[i];
+    csv << "\n";
+    rows[run.key()] = row;
+    const double minutes = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count() / 60;
+    std::printf("study: [%zu/%zu] %s: FD %s, KID %s, precision %s, recall %s (%.1f min so far)\n", done, runs.size(),
+                run.key().c_str(), row[5].c_str(), row[6].c_str(), row[8].c_str(), row[9].c_str(), minutes);
+    std::fflush(stdout);
+  }
+  write_reports(out, rows, cats, sizes);
+  std::printf("study: done\n  table: %s/results.md\n  rows:  %s\n  plots: %s/fd.png, %s/recall.png\n  grids: %s/grids/\n",
+              out.c_str(), csv_path.c_str(), out.c_str(), out.c_str(), out.c_str());
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "study: %s\n", e.what());
+    return 1;
+  }
+}
