@@ -15,9 +15,11 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "apps/common/app.h"
 #include "apps/common/flags.h"
 #include "engine/data/dataset.h"
 #include "engine/engine.h"
+#include "engine/run/run_dir.h"
 #include "engine/io/image.h"
 #include "models/classifier.h"
 #include "models/gan.h"
@@ -29,20 +31,6 @@ using namespace cfgan;
 namespace fs = std::filesystem;
 
 namespace {
-
-// A run directory means its newest checkpoints/step_*.safetensors.
-std::string resolve_checkpoint(const std::string& path, const std::string& flag) {
-  CFGAN_CHECK(fs::exists(path), flag, " ", path, ": no such file or directory");
-  if (!fs::is_directory(path)) return path;
-  CFGAN_CHECK(fs::is_directory(fs::path(path) / "checkpoints"), flag, " ", path,
-              ": neither a checkpoint file nor a run directory");
-  std::string newest;
-  for (const auto& entry : fs::directory_iterator(fs::path(path) / "checkpoints")) {
-    if (entry.path().extension() == ".safetensors" && entry.path().string() > newest) newest = entry.path().string();
-  }
-  CFGAN_CHECK(!newest.empty(), flag, " ", path, ": the run has no checkpoints");
-  return newest;
-}
 
 std::string shape_text(int64_t c, int64_t h, int64_t w) { return cat(c, "x", h, "x", w); }
 
@@ -229,11 +217,4 @@ int run(int argc, char** argv) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  try {
-    return run(argc, argv);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "eval: %s\n", e.what());
-    return 1;
-  }
-}
+int main(int argc, char** argv) { return run_app("eval", run, argc, argv); }

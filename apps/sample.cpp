@@ -8,8 +8,10 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "apps/common/app.h"
 #include "apps/common/flags.h"
 #include "engine/engine.h"
+#include "engine/run/run_dir.h"
 #include "engine/io/image.h"
 #include "models/gan.h"
 #include "models/gan_trainer.h"
@@ -18,19 +20,6 @@ using namespace cfgan;
 namespace fs = std::filesystem;
 
 namespace {
-
-// A run directory means its newest checkpoint.
-std::string resolve_checkpoint(const std::string& path) {
-  if (!fs::is_directory(path)) return path;
-  std::string newest;
-  const fs::path dir = fs::path(path) / "checkpoints";
-  CFGAN_CHECK(fs::is_directory(dir), "--checkpoint ", path, ": neither a checkpoint file nor a run directory");
-  for (const auto& entry : fs::directory_iterator(dir)) {
-    if (entry.path().extension() == ".safetensors" && entry.path().string() > newest) newest = entry.path().string();
-  }
-  CFGAN_CHECK(!newest.empty(), "--checkpoint ", path, ": the run has no checkpoints");
-  return newest;
-}
 
 // Spherical interpolation keeps interpolated noise at the norm Gaussian samples have.
 Tensor slerp(const std::vector<float>& a, const std::vector<float>& b, float t) {
@@ -48,7 +37,7 @@ Tensor slerp(const std::vector<float>& a, const std::vector<float>& b, float t) 
 
 int run(int argc, char** argv) {
   Flags flags(argc, argv, "sample", "draw images from a train_gan checkpoint");
-  const std::string checkpoint = resolve_checkpoint(flags.get("checkpoint", "", "checkpoint file or run directory"));
+  const std::string checkpoint_flag = flags.get("checkpoint", "", "checkpoint file or run directory");
   const int64_t n = flags.get_int("n", 64, "number of images");
   const std::string out = flags.get("out", "", "output directory");
   const int64_t label = flags.get_int("class", -1, "class of every image (conditional models; -1: cycle)");
@@ -59,7 +48,9 @@ int run(int argc, char** argv) {
   const Device device = parse_device(flags.get("device", "auto", "cpu, cuda or auto"));
   omp_set_num_threads(static_cast<int>(flags.get_int("threads", omp_get_max_threads(), "CPU threads")));
   flags.finish();
+  CFGAN_CHECK(!checkpoint_flag.empty(), "--checkpoint: a train_gan checkpoint or run directory is required");
   CFGAN_CHECK(!out.empty(), "--out: an output directory is required");
+  const std::string checkpoint = resolve_checkpoint(checkpoint_flag, "--checkpoint");
   CFGAN_CHECK(n >= 1 && columns >= 1 && strips >= 0 && strip_steps >= 2,
               "--n and --columns must be >= 1, --interpolations >= 0, --interpolation-steps >= 2");
 
@@ -119,11 +110,4 @@ int run(int argc, char** argv) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  try {
-    return run(argc, argv);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "sample: %s\n", e.what());
-    return 1;
-  }
-}
+int main(int argc, char** argv) { return run_app("sample", run, argc, argv); }

@@ -18,12 +18,14 @@
 #include <map>
 #include <sstream>
 
+#include "apps/common/app.h"
 #include "apps/common/flags.h"
 #include "engine/data/dataset.h"
 #include "engine/engine.h"
 #include "engine/io/image.h"
 #include "engine/io/plot.h"
 #include "engine/run/progress.h"
+#include "engine/run/run_dir.h"
 #include "models/evaluation.h"
 #include "models/gan_trainer.h"
 
@@ -166,7 +168,7 @@ std::vector<int64_t> int64s(const std::vector<int32_t>& v) { return std::vector<
 
 int run(int argc, char** argv) {
   Flags flags(argc, argv, "study", "GAN quality vs training-set size, with and without UR / ER");
-  const std::string classifier_path = flags.get("classifier", "", "train_classifier checkpoint (file)");
+  const std::string classifier_path = flags.get("classifier", "", "train_classifier checkpoint or run directory");
   const bool quick = flags.get_bool("quick", "fewer cells and steps: about an hour on 2 CPU cores");
   std::vector<int64_t> cats = int64s(flags.get_int_list("categories", "category counts [1,3,10]"));
   std::vector<int64_t> sizes = int64s(flags.get_int_list("per-class", "images per category [100,600,6000]"));
@@ -186,7 +188,7 @@ int run(int argc, char** argv) {
   for (int64_t c : cats) categories(c);
   for (int64_t n : sizes) CFGAN_CHECK(n >= 1 && n <= 6000, "--per-class: sizes must be in [1, 6000], got ", n);
 
-  const LoadedClassifier classifier = load_classifier(classifier_path);
+  const LoadedClassifier classifier = load_classifier(resolve_checkpoint(classifier_path, "--classifier"));
   CFGAN_CHECK(classifier.model->spec().image_size == 28 && classifier.model->spec().channels == 1 &&
                   classifier.class_names == fashion_mnist_class_names(),
               "--classifier ", classifier_path, ": expected a Fashion-MNIST classifier (28x28x1, 10 classes)");
@@ -235,11 +237,4 @@ int run(int argc, char** argv) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  try {
-    return run(argc, argv);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "study: %s\n", e.what());
-    return 1;
-  }
-}
+int main(int argc, char** argv) { return run_app("study", run, argc, argv); }

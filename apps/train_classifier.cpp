@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "apps/common/app.h"
 #include "apps/common/flags.h"
 #include "engine/data/dataset.h"
 #include "engine/data/loader.h"
@@ -209,11 +210,4 @@ int run(int argc, char** argv) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  try {
-    return run(argc, argv);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "train_classifier: %s\n", e.what());
-    return 1;
-  }
-}
+int main(int argc, char** argv) { return run_app("train_classifier", run, argc, argv); }

@@ -82,6 +82,16 @@ std::optional<std::string> RunDir::latest_checkpoint() const {
   return files.back().string();
 }
 
+std::string resolve_checkpoint(const std::string& path, const std::string& flag) {
+  CFGAN_CHECK(fs::exists(path), flag, " ", path, ": no such file or directory");
+  if (!fs::is_directory(path)) return path;
+  CFGAN_CHECK(fs::is_directory(fs::path(path) / "checkpoints"), flag, " ", path,
+              ": neither a checkpoint file nor a run directory");
+  const auto files = checkpoint_files(fs::path(path) / "checkpoints");
+  CFGAN_CHECK(!files.empty(), flag, " ", path, ": the run has no checkpoints/step_*.safetensors");
+  return files.back().string();
+}
+
 void RunDir::keep_newest_checkpoints(int64_t keep) const {
   const auto files = checkpoint_files(fs::path(path_) / "checkpoints");
   for (size_t i = 0; i + static_cast<size_t>(keep) < files.size(); ++i) fs::remove(files[i]);

@@ -33,4 +33,8 @@ class RunDir {
   std::ofstream metrics_;
 };
 
+// `path` itself when it is a file; for a run directory its newest checkpoint. Errors
+// name `flag` and the path.
+std::string resolve_checkpoint(const std::string& path, const std::string& flag);
+
 }  // namespace cfgan
