@@ -1,27 +1,208 @@
+// GEMM in the GotoBLAS / BLIS style (Goto & van de Geijn, "Anatomy of High-Performance
+// Matrix Multiplication", 2008; Van Zee & van de Geijn, "BLIS", 2015): the product is cut
+// into cache-sized blocks, each block of op(A) and op(B) is packed into contiguous
+// micro-panels (kernels/cpu/gemm_pack.h), and a register-tiled micro-kernel
+// (kernels/cpu/gemm_microkernel.h) computes one tile of C at a time.
+//
+// Loop nest for one thread's rectangle of C:
+//   k blocks of kc  ->  A blocks of row panels  ->  B blocks of nc columns
+//     ->  row panel (its A micro-panel stays in L1)  ->  column panel (streamed from L2)
+// Row panels have balanced heights (64 rows = 5 panels of 12 or 13, not 4 x 14 + 8),
+// because a kernel short of rows wastes FMAs while one short of kTileRows by one or two
+// loses almost nothing.
+#include <omp.h>
+
+#include <algorithm>
+
 #include "kernels/cpu/cpu.h"
-#include "kernels/cpu/parallel.h"
+#include "kernels/cpu/gemm_microkernel.h"
+#include "kernels/cpu/gemm_pack.h"
+#include "kernels/cpu/gemm_simd.h"
+#include "kernels/cpu/gemm_vector.h"
 
 namespace cfgan::cpu {
+namespace {
 
-// Reference GEMM: plain loops in i-k-j order so the inner loop streams rows of B and C.
-void gemm(const GemmArgs& g) {
-  for (int64_t batch = 0; batch < g.batch; ++batch) {
-    const float* a = g.a + batch * g.stride_a;
-    const float* b = g.b + batch * g.stride_b;
-    float* c = g.c + batch * g.stride_c;
-#pragma omp parallel for schedule(static) if (g.m * g.n * g.k > kParallelElements)
-    for (int64_t i = 0; i < g.m; ++i) {
-      float* crow = c + i * g.ldc;
-      for (int64_t j = 0; j < g.n; ++j) crow[j] = g.beta == 0.0f ? 0.0f : g.beta * crow[j];
-      for (int64_t p = 0; p < g.k; ++p) {
-        const float aip = g.alpha * (g.trans_a ? a[p * g.lda + i] : a[i * g.lda + p]);
-        if (g.trans_b) {
-          for (int64_t j = 0; j < g.n; ++j) crow[j] += aip * b[j * g.ldb + p];
-        } else {
-          const float* brow = b + p * g.ldb;
-          for (int64_t j = 0; j < g.n; ++j) crow[j] += aip * brow[j];
+using namespace gemm_detail;
+
+// Blocking for a Sapphire Rapids core (48 KB L1d, 2 MB L2):
+// - kKc steps of k per block: an A micro-panel (14 x 384 floats = 21 KB) stays in L1
+//   while the kernel sweeps the B block past it;
+// - kBBlockFloats: the packed B block (kc x nc) swept once per row panel, ~1 MB of L2;
+// - kABlockFloats: the packed A block, read once per B block, so it only bounds memory.
+constexpr int64_t kKc = 384;
+constexpr int64_t kBBlockFloats = 256 * 1024;
+constexpr int64_t kABlockFloats = 1024 * 1024;
+
+// Up to this many row panels read a B block, the kernel reads whole tiles of a
+// non-transposed B where they lie instead of a packed copy: packing would cost a read
+// and a write of every element to save at most this many strided reads of it.
+constexpr int64_t kMaxRowPanelsForUnpackedB = 2;
+
+// Below this many multiply-adds per thread, waking another thread costs more than it saves.
+constexpr int64_t kMinFmasPerThread = 1 << 19;
+
+int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+// The start of piece i when `total` is cut into `parts` pieces whose sizes differ by at most 1.
+int64_t split_point(int64_t total, int64_t parts, int64_t i) { return total * i / parts; }
+
+struct Range {
+  int64_t begin, size;
+};
+
+// One matrix of the batch.
+struct Operands {
+  const float* a;
+  const float* b;
+  float* c;
+};
+
+// Rows [r, r + width) of op(A) over k in [p, p + kc).
+PanelSource a_panel(const GemmArgs& g, const float* a, int64_t r, int64_t p) {
+  return g.trans_a ? PanelSource{a + p * g.lda + r, g.lda, false} : PanelSource{a + r * g.lda + p, g.lda, true};
+}
+
+// Columns [j, j + width) of op(B) over k in [p, p + kc).
+PanelSource b_panel(const GemmArgs& g, const float* b, int64_t p, int64_t j) {
+  return g.trans_b ? PanelSource{b + j * g.ldb + p, g.ldb, true} : PanelSource{b + p * g.ldb + j, g.ldb, false};
+}
+
+// C[rows, cols] = alpha * op(A)[rows, :] op(B)[:, cols] + beta * C[rows, cols], one thread.
+// Each panel is packed just before the first kernel that reads it (A panels during the
+// first B block, B panels during the first row panel's sweep), so that its first use
+// finds it in L1 instead of writing whole blocks out and reading them back.
+void gemm_rectangle(const GemmArgs& g, const Operands& x, Range rows, Range cols) {
+  constexpr int W = Simd::width;
+  PackBuffers& buf = thread_pack_buffers();
+  const int64_t panels = ceil_div(rows.size, kTileRows);
+  const auto panel_start = [&](int64_t p) { return split_point(rows.size, panels, p); };
+  const int64_t k_blocks = ceil_div(g.k, kKc);
+  for (int64_t kb = 0; kb < k_blocks; ++kb) {
+    const int64_t p0 = split_point(g.k, k_blocks, kb);
+    const int64_t kc = split_point(g.k, k_blocks, kb + 1) - p0;
+    // Later k blocks add to what the first one wrote.
+    const float beta = kb == 0 ? g.beta : 1.0f;
+    const int64_t panels_per_a_block = std::max<int64_t>(1, kABlockFloats / (kc * kTileRows));
+    const int64_t nc_max = std::max<int64_t>(1, kBBlockFloats / (kc * kTileCols)) * kTileCols;
+    for (int64_t pa = 0; pa < panels; pa += panels_per_a_block) {
+      const int64_t pa_end = std::min(panels, pa + panels_per_a_block);
+      const int64_t r0 = panel_start(pa);
+      float* a_packed = buf.a.get((panel_start(pa_end) - r0) * kc);
+      for (int64_t jc = 0; jc < cols.size; jc += nc_max) {
+        const int64_t nc = std::min(nc_max, cols.size - jc);
+        const int64_t col_panels = ceil_div(nc, kTileCols);
+        float* b_packed = buf.b.get(col_panels * kc * kTileCols);
+        const bool unpacked_b = !g.trans_b && pa_end - pa <= kMaxRowPanelsForUnpackedB;
+        for (int64_t p = pa; p < pa_end; ++p) {
+          const int64_t height = panel_start(p + 1) - panel_start(p);
+          float* a_micro = a_packed + (panel_start(p) - r0) * kc;
+          if (jc == 0) pack_panel(a_panel(g, x.a, rows.begin + panel_start(p), p0), kc, height, height, a_micro);
+          float* c_row = x.c + (rows.begin + panel_start(p)) * g.ldc + cols.begin + jc;
+          for (int64_t q = 0; q < col_panels; ++q) {
+            const int width = static_cast<int>(std::min<int64_t>(kTileCols, nc - q * kTileCols));
+            const int vectors = static_cast<int>(ceil_div(width, W));
+            const PanelSource b_source = b_panel(g, x.b, p0, cols.begin + jc + q * kTileCols);
+            float* b_micro = b_packed + q * kc * kTileCols;
+            const float* b_tile = b_micro;
+            int64_t b_step = vectors * W;
+            if (unpacked_b && width == kTileCols) {  // a ragged panel is packed: the kernel reads whole vectors
+              b_tile = b_source.src, b_step = g.ldb;
+            } else if (p == pa) {
+              pack_panel(b_source, kc, width, vectors * W, b_micro);
+            }
+            kMicroKernels[height - 1][vectors - 1][width % W != 0](kc, a_micro, b_tile, b_step, c_row + q * kTileCols,
+                                                                   g.ldc, width, g.alpha, beta);
+          }
         }
       }
+    }
+  }
+}
+
+// How one matrix is shared out: a grid of row_parts x col_parts rectangles, one per thread.
+struct Split {
+  int row_parts, col_parts;
+};
+
+// Picks the grid with the cheapest per-thread share, counting FMAs (two vector FMAs per
+// cycle) and packing (about four floats per cycle). Each thread packs the A rows and B
+// columns of its own rectangle, so splitting one dimension repacks the other.
+Split choose_split(const GemmArgs& g, int threads) {
+  constexpr int W = Simd::width;
+  const int64_t vectors = ceil_div(g.n, W);
+  Split best{1, threads};
+  double best_cost = -1.0;
+  for (int rp = 1; rp <= threads; ++rp) {
+    if (threads % rp != 0) continue;
+    const int cp = threads / rp;
+    if (rp > g.m || cp > vectors) continue;
+    const double rows = static_cast<double>(ceil_div(g.m, rp));
+    const double cols = static_cast<double>(ceil_div(vectors, cp) * W);
+    const double k = static_cast<double>(g.k);
+    const double cost = rows * cols * k / (2 * W) + (rows + cols) * k / 4;
+    if (best_cost < 0 || cost < best_cost) best = {rp, cp}, best_cost = cost;
+  }
+  return best;
+}
+
+Operands batch_operands(const GemmArgs& g, int64_t i) {
+  return {g.a + i * g.stride_a, g.b + i * g.stride_b, g.c + i * g.stride_c};
+}
+
+// C = beta * C: what is left of the product when k == 0 or alpha == 0.
+void scale_c(const GemmArgs& g) {
+  for (int64_t i = 0; i < g.batch; ++i) {
+    float* c = g.c + i * g.stride_c;
+    for (int64_t r = 0; r < g.m; ++r) {
+      float* row = c + r * g.ldc;
+      for (int64_t j = 0; j < g.n; ++j) row[j] = g.beta == 0.0f ? 0.0f : g.beta * row[j];
+    }
+  }
+}
+
+}  // namespace
+
+void gemm(const GemmArgs& g) {
+  if (g.m <= 0 || g.n <= 0 || g.batch <= 0) return;
+  if (g.k <= 0 || g.alpha == 0.0f) {
+    scale_c(g);
+    return;
+  }
+  const Range all_rows{0, g.m}, all_cols{0, g.n};
+  const int64_t fmas = g.m * g.n * g.k;
+  const int threads =
+      static_cast<int>(std::clamp<int64_t>(fmas * g.batch / kMinFmasPerThread, 1, omp_get_max_threads()));
+  if (g.m == 1 || g.n == 1) {
+    gemm_vector(g, threads);
+    return;
+  }
+  if (threads == 1) {
+    for (int64_t i = 0; i < g.batch; ++i) gemm_rectangle(g, batch_operands(g, i), all_rows, all_cols);
+    return;
+  }
+  // Whole matrices per thread when the batch divides evenly or is long enough that the
+  // remainder hardly matters; otherwise every matrix is shared by all threads. A batch
+  // that sums into one C (stride_c == 0) is always shared, so that no two threads
+  // update the same element.
+  if (g.stride_c != 0 && (g.batch % threads == 0 || g.batch >= 4 * threads)) {
+#pragma omp parallel for schedule(static) num_threads(threads)
+    for (int64_t i = 0; i < g.batch; ++i) gemm_rectangle(g, batch_operands(g, i), all_rows, all_cols);
+    return;
+  }
+  const int64_t vectors = ceil_div(g.n, Simd::width);
+#pragma omp parallel num_threads(threads)
+  {
+    // The team may be smaller than asked for (nested regions, OMP_DYNAMIC).
+    const Split split = choose_split(g, omp_get_num_threads());
+    const int t = omp_get_thread_num();
+    const int rp = t / split.col_parts, cp = t % split.col_parts;
+    const int64_t r0 = split_point(g.m, split.row_parts, rp);
+    const Range rows{r0, split_point(g.m, split.row_parts, rp + 1) - r0};
+    const int64_t c0 = split_point(vectors, split.col_parts, cp) * Simd::width;
+    const Range cols{c0, std::min(g.n, split_point(vectors, split.col_parts, cp + 1) * Simd::width) - c0};
+    if (rows.size > 0 && cols.size > 0) {
+      for (int64_t i = 0; i < g.batch; ++i) gemm_rectangle(g, batch_operands(g, i), rows, cols);
     }
   }
 }
