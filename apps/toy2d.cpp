@@ -1,0 +1,378 @@
+// toy2d: GANs on 2-D mixtures of Gaussians (a ring of 8, a 5x5 grid of 25), trained on
+// scarce or unlimited data, with and without the information regularizers UR and ER.
+// Writes a run directory: results.csv (one row per run), results.md (mean +- std over
+// seeds), samples/*.png (scatter plots of the first seed's samples over the modes) and
+// info_<data>.png (feature information against training-set size).
+//
+//   toy2d --data ring --per-mode 5 --ur --out runs/toy_ring_ur
+//   toy2d --sweep --out runs/toy_sweep     # ring, grid x baseline, UR, ER, UR+ER x scarce, unlimited
+#include <omp.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <limits>
+#include <numeric>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "apps/common/app.h"
+#include "apps/common/flags.h"
+#include "engine/engine.h"
+#include "engine/io/plot.h"
+#include "engine/run/progress.h"
+#include "engine/run/run_dir.h"
+#include "models/toy2d.h"
+
+using namespace cfgan;
+
+namespace {
+
+struct Setting {
+  std::string name;
+  bool ur = false, er = false;
+};
+
+struct Options {
+  std::vector<std::string> data;
+  std::vector<int32_t> per_mode;
+  std::vector<Setting> settings;
+  int64_t seeds = 0, steps = 0, samples = 0, info_batches = 0;  // set from the flags
+  ToyGanConfig gan;
+  float ur_weight = 0, er_weight = 0;
+};
+
+// Members initialized so designated initialization may leave any out under -Wextra.
+struct RunResult {
+  std::string data{}, setting{};
+  int64_t per_mode = 0, seed = 0, train_points = 0;
+  ModeMetrics modes{};
+  FeatureInfo info{};
+  ToyStepStats last{};
+  int64_t diverged_at = 0;  // the step whose loss was not finite; 0: trained to the end
+  bool diverged() const { return diverged_at > 0; }
+  double seconds = 0;
+};
+
+std::vector<std::string> split(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream in(text);
+  for (std::string item; std::getline(in, item, ',');) out.push_back(item);
+  return out;
+}
+
+std::string size_name(int64_t per_mode) { return per_mode == 0 ? "unlimited" : std::to_string(per_mode); }
+
+// The axes of a scatter plot: a margin around the modes, the same for every run.
+double view_half_width(const ToyMixture& m) { return m.name == "ring" ? 1.5 : 5.5; }
+
+void write_scatter(const std::string& path, const ToyMixture& mixture, const ToyData& data, const Tensor& samples,
+                   const RunResult& r) {
+  const double half = view_half_width(mixture);
+  // Invisible corners pin the axes, so plots of the same data set compare at a glance.
+  Series frame{.x = {-half, half}, .y = {-half, half}, .style = Series::Style::points, .opacity = 0.0};
+  Series centers{.label = "mode centers", .color = Rgb{214, 39, 40}, .style = Series::Style::points, .size = 14,
+                 .opacity = 0.4};
+  for (int64_t k = 0; k < mixture.modes(); ++k) {
+    centers.x.push_back(mixture.centers[2 * k]);
+    centers.y.push_back(mixture.centers[2 * k + 1]);
+  }
+  Series generated{.label = "generated", .color = palette_color(0), .style = Series::Style::points, .size = 3,
+                   .opacity = 0.6};
+  // A diverged run's generator has NaN weights: its output means nothing and is not drawn.
+  const std::vector<float> xy = r.diverged() ? std::vector<float>{} : samples.to_host();
+  int64_t outside = 0;
+  for (size_t i = 0; i + 1 < xy.size(); i += 2) {
+    if (!(std::abs(xy[i]) <= half && std::abs(xy[i + 1]) <= half)) {
+      ++outside;  // also NaN: not drawn, counted in the title
+      continue;
+    }
+    generated.x.push_back(xy[i]);
+    generated.y.push_back(xy[i + 1]);
+  }
+  std::vector<Series> series{frame, centers, generated};
+  if (data.training_set().defined()) {
+    Series train{.label = "training set", .color = Rgb{0, 0, 0}, .style = Series::Style::points, .size = 4};
+    const std::vector<float> t = data.training_set().to_host();
+    for (size_t i = 0; i + 1 < t.size(); i += 2) train.x.push_back(t[i]), train.y.push_back(t[i + 1]);
+    series.push_back(train);
+  }
+  char title[200];
+  const int head = std::snprintf(title, sizeof title, "%s %s/mode %s seed %ld: ", r.data.c_str(),
+                                 size_name(r.per_mode).c_str(), r.setting.c_str(), static_cast<long>(r.seed));
+  if (r.diverged()) {
+    std::snprintf(title + head, sizeof title - head, "diverged at step %ld", static_cast<long>(r.diverged_at));
+  } else {
+    std::snprintf(title + head, sizeof title - head, "%ld/%ld modes, HQ %.0f%%, KL %.2f",
+                  static_cast<long>(r.modes.modes_covered), static_cast<long>(mixture.modes()),
+                  100 * r.modes.high_quality, r.modes.kl);
+  }
+  const std::string x_label = outside ? "x  (" + std::to_string(outside) + " points outside the view)" : "x";
+  write_plot_png(path, series, {.title = title, .x_label = x_label, .y_label = "y", .width = 800, .height = 800});
+}
+
+// One training run, evaluated on fresh noise; the first seed's samples are plotted.
+RunResult train_one(const Options& opt, const std::string& data_name, int64_t per_mode, const Setting& setting,
+                    int64_t seed, const RunDir& run, Progress& progress, int64_t& steps_done) {
+  RunResult r{.data = data_name, .setting = setting.name, .per_mode = per_mode, .seed = seed};
+  const ToyMixture mixture = make_toy_mixture(data_name);
+  ToyData data(mixture, per_mode, static_cast<uint64_t>(seed));
+  ToyGanConfig config = opt.gan;
+  config.seed = static_cast<uint64_t>(seed);
+  config.ur_weight = setting.ur ? opt.ur_weight : 0.0f;
+  config.er_weight = setting.er ? opt.er_weight : 0.0f;
+  ToyGan gan(config);
+  // A run on fresh samples sees steps * batch distinct points: its training-set size.
+  r.train_points = per_mode > 0 ? per_mode * mixture.modes() : opt.steps * config.batch;
+  const std::string label = data_name + " " + size_name(per_mode) + "/mode " + setting.name + " seed " +
+                            std::to_string(seed);
+  const auto start = std::chrono::steady_clock::now();
+  for (int64_t step = 1; step <= opt.steps; ++step) {
+    r.last = gan.step(data.next(config.batch));
+    ++steps_done;
+    if (!std::isfinite(r.last.d_loss) || !std::isfinite(r.last.g_loss) || !std::isfinite(r.last.reg)) {
+      std::fprintf(stderr, "\ntoy2d: %s: loss turned non-finite at step %ld (D %g, G %g, UR/ER %g); run stopped\n",
+                   label.c_str(), static_cast<long>(step), r.last.d_loss, r.last.g_loss, r.last.reg);
+      r.diverged_at = step;
+      steps_done += opt.steps - step;
+      break;
+    }
+    char fields[160];
+    std::snprintf(fields, sizeof fields, "%s  D %.3f  G %.3f  UR/ER %.3f", label.c_str(), r.last.d_loss,
+                  r.last.g_loss, r.last.reg);
+    progress.update(steps_done, fields);
+  }
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  Generator eval(static_cast<uint64_t>(seed) + 7919);  // noise never used in training
+  const Tensor samples = gan.sample(opt.samples, eval);
+  r.modes = mode_metrics(mixture, samples);
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  r.info = FeatureInfo{nan, nan, nan, nan, nan, nan, nan, nan, nan, nan};
+  if (r.diverged()) {
+    // A generator with NaN weights is no generator: the engine's ReLU maps NaN to 0, so
+    // it can emit one constant point, which on the grid sits on the mode at the origin.
+    r.modes = ModeMetrics{.kl = std::log(double(mixture.modes())),
+                          .histogram = std::vector<int64_t>(static_cast<size_t>(mixture.modes()), 0)};
+  } else {
+    r.info = feature_information(gan, opt.info_batches, eval);
+  }
+  if (seed == 1) {
+    write_scatter(run.file("samples/" + data_name + "_" + size_name(per_mode) + "_" + setting.name + ".png"),
+                  mixture, data, samples, r);
+  }
+  return r;
+}
+
+void write_csv_row(std::ofstream& out, const RunResult& r) {
+  out << r.data << "," << size_name(r.per_mode) << "," << r.train_points << "," << r.setting << "," << r.seed << ","
+      << r.modes.modes_covered << "," << r.modes.high_quality << "," << r.modes.kl << "," << r.info.ur_g << ","
+      << r.info.ur_d << "," << r.info.er_g << "," << r.info.er_d << "," << r.info.entropy_g << "," << r.info.entropy_d
+      << "," << r.info.dead_g << "," << r.info.dead_d << "," << r.info.log_norm_g << "," << r.info.log_norm_d << ","
+      << r.last.d_loss << "," << r.last.g_loss << ","
+      << r.diverged_at << "," << r.seconds << "\n";
+  out.flush();
+}
+
+constexpr const char* kCsvHeader =
+    "data,per_mode,train_points,setting,seed,modes_covered,high_quality,kl,ur_g,ur_d,er_g,er_d,entropy_g,"
+    "entropy_d,dead_g,dead_d,log_norm_g,log_norm_d,d_loss,g_loss,diverged_at,seconds\n";
+
+// "m ± s" over the values; s is the sample standard deviation (n - 1).
+std::string mean_std(const std::vector<double>& v, int decimals) {
+  double mean = 0, var = 0;
+  for (double x : v) mean += x / double(v.size());
+  for (double x : v) var += (x - mean) * (x - mean) / double(std::max<size_t>(1, v.size() - 1));
+  char text[64];
+  std::snprintf(text, sizeof text, "%.*f ± %.*f", decimals, mean, decimals, std::sqrt(var));
+  return text;
+}
+
+template <typename F>
+std::vector<double> column(const std::vector<const RunResult*>& runs, F f) {
+  std::vector<double> out;
+  for (const RunResult* r : runs) out.push_back(f(*r));
+  return out;
+}
+
+// Runs grouped by (data, per_mode, setting), in the order they ran.
+using Groups = std::vector<std::pair<std::string, std::vector<const RunResult*>>>;
+Groups group_runs(const std::vector<RunResult>& results) {
+  Groups groups;
+  for (const RunResult& r : results) {
+    const std::string key = r.data + "|" + size_name(r.per_mode) + "|" + r.setting;
+    if (groups.empty() || groups.back().first != key) groups.push_back({key, {}});
+    groups.back().second.push_back(&r);
+  }
+  return groups;
+}
+
+void write_markdown(const std::string& path, const Groups& groups, const std::string& command, double seconds) {
+  std::ofstream out(path);
+  out << "# toy2d results\n\n`" << command << "`  \n" << format_duration(seconds)
+      << "; mean ± std over seeds; HQ: within 3 std of the nearest mode; KL: mode histogram of HQ samples to "
+         "uniform;\na diverged run (non-finite loss) counts as 0 modes, 0 % HQ, KL log(modes).\n\n"
+         "| data | per mode | setting | seeds | modes covered | HQ % | KL | diverged |\n"
+         "|---|---|---|---|---|---|---|---|\n";
+  for (const auto& [key, runs] : groups) {
+    const RunResult& r = *runs.front();
+    const auto diverged = column(runs, [](const RunResult& x) { return x.diverged() ? 1.0 : 0.0; });
+    out << "| " << r.data << " | " << size_name(r.per_mode) << " | " << r.setting << " | " << runs.size() << " | "
+        << mean_std(column(runs, [](const RunResult& x) { return double(x.modes.modes_covered); }), 1) << " | "
+        << mean_std(column(runs, [](const RunResult& x) { return 100 * x.modes.high_quality; }), 1) << " | "
+        << mean_std(column(runs, [](const RunResult& x) { return x.modes.kl; }), 3) << " | "
+        << std::accumulate(diverged.begin(), diverged.end(), 0.0) << " |\n";
+  }
+  out << "\nFeature information on held-out noise (f_G: G's last hidden layer; f_D: D's second hidden layer on "
+         "generated points; H: 0.5 log det(Sigma + "
+      << kEntropyEps << " I) of the L2-normalized features; dead: samples whose feature vector is all zero, left "
+         "out of the others; log|f_G|: mean log-norm, ER's unbounded term; diverged runs left out).\n\n"
+      << "| data | per mode | setting | UR(f_G) | UR(f_D) | ER(f_G) | ER(f_D) | H(f_G) | H(f_D) | log\\|f_G\\| | "
+         "dead f_G % |\n|---|---|---|---|---|---|---|---|---|---|---|\n";
+  for (const auto& [key, all] : groups) {
+    std::vector<const RunResult*> runs;
+    for (const RunResult* r : all) {
+      if (!r->diverged()) runs.push_back(r);
+    }
+    const RunResult& r = *all.front();
+    out << "| " << r.data << " | " << size_name(r.per_mode) << " | " << r.setting;
+    if (runs.empty()) {
+      out << " | – | – | – | – | – | – | – | – |\n";
+      continue;
+    }
+    for (auto f : {&FeatureInfo::ur_g, &FeatureInfo::ur_d, &FeatureInfo::er_g, &FeatureInfo::er_d,
+                   &FeatureInfo::entropy_g, &FeatureInfo::entropy_d, &FeatureInfo::log_norm_g}) {
+      out << " | " << mean_std(column(runs, [f](const RunResult& x) { return x.info.*f; }), 2);
+    }
+    out << " | " << mean_std(column(runs, [](const RunResult& x) { return 100 * x.info.dead_g; }), 1) << " |\n";
+  }
+}
+
+// Per data set: the Gaussian entropy of f_G (lines) and f_D (faint lines) against
+// log10 of the training-set size, one colour per setting, seeds as dots, means joined.
+void write_info_plots(const RunDir& run, const Options& opt, const std::vector<RunResult>& results) {
+  for (const std::string& data : opt.data) {
+    std::vector<Series> series;
+    for (size_t s = 0; s < opt.settings.size(); ++s) {
+      for (bool of_g : {true, false}) {
+        const std::string name = opt.settings[s].name + (of_g ? " f_G" : " f_D");
+        Series mean_line{.label = name, .color = palette_color(s), .size = of_g ? 2.5 : 1.5,
+                         .opacity = of_g ? 1.0 : 0.5};
+        Series dots{.color = palette_color(s), .style = Series::Style::points, .size = 4, .opacity = 0.35};
+        for (int32_t per_mode : opt.per_mode) {
+          double sum = 0, x = 0;
+          int n = 0;
+          for (const RunResult& r : results) {
+            if (r.data != data || r.per_mode != per_mode || r.setting != opt.settings[s].name || r.diverged()) continue;
+            x = std::log10(double(r.train_points));
+            const double y = of_g ? r.info.entropy_g : r.info.entropy_d;
+            dots.x.push_back(x), dots.y.push_back(y), sum += y, ++n;
+          }
+          if (n > 0) mean_line.x.push_back(x), mean_line.y.push_back(sum / n);
+        }
+        series.push_back(dots);
+        series.push_back(mean_line);
+      }
+    }
+    write_plot_png(run.file("info_" + data + ".png"), series,
+                   {.title = data + ": feature entropy vs training-set size",
+                    .x_label = "log10 training points (unlimited: steps x batch)",
+                    .y_label = "0.5 log det(Sigma + 1e-4 I)"});
+  }
+}
+
+Options parse(Flags& flags, std::string& out, int64_t& threads) {
+  Options opt;
+  const bool sweep = flags.get_bool("sweep", "run ring, grid x baseline, UR, ER, UR+ER x --per-mode sizes");
+  const std::string data = flags.get("data", sweep ? "ring,grid" : "ring", "ring, grid or both, comma-separated");
+  opt.per_mode = flags.get_int_list("per-mode", "points per mode in the training set, 0: unlimited, e.g. 5,0");
+  if (opt.per_mode.empty()) opt.per_mode = sweep ? std::vector<int32_t>{5, 0} : std::vector<int32_t>{0};
+  const bool ur = flags.get_bool("ur", "add UR(f_G) + UR(f_D) to G's loss (single setting)");
+  const bool er = flags.get_bool("er", "add ER(f_G) + ER(f_D) to G's loss (single setting)");
+  opt.ur_weight = static_cast<float>(flags.get_double("ur-weight", 0.2, "weight of UR(f_G) + UR(f_D)"));
+  opt.er_weight = static_cast<float>(flags.get_double("er-weight", 0.5, "weight of ER(f_G) + ER(f_D)"));
+  opt.seeds = flags.get_int("seeds", 5, "runs per setting, seeds 1..N");
+  opt.steps = flags.get_int("steps", 6000, "training steps per run (one D and one G update each)");
+  opt.gan.batch = flags.get_int("batch", 64, "batch size");
+  opt.gan.lr = static_cast<float>(flags.get_double("lr", 5e-4, "Adam learning rate of G and D (betas 0.5, 0.999)"));
+  opt.gan.z_dim = flags.get_int("z-dim", 2, "noise dimensions");
+  opt.gan.hidden = flags.get_int("hidden", 128, "units per hidden layer of G and D");
+  opt.gan.layers = flags.get_int("layers", 3, "hidden layers of G and D");
+  opt.gan.loss = parse_gan_loss(flags.get("loss", "bce", "bce (non-saturating) or hinge"));
+  opt.samples = flags.get_int("samples", 2500, "generated points the metrics are computed on");
+  opt.info_batches = flags.get_int("info-batches", 16, "held-out batches for the feature information");
+  // A 128-wide MLP step is too small to split: on a 2-core Xeon one thread ran 3x faster than two.
+  threads = flags.get_int("threads", 1, "CPU threads");
+  out = flags.get("out", "runs/toy2d", "run directory");
+  flags.finish();
+
+  opt.data = split(data);
+  for (const std::string& d : opt.data) make_toy_mixture(d);  // names the bad value
+  for (int32_t n : opt.per_mode) CFGAN_CHECK(n >= 0, "--per-mode: sizes must be >= 0 (0: unlimited), got ", n);
+  CFGAN_CHECK(!(sweep && (ur || er)), "--sweep runs every setting; drop --ur/--er");
+  CFGAN_CHECK(opt.seeds >= 1, "--seeds: must be >= 1, got ", opt.seeds);
+  CFGAN_CHECK(opt.steps >= 1, "--steps: must be >= 1, got ", opt.steps);
+  CFGAN_CHECK(opt.gan.batch >= 4, "--batch: must be >= 4 (UR splits a batch in halves of >= 2), got ", opt.gan.batch);
+  CFGAN_CHECK(opt.gan.lr > 0, "--lr: must be positive, got ", opt.gan.lr);
+  CFGAN_CHECK(opt.ur_weight > 0 && opt.er_weight > 0, "--ur-weight and --er-weight must be positive");
+  CFGAN_CHECK(opt.samples >= 1 && opt.info_batches >= 1, "--samples and --info-batches must be >= 1");
+  CFGAN_CHECK(threads >= 1, "--threads: must be >= 1, got ", threads);
+  if (sweep) {
+    opt.settings = {{"baseline"}, {"UR", true, false}, {"ER", false, true}, {"UR+ER", true, true}};
+  } else {
+    opt.settings = {{ur && er ? "UR+ER" : ur ? "UR" : er ? "ER" : "baseline", ur, er}};
+  }
+  return opt;
+}
+
+int run(int argc, char** argv) {
+  std::string command = "toy2d";
+  for (int i = 1; i < argc; ++i) command += std::string(" ") + argv[i];
+  Flags flags(argc, argv, "toy2d", "GANs on 2-D Gaussian mixtures with and without UR / ER");
+  std::string out;
+  int64_t threads = 1;
+  const Options opt = parse(flags, out, threads);
+  omp_set_num_threads(static_cast<int>(threads));
+  RunDir run(out, false);
+  run.write_config(flags.effective());
+
+  const int64_t runs = static_cast<int64_t>(opt.data.size() * opt.per_mode.size() * opt.settings.size()) * opt.seeds;
+  std::printf("toy2d: %ld runs of %ld steps (batch %ld, MLP %ldx%ld, z %ld, %s), %ld threads, writing %s\n",
+              static_cast<long>(runs), static_cast<long>(opt.steps), static_cast<long>(opt.gan.batch),
+              static_cast<long>(opt.gan.layers), static_cast<long>(opt.gan.hidden), static_cast<long>(opt.gan.z_dim),
+              gan_loss_name(opt.gan.loss), static_cast<long>(threads), run.path().c_str());
+  std::fflush(stdout);
+  std::ofstream csv(run.file("results.csv"));
+  CFGAN_CHECK(csv, run.file("results.csv"), ": cannot open for writing");
+  csv << kCsvHeader;
+  Progress progress("step", runs * opt.steps);
+  int64_t steps_done = 0;
+  std::vector<RunResult> results;
+  for (const std::string& data : opt.data) {
+    for (int32_t per_mode : opt.per_mode) {
+      for (const Setting& setting : opt.settings) {
+        for (int64_t seed = 1; seed <= opt.seeds; ++seed) {
+          results.push_back(train_one(opt, data, per_mode, setting, seed, run, progress, steps_done));
+          write_csv_row(csv, results.back());
+          const RunResult& r = results.back();
+          run.append_metrics(nlohmann::json{{"data", r.data}, {"per_mode", r.per_mode}, {"setting", r.setting},
+                                            {"seed", r.seed}, {"modes_covered", r.modes.modes_covered},
+                                            {"high_quality", r.modes.high_quality}, {"kl", r.modes.kl},
+                                            {"diverged_at", r.diverged_at}, {"seconds", r.seconds}}
+                                 .dump());
+        }
+      }
+    }
+  }
+  progress.finish(steps_done, "done");
+  write_markdown(run.file("results.md"), group_runs(results), command, progress.elapsed_seconds());
+  write_info_plots(run, opt, results);
+  std::printf("toy2d: done in %s\n  table:   %s\n  csv:     %s\n  scatter: %s/samples/\n",
+              format_duration(progress.elapsed_seconds()).c_str(), run.file("results.md").c_str(),
+              run.file("results.csv").c_str(), run.path().c_str());
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) { return run_app("toy2d", run, argc, argv); }
