@@ -14,7 +14,11 @@ Tensor rows_of(const Tensor& features, const char* what) {
   return flatten(features, 1);
 }
 
-Tensor row_norms(const Tensor& f) { return sqrt(sum(square(f), {1}, true)); }  // (N, 1)
+// (N, 1). A dead ReLU row (all zeros) would give x = 0 / 0 and NaN everywhere; the 1e-24
+// under the root (PyTorch's F.normalize eps of 1e-12, squared) makes it a zero vector with
+// a large but finite gradient, which the ReLU in front of it then stops. For any row with
+// a sum of squares above ~1e-17 it is below float resolution.
+Tensor row_norms(const Tensor& f) { return sqrt(sum(square(f), {1}, true) + 1e-24f); }
 
 // (M, M) with 1 where i < j: the pairs torch.pdist visits.
 Tensor upper_pairs(int64_t m, Device device) {
