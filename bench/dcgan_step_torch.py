@@ -1,17 +1,33 @@
 #!/usr/bin/python3
 """The reference DCGAN training step in PyTorch (Debian python3-torch), timed like
-bench_dcgan_step: batch 64 and 256, 1 and 2 threads. Prints ms/step per setting.
+bench_dcgan_step: batch 64 and 256, 1 and 2 threads.
 
-    /usr/bin/python3 bench/dcgan_step_torch.py
+    /usr/bin/python3 bench/dcgan_step_torch.py                  # PyTorch alone, ms/step
+    /usr/bin/python3 bench/dcgan_step_torch.py --ours build/bench/bench_dcgan_step [--rounds 3]
+
+With --ours, each setting runs cfgan's bench and PyTorch one after the other, `rounds`
+times (alternating, so a busy spell on a shared machine hits both), keeps the best time
+of each and prints the table with the ratio cfgan / PyTorch (below 1: cfgan is faster).
 """
+import argparse
+import json
 import os
+import subprocess
 import sys
+import tempfile
 import time
 
+# PyTorch's best setting here: intra-op threads only, a single-threaded BLAS (its OpenBLAS
+# threads would compete with the intra-op ones), and OpenBLAS told the core it runs on
+# (under this hypervisor it does not recognise it and falls back to SSE3 kernels).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OPENBLAS_CORETYPE", "SkylakeX")
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "golden"))
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 from make_fixtures import DcganD, DcganG  # noqa: E402
+
+SETTINGS = [(64, 1), (64, 2), (256, 1), (256, 2)]
 
 
 def step(g, d, opt_g, opt_d, real, z):
@@ -28,23 +44,54 @@ def step(g, d, opt_g, opt_d, real, z):
     opt_g.step()
 
 
-def main():
+def torch_ms(batch, threads, seconds=3.0):
     torch.manual_seed(1)
-    for batch in (64, 256):
-        for threads in (1, 2):
-            torch.set_num_threads(threads)
-            g, d = DcganG(), DcganD()
-            opt_g = torch.optim.Adam(g.parameters(), lr=2e-4, betas=(0.5, 0.999))
-            opt_d = torch.optim.Adam(d.parameters(), lr=2e-4, betas=(0.5, 0.999))
-            real, z = torch.rand(batch, 1, 28, 28) * 2 - 1, torch.randn(batch, 100)
-            for _ in range(3):
-                step(g, d, opt_g, opt_d, real, z)
-            iters, start = 0, time.perf_counter()
-            while time.perf_counter() - start < 3.0:
-                step(g, d, opt_g, opt_d, real, z)
-                iters += 1
-            ms = (time.perf_counter() - start) / iters * 1000
-            print(f"torch DcganTrainStep batch={batch} threads={threads}: {ms:.1f} ms/step")
+    torch.set_num_threads(threads)
+    g, d = DcganG(), DcganD()
+    opt_g = torch.optim.Adam(g.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(d.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    real, z = torch.rand(batch, 1, 28, 28) * 2 - 1, torch.randn(batch, 100)
+    for _ in range(3):
+        step(g, d, opt_g, opt_d, real, z)
+    iters, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        step(g, d, opt_g, opt_d, real, z)
+        iters += 1
+    return (time.perf_counter() - start) / iters * 1000
+
+
+def ours_ms(binary, batch, threads):
+    """ms/step and heap allocations per step from one run of bench_dcgan_step."""
+    with tempfile.NamedTemporaryFile(suffix=".json") as out:
+        subprocess.run([binary, f"--benchmark_filter=^BM_DcganTrainStep/batch:{batch}/threads:{threads}/",
+                        f"--benchmark_out={out.name}", "--benchmark_out_format=json"],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        run = json.load(open(out.name))["benchmarks"][0]
+    assert run["time_unit"] == "ms", run["time_unit"]
+    return run["real_time"], run["heap_allocs_per_step"]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--ours", help="path of cfgan's bench_dcgan_step, to time side by side")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per setting (best kept)")
+    args = parser.parse_args()
+    if not args.ours:
+        for batch, threads in SETTINGS:
+            print(f"torch DcganTrainStep batch={batch} threads={threads}: {torch_ms(batch, threads):.1f} ms/step")
+        return
+    if not os.access(args.ours, os.X_OK):
+        sys.exit(f"--ours: {args.ours} is not an executable (build it: cmake --build build --target bench_dcgan_step)")
+    print(f"PyTorch {torch.__version__}, {args.rounds} alternating rounds per setting, best of each")
+    print("| batch | threads | cfgan ms/step | PyTorch ms/step | ratio | cfgan heap allocs/step |")
+    print("|---:|---:|---:|---:|---:|---:|")
+    for batch, threads in SETTINGS:
+        ours, theirs, allocs = float("inf"), float("inf"), None
+        for _ in range(args.rounds):
+            ms, allocs = ours_ms(args.ours, batch, threads)
+            ours = min(ours, ms)
+            theirs = min(theirs, torch_ms(batch, threads))
+        print(f"| {batch} | {threads} | {ours:.1f} | {theirs:.1f} | {ours / theirs:.2f} | {allocs:g} |", flush=True)
 
 
 if __name__ == "__main__":
