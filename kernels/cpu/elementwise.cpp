@@ -1,3 +1,5 @@
+#include <omp.h>
+
 #include <algorithm>
 #include <cmath>
 
@@ -7,11 +9,21 @@
 namespace cfgan::cpu {
 namespace {
 
-// Applies f(i) for i in [0, n), threaded when n is large.
+// Applies f(i) for i in [0, n), threaded when n is large. Each thread runs its range
+// through its own copy of f: with the closure shared, every store through an output
+// pointer might change a captured scalar (leaky_relu's alpha), so the compiler reloaded it
+// per element and left the loop scalar and branchy. `omp simd` then turns branches such
+// as x > 0 ? x : alpha * x into vector blends; each element is computed as before.
 template <typename F>
-void for_each_index(int64_t n, F f) {
-#pragma omp parallel for schedule(static) if (n > kParallelElements)
-  for (int64_t i = 0; i < n; ++i) f(i);
+void for_each_index(int64_t n, const F& f) {
+#pragma omp parallel if (n > kParallelElements)
+  {
+    const int64_t threads = omp_get_num_threads(), t = omp_get_thread_num();
+    const int64_t begin = n * t / threads, end = n * (t + 1) / threads;
+    const F local = f;
+#pragma omp simd
+    for (int64_t i = begin; i < end; ++i) local(i);
+  }
 }
 
 float sigmoidf(float x) { return 1.0f / (1.0f + std::exp(-x)); }
