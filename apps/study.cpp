@@ -184,7 +184,7 @@ int run(int argc, char** argv) {
   CFGAN_CHECK(steps >= 1 && seeds >= 1 && n_generated >= 10 && real_per_class >= 10,
               "--steps and --seeds must be >= 1, --n and --real-per-class >= 10");
   if (cats.empty()) cats = quick ? std::vector<int64_t>{1, 10} : std::vector<int64_t>{1, 3, 10};
-  if (sizes.empty()) sizes = quick ? std::vector<int64_t>{100, 600, 6000} : std::vector<int64_t>{100, 600, 6000};
+  if (sizes.empty()) sizes = {100, 600, 6000};
   for (int64_t c : cats) categories(c);
   for (int64_t n : sizes) CFGAN_CHECK(n >= 1 && n <= 6000, "--per-class: sizes must be in [1, 6000], got ", n);
 
