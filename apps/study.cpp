@@ -78,12 +78,13 @@ std::map<std::string, std::vector<std::string>> read_rows(const std::string& pat
 
 std::vector<std::string> train_and_score(const Run& run, int64_t steps, int64_t n_generated, int64_t real_per_class,
                                          const ImageDataset& train_all, const ImageDataset& test_all,
-                                         Classifier& classifier, const std::string& grid_path) {
+                                         Classifier& classifier, Device device, const std::string& grid_path) {
   const std::vector<int32_t> classes = categories(run.categories);
   const ImageDataset data = select_subset(train_all, classes, run.per_class, static_cast<uint64_t>(run.seed));
   const ImageDataset real = select_subset(test_all, classes, real_per_class, static_cast<uint64_t>(run.seed));
   GanTrainConfig config;  // the reference DCGAN and train_gan's defaults
   config.seed = static_cast<uint64_t>(run.seed);
+  config.device = device;
   config.batch = std::min<int64_t>(64, data.count);
   config.reg.ur_weight = run.variant.ur ? 0.2f : 0.0f;
   config.reg.er_weight = run.variant.er ? 0.5f : 0.0f;
@@ -177,6 +178,7 @@ int run(int argc, char** argv) {
   const int64_t n_generated = flags.get_int("n", quick ? 2000 : 5000, "generated images scored per run");
   const int64_t real_per_class = flags.get_int("real-per-class", quick ? 500 : 1000, "held-out real images per category");
   const std::string out = flags.get("out", quick ? "runs/study-quick" : "runs/study", "output directory");
+  const Device device = parse_device(flags.get("device", "auto", "training and sampling device: cpu, cuda or auto"));
   omp_set_num_threads(static_cast<int>(flags.get_int("threads", omp_get_max_threads(), "CPU threads")));
   flags.finish();
   CFGAN_CHECK(!classifier_path.empty(), "--classifier: a train_classifier checkpoint is required "
@@ -207,9 +209,9 @@ int run(int argc, char** argv) {
       }
     }
   }
-  std::printf("study: %zu runs of %ld steps (%zu already in %s), classifier %s (test accuracy %.4f)\n", runs.size(),
-              static_cast<long>(steps), rows.size(), csv_path.c_str(), classifier_path.c_str(),
-              classifier.test_accuracy);
+  std::printf("study: %zu runs of %ld steps on %s (%zu already in %s), classifier %s (test accuracy %.4f)\n",
+              runs.size(), static_cast<long>(steps), device_name(device), rows.size(), csv_path.c_str(),
+              classifier_path.c_str(), classifier.test_accuracy);
   std::fflush(stdout);
   const auto started = std::chrono::steady_clock::now();
   size_t done = 0;
@@ -219,7 +221,7 @@ int run(int argc, char** argv) {
     const std::string grid = cat(out, "/grids/c", run.categories, "_n", run.per_class, "_", run.variant.name, "_s",
                                  run.seed, ".png");
     std::vector<std::string> row =
-        train_and_score(run, steps, n_generated, real_per_class, train_all, test_all, *classifier.model, grid);
+        train_and_score(run, steps, n_generated, real_per_class, train_all, test_all, *classifier.model, device, grid);
     std::ofstream csv(csv_path, std::ios::app);
     for (size_t i = 0; i < row.size(); ++i) csv << (i ? "," : "") << row[i];
     csv << "\n";

@@ -16,7 +16,7 @@ for v in baseline ur er ur+er; do
 done
 for f in fd.png recall.png grids/c1_n20_ur+er_s1.png; do [ -s "$WORK/study/$f" ] || fail "no $f"; done
 "$BIN/study" "${ARGS[@]}" > "$WORK/log" 2>&1
-expect_in "$WORK/log" "8 runs of 2 steps (8 already in"
+expect_in "$WORK/log" "8 runs of 2 steps on cpu (8 already in"
 [ "$(wc -l < "$WORK/study/results.csv")" -eq 9 ] || fail "a restarted study must not redo finished runs"
 if "$BIN/study" --categories 2 --classifier "$clf" > "$WORK/log" 2>&1; then fail "--categories 2 accepted"; fi
 expect_in "$WORK/log" "--categories: expected counts among 1, 3 and 10, got 2"
