@@ -5,7 +5,7 @@
 // info_<data>.png (feature information against training-set size).
 //
 //   toy2d --data ring --per-mode 5 --ur --out runs/toy_ring_ur
-//   toy2d --sweep --out runs/toy_sweep     # ring, grid x baseline, UR, ER, UR+ER x scarce, unlimited
+//   toy2d --sweep --out runs/toy_sweep     # ring, grid x baseline, UR, ER, UR+ER x 5, 50, unlimited per mode
 #include <omp.h>
 
 #include <chrono>
@@ -285,8 +285,8 @@ Options parse(Flags& flags, std::string& out, int64_t& threads) {
   Options opt;
   const bool sweep = flags.get_bool("sweep", "run ring, grid x baseline, UR, ER, UR+ER x --per-mode sizes");
   const std::string data = flags.get("data", sweep ? "ring,grid" : "ring", "ring, grid or both, comma-separated");
-  opt.per_mode = flags.get_int_list("per-mode", "points per mode in the training set, 0: unlimited, e.g. 5,0");
-  if (opt.per_mode.empty()) opt.per_mode = sweep ? std::vector<int32_t>{5, 0} : std::vector<int32_t>{0};
+  opt.per_mode = flags.get_int_list("per-mode", "points per mode in the training set, 0: unlimited [sweep: 5,50,0; else 0]");
+  if (opt.per_mode.empty()) opt.per_mode = sweep ? std::vector<int32_t>{5, 50, 0} : std::vector<int32_t>{0};
   const bool ur = flags.get_bool("ur", "add UR(f_G) + UR(f_D) to G's loss (single setting)");
   const bool er = flags.get_bool("er", "add ER(f_G) + ER(f_D) to G's loss (single setting)");
   opt.ur_weight = static_cast<float>(flags.get_double("ur-weight", 0.2, "weight of UR(f_G) + UR(f_D)"));
