@@ -12,10 +12,10 @@
 #include <benchmark/benchmark.h>
 #include <omp.h>
 
-#include <random>
 #include <string>
 #include <vector>
 
+#include "bench/random_floats.h"
 #include "kernels/kernels.h"
 
 namespace {
@@ -64,14 +64,6 @@ std::vector<ConvCase> cases() {
     }
   }
   return out;
-}
-
-std::vector<float> random_floats(int64_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
-  std::vector<float> v(n);
-  for (float& x : v) x = u(rng);
-  return v;
 }
 
 void bench_conv(benchmark::State& state, const ConvCase& cc, int threads) {

@@ -17,10 +17,10 @@
 #include <omp.h>
 
 #include <cstdio>
-#include <random>
 #include <string>
 #include <vector>
 
+#include "bench/random_floats.h"
 #include "kernels/kernels.h"
 
 namespace {
@@ -77,14 +77,6 @@ std::vector<GemmShape> shapes() {
   s.push_back({"D.linear.dgrad", dense(false, false, 64, 6272, 1, 1.0f)});
   s.push_back({"D.linear.wgrad", dense(true, false, 1, 6272, 64, 1.0f)});
   return s;
-}
-
-std::vector<float> random_floats(int64_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
-  std::vector<float> v(n);
-  for (float& x : v) x = u(rng);
-  return v;
 }
 
 // Floats spanned by a batch of `rows` x ld matrices `stride` apart.
