@@ -37,6 +37,7 @@ const BnCase kBnCases[] = {
     {1, 1, 1, 0, 1, "one element"},
     {2, 1, 1, 0, 1, "two elements"},
     {64, 6272, 1, 0, 1, "DCGAN BatchNorm1d: 64 values per channel, 32 channels per block"},
+    {5, 70, 1, 0, 1, "BatchNorm1d with 70 channels: the CPU's 64-channel blocks end in a partial one"},
     {5, 7, 13, 0, 1, "odd sizes, 2 channels per block"},
     {3, 5, 7, 0, 1, "odd sizes, 4 channels per block, a partial last group"},
     {7, 13, 129, 0, 1, "channels wider than a warp"},
