@@ -3,6 +3,7 @@
 
   cuda_results_table.py gemm gemm.json    ours vs cuBLAS, one row per product
   cuda_results_table.py conv conv.json    ours vs cuDNN, one row per layer and pass
+  cuda_results_table.py step step.json    bandwidth of memory-bound kernels; DCGAN steps, ours vs vendor
 
 Reads single runs (no --benchmark_repetitions); times are the mean cudaEvent time per
 call, GFLOP/s the counter the benches report.
@@ -58,7 +59,35 @@ def table(kind, path):
         print("| " + " | ".join(cells) + " |")
 
 
+def step_tables(path):
+    with open(path) as f:
+        runs = [r for r in json.load(f)["benchmarks"] if r.get("run_type") != "aggregate"]
+    print("| kernel | µs | GB/s |")
+    print("|---|---:|---:|")
+    for run in runs:
+        if run["name"].startswith("bandwidth/"):
+            name = run["name"].split("/")[1]
+            print(f"| {name} | {micros(run):.1f} | {run['GB/s']:.0f} |")
+    print()
+    steps = {}
+    for run in runs:
+        if run["name"].startswith("step/"):
+            _, model, batch, library = run["name"].removesuffix("/real_time").split("/")
+            steps.setdefault((model, batch), {})[library] = micros(run) / 1e3
+    print("| model | batch | ours ms/step | vendor ms/step | vendor / ours |")
+    print("|---|---|---:|---:|---:|")
+    for (model, batch), t in steps.items():
+        ours, vendor = t.get("ours"), t.get("vendor")
+        ratio = f"{vendor / ours:.2f}" if ours and vendor else "-"
+        cells = [model, batch.removeprefix("batch:"), f"{ours:.2f}" if ours else "-", f"{vendor:.2f}" if vendor else "-",
+                 ratio]
+        print("| " + " | ".join(cells) + " |")
+
+
 if __name__ == "__main__":
-    if len(sys.argv) != 3 or sys.argv[1] not in VENDOR:
+    if len(sys.argv) != 3 or sys.argv[1] not in (*VENDOR, "step"):
         sys.exit(__doc__)
-    table(sys.argv[1], sys.argv[2])
+    if sys.argv[1] == "step":
+        step_tables(sys.argv[2])
+    else:
+        table(sys.argv[1], sys.argv[2])

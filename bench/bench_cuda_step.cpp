@@ -1,0 +1,126 @@
+// Memory-bound CUDA kernels in GB/s, and whole DCGAN training steps on the GPU with our
+// kernels and with the vendor ones (cuBLAS / cuDNN for GEMM and conv, ours elsewhere).
+//
+// Bandwidth rows count the least traffic each kernel needs, on 2^26 floats (256 MB, far
+// beyond any cache): relu forward reads x and writes y (8 bytes per element); axpy reads
+// x and y and writes y (12); batch norm forward reads x for the statistics, then reads x
+// and writes y (12); its backward reads x and dy for the sums, then x, dy and dx and
+// writes dx, which it accumulates into (24). Compare with the GPU's HBM peak (an H200:
+// 4.8 TB/s).
+//
+// Step rows: the reference DCGAN (28x28x1) at batch 64 and the DCGAN-64 family model
+// (64x64x3) at batch 128, one D and one G update with Adam, timed from the host; every
+// step ends by reading its losses back, which waits for the GPU.
+//
+//   build/bench/bench_cuda_step --benchmark_min_time=0.2
+//
+// Without a GPU it says so and exits 0.
+#include "bench/cuda_bench.h"
+#include "engine/engine.h"
+#include "models/gan_trainer.h"
+
+namespace {
+
+constexpr int64_t kElements = int64_t{1} << 26;
+
+void report_bandwidth(benchmark::State& state, double bytes, double seconds) {
+  state.counters["GB/s"] = bytes / seconds * 1e-9;
+}
+
+void bench_relu(benchmark::State& state) {
+  cfgan::bench::DeviceBuffer x(kElements, 1), y(kElements, 2);
+  const cfgan::Kernels& k = cfgan::cuda::hand_kernels();
+  const double s = cfgan::bench::time_calls(
+      state, [&] { k.unary_forward(cfgan::UnaryOp::relu, 0.0f, 0.0f, y.data(), x.data(), kElements); });
+  report_bandwidth(state, 8.0 * kElements, s);
+}
+
+void bench_axpy(benchmark::State& state) {
+  cfgan::bench::DeviceBuffer x(kElements, 1), y(kElements, 2);
+  const cfgan::Kernels& k = cfgan::cuda::hand_kernels();
+  const double s = cfgan::bench::time_calls(state, [&] { k.axpy(y.data(), 1e-3f, x.data(), kElements); });
+  report_bandwidth(state, 12.0 * kElements, s);
+}
+
+// (N, C, HW) = (128, 64, 64 * 64): DCGAN-64's widest batch norm, 2^25 elements.
+constexpr int64_t kBnN = 128, kBnC = 64, kBnHw = 64 * 64;
+
+void bench_batch_norm(benchmark::State& state, bool backward) {
+  const int64_t n = kBnN * kBnC * kBnHw;
+  cfgan::bench::DeviceBuffer x(n, 1), y(n, 2), dy(n, 3), gamma(kBnC, 4), beta(kBnC, 5), mean(kBnC, 6),
+      invstd(kBnC, 7), dgamma(kBnC, 8), dbeta(kBnC, 9);
+  const cfgan::Kernels& k = cfgan::cuda::hand_kernels();
+  auto forward = [&] {
+    k.batch_norm_forward_train(y.data(), mean.data(), invstd.data(), nullptr, nullptr, x.data(), gamma.data(),
+                               beta.data(), kBnN, kBnC, kBnHw, 0.1f, 1e-5f);
+  };
+  if (!backward) {
+    report_bandwidth(state, 12.0 * n, cfgan::bench::time_calls(state, forward));
+    return;
+  }
+  forward();  // the statistics the backward reads
+  const double s = cfgan::bench::time_calls(state, [&] {
+    k.batch_norm_backward(y.data(), dgamma.data(), dbeta.data(), dy.data(), x.data(), mean.data(), invstd.data(),
+                          gamma.data(), kBnN, kBnC, kBnHw);
+  });
+  report_bandwidth(state, 24.0 * n, s);
+}
+
+void bench_step(benchmark::State& state, const cfgan::GanSpec& spec, int64_t batch, bool vendor) {
+  using namespace cfgan;
+  use_cuda_kernels(vendor ? &cuda::vendor_kernels() : &cuda::hand_kernels());
+  manual_seed(1);
+  auto g = make_generator(spec);
+  auto d = make_discriminator(spec);
+  Generator init(1);
+  dcgan_init(*g, init);
+  dcgan_init(*d, init);
+  g->to(Device::cuda);
+  d->to(Device::cuda);
+  Adam opt_g(g->named_parameters(), {.lr = 2e-4f, .beta1 = 0.5f});
+  Adam opt_d(d->named_parameters(), {.lr = 2e-4f, .beta1 = 0.5f});
+  Generator data(2);
+  const Tensor real =
+      Tensor::rand({batch, spec.channels, spec.image_size, spec.image_size}, data, Device::cuda, -1.0f, 1.0f);
+  const Tensor z = Tensor::randn({batch, spec.z_dim}, data, Device::cuda);
+  for (int i = 0; i < 2; ++i) gan_train_step(*g, *d, opt_g, opt_d, GanLoss::bce, real, z, {});  // warm-up
+  for (auto _ : state) gan_train_step(*g, *d, opt_g, opt_d, GanLoss::bce, real, z, {});
+  use_cuda_kernels(nullptr);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  cfgan::bench::exit_without_gpu("bench_cuda_step");
+  benchmark::RegisterBenchmark("bandwidth/relu_forward", bench_relu)->UseManualTime()->Unit(benchmark::kMicrosecond);
+  benchmark::RegisterBenchmark("bandwidth/axpy", bench_axpy)->UseManualTime()->Unit(benchmark::kMicrosecond);
+  for (bool backward : {false, true}) {
+    benchmark::RegisterBenchmark(backward ? "bandwidth/batch_norm_backward" : "bandwidth/batch_norm_forward_train",
+                                 [backward](benchmark::State& state) { bench_batch_norm(state, backward); })
+        ->UseManualTime()
+        ->Unit(benchmark::kMicrosecond);
+  }
+  cfgan::GanSpec dcgan28;
+  cfgan::GanSpec dcgan64;
+  dcgan64.image_size = 64, dcgan64.channels = 3;
+  struct Model {
+    const char* name;
+    cfgan::GanSpec spec;
+    int64_t batch;
+  };
+  for (const Model& m : {Model{"dcgan28/batch:64", dcgan28, 64}, Model{"dcgan64/batch:128", dcgan64, 128}}) {
+    for (bool vendor : {false, true}) {
+      benchmark::RegisterBenchmark(
+          (std::string("step/") + m.name + (vendor ? "/vendor" : "/ours")).c_str(),
+          [m, vendor](benchmark::State& state) { bench_step(state, m.spec, m.batch, vendor); })
+          ->UseRealTime()
+          ->Unit(benchmark::kMillisecond);
+    }
+  }
+  cfgan::bench::add_gpu_context();
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
