@@ -277,7 +277,7 @@ void write_info_plots(const RunDir& run, const Options& opt, const std::vector<R
     write_plot_png(run.file("info_" + data + ".png"), series,
                    {.title = data + ": feature entropy vs training-set size",
                     .x_label = "log10 training points (unlimited: steps x batch)",
-                    .y_label = "0.5 log det(Sigma + 1e-4 I)"});
+                    .y_label = cat("0.5 log det(Sigma + ", kEntropyEps, " I)")});
   }
 }
 
@@ -312,10 +312,13 @@ Options parse(Flags& flags, std::string& out, int64_t& threads) {
   CFGAN_CHECK(!(sweep && (ur || er)), "--sweep runs every setting; drop --ur/--er");
   CFGAN_CHECK(opt.seeds >= 1, "--seeds: must be >= 1, got ", opt.seeds);
   CFGAN_CHECK(opt.steps >= 1, "--steps: must be >= 1, got ", opt.steps);
-  CFGAN_CHECK(opt.gan.batch >= 4, "--batch: must be >= 4 (UR splits a batch in halves of >= 2), got ", opt.gan.batch);
+  CFGAN_CHECK(opt.gan.batch >= 4, "--batch: must be >= 4 (UR splits a batch into halves of >= 2), got ",
+              opt.gan.batch);
   CFGAN_CHECK(opt.gan.lr > 0, "--lr: must be positive, got ", opt.gan.lr);
-  CFGAN_CHECK(opt.ur_weight > 0 && opt.er_weight > 0, "--ur-weight and --er-weight must be positive");
-  CFGAN_CHECK(opt.samples >= 1 && opt.info_batches >= 1, "--samples and --info-batches must be >= 1");
+  CFGAN_CHECK(opt.ur_weight > 0 && opt.er_weight > 0, "--ur-weight and --er-weight must be positive, got ",
+              opt.ur_weight, " and ", opt.er_weight);
+  CFGAN_CHECK(opt.samples >= 1 && opt.info_batches >= 1, "--samples and --info-batches must be >= 1, got ",
+              opt.samples, " and ", opt.info_batches);
   CFGAN_CHECK(threads >= 1, "--threads: must be >= 1, got ", threads);
   if (sweep) {
     opt.settings = {{"baseline"}, {"UR", true, false}, {"ER", false, true}, {"UR+ER", true, true}};

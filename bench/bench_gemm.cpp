@@ -1,11 +1,13 @@
 // Our CPU GEMM against OpenBLAS, at 1 and 2 threads, on squares and on every GEMM a
 // batch-64 DCGAN training step performs (shapes from the conv lowering in
-// kernels/cpu/conv.cpp and engine/ops/conv.cpp, and from engine/ops/matmul.cpp).
+// kernels/cpu/conv.cpp and engine/ops/conv.cpp, and from engine/ops/matmul.cpp). The
+// 14x14 layers' forward and input gradient run per image (the "per-image" rows); their
+// whole-batch rows are kept for comparison.
 // Each benchmark reports the GFLOP/s counter (2 m n k per product, wall-clock time);
 // for a batch of products OpenBLAS runs one cblas_sgemm per product.
 //
-//   OPENBLAS_CORETYPE=SkylakeX build-gemm/bench/bench_gemm --benchmark_filter=ours
-//   OPENBLAS_CORETYPE=SkylakeX build-gemm/bench/bench_gemm --benchmark_filter=openblas
+//   OPENBLAS_CORETYPE=SkylakeX build/bench/bench_gemm --benchmark_filter=ours
+//   OPENBLAS_CORETYPE=SkylakeX build/bench/bench_gemm --benchmark_filter=openblas
 //
 // Debian's OpenBLAS picks its kernels at load time from the CPU model; under a
 // hypervisor it may not recognise the CPU and fall back to its slowest (SSE3, "Prescott")

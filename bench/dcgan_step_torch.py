@@ -21,7 +21,9 @@ import time
 # threads would compete with the intra-op ones), and OpenBLAS told the core it runs on
 # (under this hypervisor it does not recognise it and falls back to SSE3 kernels).
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-os.environ.setdefault("OPENBLAS_CORETYPE", "SkylakeX")
+with open("/proc/cpuinfo") as cpuinfo:
+    if " avx512f " in cpuinfo.read():
+        os.environ.setdefault("OPENBLAS_CORETYPE", "SkylakeX")
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "golden"))
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
@@ -63,10 +65,13 @@ def torch_ms(batch, threads, seconds=3.0):
 def ours_ms(binary, batch, threads):
     """ms/step and heap allocations per step from one run of bench_dcgan_step."""
     with tempfile.NamedTemporaryFile(suffix=".json") as out:
-        subprocess.run([binary, f"--benchmark_filter=^BM_DcganTrainStep/batch:{batch}/threads:{threads}/",
-                        f"--benchmark_out={out.name}", "--benchmark_out_format=json"],
-                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        run = json.load(open(out.name))["benchmarks"][0]
+        done = subprocess.run([binary, f"--benchmark_filter=^BM_DcganTrainStep/batch:{batch}/threads:{threads}/",
+                               f"--benchmark_out={out.name}", "--benchmark_out_format=json"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        if done.returncode != 0:
+            sys.exit(f"{binary} failed (exit {done.returncode}):\n{done.stderr}")
+        with open(out.name) as f:
+            run = json.load(f)["benchmarks"][0]
     assert run["time_unit"] == "ms", run["time_unit"]
     return run["real_time"], run["heap_allocs_per_step"]
 
@@ -76,6 +81,8 @@ def main():
     parser.add_argument("--ours", help="path of cfgan's bench_dcgan_step, to time side by side")
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per setting (best kept)")
     args = parser.parse_args()
+    if args.rounds < 1:
+        parser.error(f"--rounds: must be >= 1, got {args.rounds}")
     if not args.ours:
         for batch, threads in SETTINGS:
             print(f"torch DcganTrainStep batch={batch} threads={threads}: {torch_ms(batch, threads):.1f} ms/step")

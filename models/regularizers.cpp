@@ -62,8 +62,9 @@ Tensor entropy_regularizer(const Tensor& features) {
   const Tensor x = f / norms;
   const Tensor centered = x - mean(x, {1}, true);
   const Tensor variance = sum(square(centered), {1}) / static_cast<float>(d - 1);
-  // log std / 2 = log variance / 4
-  return -mean(0.25f * log(variance) + reshape(log(norms), {f.dim(0)}));
+  // log std / 2 = log variance / 4. A dead row has variance 0; the 1e-24 (the norm's eps,
+  // squared) keeps its log finite and is far below the ~1/d variance of any live row.
+  return -mean(0.25f * log(variance + 1e-24f) + reshape(log(norms), {f.dim(0)}));
 }
 
 float mean_log_norm(const Tensor& features) {

@@ -150,8 +150,8 @@ Tensor ToyDiscriminator::score(const Tensor& x, Tensor* features) {
 // ---- training ----
 
 ToyGan::ToyGan(const ToyGanConfig& config) : config_(config), noise_(config.seed ^ 0x5eedull) {
-  CFGAN_CHECK(config.batch >= 4 || (config.ur_weight == 0 && config.er_weight == 0),
-              "--batch: UR needs at least 4 samples per batch, got ", config.batch);
+  CFGAN_CHECK(config.batch >= 4 || config.ur_weight == 0, "--batch: UR needs at least 4 samples per batch, got ",
+              config.batch);
   manual_seed(config.seed);  // layers draw their initialization from the default generator
   g_ = std::make_shared<ToyGenerator>(config.z_dim, config.hidden, config.layers);
   d_ = std::make_shared<ToyDiscriminator>(config.hidden, config.layers);

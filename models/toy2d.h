@@ -134,8 +134,8 @@ double gaussian_entropy(const Tensor& features, double eps = kEntropyEps);
 // The information in the regularized feature maps on held-out noise: UR and ER averaged
 // over `batches` batches of the training batch size, and the Gaussian entropy over all
 // of them together. f_D is D's feature map of the generated batch, as in training.
-// A ReLU layer can be all zero for some z; such a sample has no direction, which makes
-// UR and ER NaN, so those rows are counted (dead_*) and left out of the statistics.
+// A ReLU layer can be all zero for some z; such a sample has no direction (UR and ER see
+// a zero vector), so those rows are counted (dead_*) and left out of the statistics.
 struct FeatureInfo {
   double ur_g = 0, ur_d = 0, er_g = 0, er_d = 0, entropy_g = 0, entropy_d = 0;
   double dead_g = 0, dead_d = 0;  // fraction of samples whose feature vector is all zero

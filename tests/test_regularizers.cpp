@@ -70,16 +70,17 @@ TEST(Regularizers, EntropyMatchesHandComputation) {
   EXPECT_NEAR(mean_log_norm(f), -0.5 * (std::log(5.0) + std::log(2.0)), 1e-6);
 }
 
-TEST(Regularizers, UniformityOfADeadRowIsFinite) {
-  // A ReLU feature map can be all zero for a sample; UR must treat that row as a zero
-  // vector (as F.normalize does) instead of 0/0: a finite value and finite gradients.
+TEST(Regularizers, DeadRowIsFinite) {
+  // A ReLU feature map can be all zero for a sample; UR and ER must treat that row as a
+  // zero vector (as F.normalize does) instead of 0/0: finite values and finite gradients.
   Generator gen(3);
   std::vector<float> rows = Tensor::rand({6, 5}, gen).to_host();
   std::fill(rows.begin(), rows.begin() + 5, 0.0f);  // row 0 dead
   const Tensor f = Tensor::from_host({6, 5}, rows).requires_grad_();
-  const Tensor ur = uniformity_regularizer(f);
-  ur.backward();
+  const Tensor ur = uniformity_regularizer(f), er = entropy_regularizer(f);
+  (ur + er).backward();
   EXPECT_TRUE(std::isfinite(ur.item()));
+  EXPECT_TRUE(std::isfinite(er.item()));
   for (float g : f.grad().to_host()) EXPECT_TRUE(std::isfinite(g));
 }
 

@@ -22,7 +22,7 @@
 namespace cfgan::cpu {
 namespace {
 
-// Four register tiles (32 columns each) per image keep the ragged last tile's idle
+// Four AVX-512 register tiles (32 columns each) per image keep the ragged last tile's idle
 // lanes under 1/8 of the work, and make the per-image repacking of the weight cheap
 // next to the product.
 constexpr int64_t kMinColumnsPerImage = 128;
@@ -128,7 +128,7 @@ void gather_accumulate(float* dst, const float* src, const int32_t* index, int64
 void im2col(float* col, const float* in, const ConvGeom& g) {
   const int64_t pq = g.p * g.q, cols = col_cols(g), rs = g.r * g.s;
   const int32_t* reads = im2col_table(g);
-#pragma omp parallel for collapse(2) schedule(static)
+#pragma omp parallel for collapse(2) schedule(static) if (g.c * rs * cols > kParallelElements)
   for (int64_t row = 0; row < g.c * rs; ++row) {
     for (int64_t n = 0; n < g.n; ++n) {
       gather(col + row * cols + n * pq, in + (n * g.c + row / rs) * g.h * g.w, reads + row % rs * pq, pq);
@@ -145,7 +145,7 @@ void col2im_accumulate(float* din, const float* col, const ConvGeom& g) {
   const int64_t pq = g.p * g.q, cols = col_cols(g), rs = g.r * g.s, hw = g.h * g.w;
   const int32_t* readers = col2im_table(g, im2col_table(g));
   const int64_t slots = col2im_slots(g);
-#pragma omp parallel for collapse(2) schedule(static)
+#pragma omp parallel for collapse(2) schedule(static) if (g.c * g.n * hw > kParallelElements)
   for (int64_t c = 0; c < g.c; ++c) {
     for (int64_t n = 0; n < g.n; ++n) {
       thread_local std::vector<float> block;

@@ -7,9 +7,9 @@
 // Loop nest for one thread's rectangle of C:
 //   k blocks of kc  ->  A blocks of row panels  ->  B blocks of nc columns
 //     ->  row panel (its A micro-panel stays in L1)  ->  column panel (streamed from L2)
-// Row panels have balanced heights (64 rows = 5 panels of 12 or 13, not 4 x 14 + 8),
-// because a kernel short of rows wastes FMAs while one short of kTileRows by one or two
-// loses almost nothing.
+// Row panels have balanced heights (with AVX-512's 14-row tile, 64 rows = 5 panels of
+// 12 or 13, not 4 x 14 + 8), because a kernel short of rows wastes FMAs while one short
+// of kTileRows by one or two loses almost nothing.
 #include <omp.h>
 
 #include <algorithm>

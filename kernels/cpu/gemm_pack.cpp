@@ -68,8 +68,12 @@ void pack_columns(const PanelSource& s, int64_t kc, int64_t width, int64_t padde
       const int steps = static_cast<int>(std::min<int64_t>(16, kc - k0));
       __m512 r[16];
       for (int i = 0; i < 16; ++i) {
+        if (i >= lines) {
+          r[i] = Simd::zero();
+          continue;
+        }
         const float* line = s.src + (l0 + i) * s.line_stride + k0;
-        r[i] = i >= lines ? Simd::zero() : steps == 16 ? Simd::load(line) : Simd::load_first(line, steps);
+        r[i] = steps == 16 ? Simd::load(line) : Simd::load_first(line, steps);
       }
       transpose16(r);
       float* out = dst + k0 * padded_width + l0;

@@ -11,8 +11,6 @@
 // - portable: 4 x 16, plain arrays the compiler may vectorise.
 #pragma once
 
-#include <cstdint>
-
 #if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
 #include <immintrin.h>
 #endif
