@@ -41,9 +41,13 @@ def step(g, d, opt_g, opt_d, real, z):
     d_loss.backward()
     opt_d.step()
     opt_g.zero_grad()
+    for p in d.parameters():  # as cfgan does: D's weight gradients are not needed here
+        p.requires_grad_(False)
     g_loss = F.binary_cross_entropy_with_logits(d(fake), torch.ones(n))
     g_loss.backward()
     opt_g.step()
+    for p in d.parameters():
+        p.requires_grad_(True)
 
 
 def torch_ms(batch, threads, seconds=3.0):

@@ -25,6 +25,21 @@ const std::string& metadata_field(const Metadata& m, const std::string& key, con
   return it->second;
 }
 
+// Turns requires_grad off for a module's parameters while it lives. In the G update, D's
+// parameters need no gradients (D was already updated, and its gradients are zeroed
+// before its next update), so D's backward skips its weight gradients: about a tenth of
+// the reference DCGAN's step.
+class FrozenParameters {
+ public:
+  explicit FrozenParameters(Module& m) : module_(m) { module_.requires_grad_(false); }
+  ~FrozenParameters() { module_.requires_grad_(true); }
+  FrozenParameters(const FrozenParameters&) = delete;
+  FrozenParameters& operator=(const FrozenParameters&) = delete;
+
+ private:
+  Module& module_;
+};
+
 }  // namespace
 
 GanTrainer::GanTrainer(const GanTrainConfig& config, const ImageDataset& data)
@@ -74,6 +89,7 @@ GanStepStats gan_train_step(GanGenerator& g, GanDiscriminator& d, Optimizer& opt
 
   // G: make the updated D call the same generated batch real.
   opt_g.zero_grad();
+  const FrozenParameters frozen_d(d);
   const int d_block = reg.d_block >= 0 ? reg.d_block : d.default_feature_block();
   const Tensor g_logits = d.score(fake, labels, {d_block, regularize ? &f_d : nullptr});
   const Tensor g_loss = generator_loss(loss, g_logits);

@@ -24,6 +24,20 @@ TEST(Module, NamedParametersAndBuffersAreRecursive) {
   for (const Tensor& p : net.parameters()) EXPECT_TRUE(p.requires_grad());
 }
 
+TEST(Module, FrozenParametersPassGradientsThroughWithoutTheirOwn) {
+  Sequential net({std::make_shared<Linear>(3, 4), std::make_shared<BatchNorm1d>(4), ReLU(),
+                  std::make_shared<Linear>(4, 1)});
+  Generator gen(4);
+  const Tensor x = Tensor::randn({5, 3}, gen).requires_grad_();
+  net.requires_grad_(false);
+  for (const Tensor& p : net.parameters()) EXPECT_FALSE(p.requires_grad());
+  sum(net(x)).backward();
+  EXPECT_TRUE(x.grad().defined());
+  for (const Tensor& p : net.parameters()) EXPECT_FALSE(p.grad().defined());
+  net.requires_grad_(true);
+  for (const Tensor& p : net.parameters()) EXPECT_TRUE(p.requires_grad());
+}
+
 TEST(Module, TrainEvalReachesChildren) {
   auto bn = std::make_shared<BatchNorm2d>(3);
   Sequential net({bn});

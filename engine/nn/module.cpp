@@ -56,6 +56,11 @@ void Module::zero_grad() {
   for (auto& [name, child] : children_) child->zero_grad();
 }
 
+void Module::requires_grad_(bool on) {
+  for (auto& [name, slot] : parameters_) slot->requires_grad_(on);
+  for (auto& [name, child] : children_) child->requires_grad_(on);
+}
+
 void Module::to(Device d) {
   for (auto& [name, slot] : parameters_) {
     if (slot->device() == d) continue;

@@ -41,6 +41,9 @@ class Module {
   void eval() { train(false); }
   bool is_training() const { return training_; }
   void zero_grad();
+  // Sets requires_grad on every parameter: off, backward passes through the module (to
+  // its inputs) without computing its weight gradients.
+  void requires_grad_(bool on);
   void to(Device d);  // moves every parameter and buffer
   int64_t parameter_count() const;
   // Calls fn on every descendant, then on this module (initialization schemes use it).
