@@ -79,10 +79,5 @@ int main(int argc, char** argv) {
       }
     }
   }
-  cfgan::bench::add_gpu_context();
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  return cfgan::bench::run_benchmarks(argc, argv);
 }

@@ -16,8 +16,7 @@
 //
 // Without a GPU it says so and exits 0.
 #include "bench/cuda_bench.h"
-#include "engine/engine.h"
-#include "models/gan_trainer.h"
+#include "bench/dcgan_fixture.h"
 
 namespace {
 
@@ -67,25 +66,13 @@ void bench_batch_norm(benchmark::State& state, bool backward) {
 }
 
 void bench_step(benchmark::State& state, const cfgan::GanSpec& spec, int64_t batch, bool vendor) {
-  using namespace cfgan;
-  use_cuda_kernels(vendor ? &cuda::vendor_kernels() : &cuda::hand_kernels());
-  manual_seed(1);
-  auto g = make_generator(spec);
-  auto d = make_discriminator(spec);
-  Generator init(1);
-  dcgan_init(*g, init);
-  dcgan_init(*d, init);
-  g->to(Device::cuda);
-  d->to(Device::cuda);
-  Adam opt_g(g->named_parameters(), {.lr = 2e-4f, .beta1 = 0.5f});
-  Adam opt_d(d->named_parameters(), {.lr = 2e-4f, .beta1 = 0.5f});
-  Generator data(2);
-  const Tensor real =
-      Tensor::rand({batch, spec.channels, spec.image_size, spec.image_size}, data, Device::cuda, -1.0f, 1.0f);
-  const Tensor z = Tensor::randn({batch, spec.z_dim}, data, Device::cuda);
-  for (int i = 0; i < 2; ++i) gan_train_step(*g, *d, opt_g, opt_d, GanLoss::bce, real, z, {});  // warm-up
-  for (auto _ : state) gan_train_step(*g, *d, opt_g, opt_d, GanLoss::bce, real, z, {});
-  use_cuda_kernels(nullptr);
+  cfgan::use_cuda_kernels(vendor ? &cfgan::cuda::vendor_kernels() : &cfgan::cuda::hand_kernels());
+  {
+    cfgan::bench::DcganStep step(spec, batch, cfgan::Device::cuda);
+    for (int i = 0; i < 2; ++i) step.run();  // warm-up
+    for (auto _ : state) step.run();
+  }
+  cfgan::use_cuda_kernels(nullptr);  // after the step's device memory is released
 }
 
 }  // namespace
@@ -117,10 +104,5 @@ int main(int argc, char** argv) {
           ->Unit(benchmark::kMillisecond);
     }
   }
-  cfgan::bench::add_gpu_context();
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  return cfgan::bench::run_benchmarks(argc, argv);
 }

@@ -9,8 +9,7 @@
 #include <cstdlib>
 #include <new>
 
-#include "engine/engine.h"
-#include "models/gan_trainer.h"
+#include "bench/dcgan_fixture.h"
 
 // The replaced global operators pair malloc with free; GCC cannot see that through
 // inlining and warns about a mismatch.
@@ -35,22 +34,11 @@ using namespace cfgan;
 static void BM_DcganTrainStep(benchmark::State& state) {
   const int64_t batch = state.range(0);
   omp_set_num_threads(static_cast<int>(state.range(1)));
-  GanSpec spec;
-  manual_seed(1);
-  auto g = make_generator(spec);
-  auto d = make_discriminator(spec);
-  Generator init(1);
-  dcgan_init(*g, init);
-  dcgan_init(*d, init);
-  Adam opt_g(g->named_parameters(), {.lr = 2e-4f, .beta1 = 0.5f});
-  Adam opt_d(d->named_parameters(), {.lr = 2e-4f, .beta1 = 0.5f});
-  Generator data(2);
-  const Tensor real = Tensor::rand({batch, 1, 28, 28}, data, Device::cpu, -1.0f, 1.0f);
-  const Tensor z = Tensor::randn({batch, 100}, data);
-  for (int i = 0; i < 2; ++i) gan_train_step(*g, *d, opt_g, opt_d, GanLoss::bce, real, z, {});  // warm-up
+  bench::DcganStep step(GanSpec{}, batch, Device::cpu);
+  for (int i = 0; i < 2; ++i) step.run();  // warm-up
   const int64_t news_before = g_news.load();
   const int64_t system_before = Allocator::get(Device::cpu).stats().system_allocations;
-  for (auto _ : state) gan_train_step(*g, *d, opt_g, opt_d, GanLoss::bce, real, z, {});
+  for (auto _ : state) step.run();
   const double steps = static_cast<double>(state.iterations());
   state.counters["heap_allocs_per_step"] = static_cast<double>(g_news.load() - news_before) / steps;
   state.counters["system_allocs_per_step"] =

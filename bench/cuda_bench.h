@@ -33,12 +33,18 @@ inline void exit_without_gpu(const char* program) {
   std::exit(0);
 }
 
-inline void add_gpu_context() {
+// main() after registering the benchmarks: the GPU as context, then Google Benchmark.
+inline int run_benchmarks(int argc, char** argv) {
   cudaDeviceProp prop{};
   check(cudaGetDeviceProperties(&prop, 0), "cudaGetDeviceProperties");
   benchmark::AddCustomContext("gpu", std::string(prop.name) + ", " + std::to_string(prop.multiProcessorCount) +
                                          " SMs, compute capability " + std::to_string(prop.major) + "." +
                                          std::to_string(prop.minor));
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
 }
 
 // n floats of device memory, uniform in [-1, 1).
