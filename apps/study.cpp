@@ -115,17 +115,9 @@ double field(const std::vector<std::string>& row, int i) { return std::stod(row[
 
 // Mean and spread over seeds of one metric, for one (categories, per_class, variant).
 std::string summary(const std::vector<const std::vector<std::string>*>& rows, int column, int precision) {
-  double sum = 0, sq = 0;
-  for (const auto* r : rows) sum += field(*r, column), sq += field(*r, column) * field(*r, column);
-  const double n = static_cast<double>(rows.size()), mean = sum / n;
-  char text[64];
-  if (rows.size() > 1) {
-    std::snprintf(text, sizeof text, "%.*f ± %.*f", precision, mean, precision,
-                  std::sqrt(std::max(0.0, sq / n - mean * mean)));
-  } else {
-    std::snprintf(text, sizeof text, "%.*f", precision, mean);
-  }
-  return text;
+  std::vector<double> values;
+  for (const auto* r : rows) values.push_back(field(*r, column));
+  return format_mean_std(values, precision);
 }
 
 void write_reports(const std::string& out, const std::map<std::string, std::vector<std::string>>& rows,
@@ -226,7 +218,7 @@ int run(int argc, char** argv) {
     for (size_t i = 0; i < row.size(); ++i) csv << (i ? "," : "") << row[i];
     csv << "\n";
     rows[run.key()] = row;
-    const double minutes = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count() / 60;
+    const double minutes = seconds_since(started) / 60;
     std::printf("study: [%zu/%zu] %s: FD %s, KID %s, precision %s, recall %s (%.1f min so far)\n", done, runs.size(),
                 run.key().c_str(), row[5].c_str(), row[6].c_str(), row[8].c_str(), row[9].c_str(), minutes);
     std::fflush(stdout);

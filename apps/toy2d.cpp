@@ -143,7 +143,7 @@ RunResult train_one(const Options& opt, const std::string& data_name, int64_t pe
                   r.last.g_loss, r.last.reg);
     progress.update(steps_done, fields);
   }
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  r.seconds = seconds_since(start);
   Generator eval(static_cast<uint64_t>(seed) + 7919);  // noise never used in training
   const Tensor samples = gan.sample(opt.samples, eval);
   r.modes = mode_metrics(mixture, samples);
@@ -178,16 +178,6 @@ constexpr const char* kCsvHeader =
     "data,per_mode,train_points,setting,seed,modes_covered,high_quality,kl,ur_g,ur_d,er_g,er_d,entropy_g,"
     "entropy_d,dead_g,dead_d,log_norm_g,log_norm_d,d_loss,g_loss,diverged_at,seconds\n";
 
-// "m ± s" over the values; s is the sample standard deviation (n - 1).
-std::string mean_std(const std::vector<double>& v, int decimals) {
-  double mean = 0, var = 0;
-  for (double x : v) mean += x / double(v.size());
-  for (double x : v) var += (x - mean) * (x - mean) / double(std::max<size_t>(1, v.size() - 1));
-  char text[64];
-  std::snprintf(text, sizeof text, "%.*f ± %.*f", decimals, mean, decimals, std::sqrt(var));
-  return text;
-}
-
 template <typename F>
 std::vector<double> column(const std::vector<const RunResult*>& runs, F f) {
   std::vector<double> out;
@@ -218,9 +208,9 @@ void write_markdown(const std::string& path, const Groups& groups, const std::st
     const RunResult& r = *runs.front();
     const auto diverged = column(runs, [](const RunResult& x) { return x.diverged() ? 1.0 : 0.0; });
     out << "| " << r.data << " | " << size_name(r.per_mode) << " | " << r.setting << " | " << runs.size() << " | "
-        << mean_std(column(runs, [](const RunResult& x) { return double(x.modes.modes_covered); }), 1) << " | "
-        << mean_std(column(runs, [](const RunResult& x) { return 100 * x.modes.high_quality; }), 1) << " | "
-        << mean_std(column(runs, [](const RunResult& x) { return x.modes.kl; }), 3) << " | "
+        << format_mean_std(column(runs, [](const RunResult& x) { return double(x.modes.modes_covered); }), 1) << " | "
+        << format_mean_std(column(runs, [](const RunResult& x) { return 100 * x.modes.high_quality; }), 1) << " | "
+        << format_mean_std(column(runs, [](const RunResult& x) { return x.modes.kl; }), 3) << " | "
         << std::accumulate(diverged.begin(), diverged.end(), 0.0) << " |\n";
   }
   out << "\nFeature information on held-out noise (f_G: G's last hidden layer; f_D: D's second hidden layer on "
@@ -242,9 +232,9 @@ void write_markdown(const std::string& path, const Groups& groups, const std::st
     }
     for (auto f : {&FeatureInfo::ur_g, &FeatureInfo::ur_d, &FeatureInfo::er_g, &FeatureInfo::er_d,
                    &FeatureInfo::entropy_g, &FeatureInfo::entropy_d, &FeatureInfo::log_norm_g}) {
-      out << " | " << mean_std(column(runs, [f](const RunResult& x) { return x.info.*f; }), 2);
+      out << " | " << format_mean_std(column(runs, [f](const RunResult& x) { return x.info.*f; }), 2);
     }
-    out << " | " << mean_std(column(runs, [](const RunResult& x) { return 100 * x.info.dead_g; }), 1) << " |\n";
+    out << " | " << format_mean_std(column(runs, [](const RunResult& x) { return 100 * x.info.dead_g; }), 1) << " |\n";
   }
 }
 

@@ -11,7 +11,6 @@
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <random>
 
 #include "apps/common/app.h"
 #include "apps/common/flags.h"
@@ -25,44 +24,6 @@
 using namespace cfgan;
 
 namespace {
-
-ImageDataset take(const ImageDataset& data, const std::vector<int64_t>& indices, const std::string& source) {
-  ImageDataset out = data;
-  out.count = static_cast<int64_t>(indices.size());
-  out.pixels.clear();
-  out.labels.clear();
-  for (int64_t i : indices) {
-    out.pixels.insert(out.pixels.end(), data.pixels.begin() + i * data.image_bytes(),
-                      data.pixels.begin() + (i + 1) * data.image_bytes());
-    out.labels.push_back(data.labels[i]);
-  }
-  out.source = source;
-  return out;
-}
-
-// Holds out `fraction` of every class (at least one image of a class with two or more),
-// so a small folder still tests every class.
-std::pair<ImageDataset, ImageDataset> split_holdout(const ImageDataset& data, double fraction, uint64_t seed) {
-  std::vector<std::vector<int64_t>> by_class(static_cast<size_t>(data.num_classes()));
-  for (int64_t i = 0; i < data.count; ++i) by_class[data.labels[i]].push_back(i);
-  std::mt19937_64 rng(seed);
-  std::vector<int64_t> train, test;
-  for (auto& members : by_class) {
-    for (size_t i = members.size(); i > 1; --i) std::swap(members[i - 1], members[rng() % i]);
-    const size_t held = members.size() < 2 ? 0 : std::max<size_t>(1, std::lround(fraction * members.size()));
-    test.insert(test.end(), members.begin(), members.begin() + static_cast<std::ptrdiff_t>(held));
-    train.insert(train.end(), members.begin() + static_cast<std::ptrdiff_t>(held), members.end());
-  }
-  CFGAN_CHECK(!test.empty() && !train.empty(), data.source, ": ", data.count, " images cannot be split into ",
-              "training and held-out images (--holdout ", fraction, ")");
-  std::sort(train.begin(), train.end());
-  std::sort(test.begin(), test.end());
-  return {take(data, train, data.source + " (training part)"), take(data, test, data.source + " (held out)")};
-}
-
-double seconds_since(std::chrono::steady_clock::time_point t) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
-}
 
 struct Accuracy {
   double overall = 0;

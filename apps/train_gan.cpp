@@ -54,10 +54,6 @@ std::vector<int32_t> grid_labels(const ImageDataset& data, int64_t n) {
   return labels;
 }
 
-double seconds_since(std::chrono::steady_clock::time_point t) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
-}
-
 // "nan", "inf", "-inf" or the value: the same words whatever the sign of a NaN.
 std::string describe(float v) {
   if (std::isnan(v)) return "nan";
@@ -138,7 +134,8 @@ int run(int argc, char** argv) {
   CFGAN_CHECK(std::sscanf(betas.c_str(), "%f,%f", &config.beta1, &config.beta2) == 2, "--betas: expected two ",
               "numbers like 0.5,0.999, got '", betas, "'");
   omp_set_num_threads(static_cast<int>(threads));
-  CFGAN_CHECK(ur_weight > 0 && er_weight > 0, "--ur-weight and --er-weight must be positive");
+  CFGAN_CHECK(ur_weight > 0 && er_weight > 0, "--ur-weight and --er-weight must be positive, got ", ur_weight,
+              " and ", er_weight);
   CFGAN_CHECK(reg_layers.empty() || reg_layers.size() == 2, "--reg-layers: expected two block numbers G,D, got ",
               reg_layers.size());
   config.reg.ur_weight = ur ? static_cast<float>(ur_weight) : 0.0f;

@@ -13,11 +13,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <map>
-#include <random>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "bench/random_floats.h"
 #include "kernels/cuda_backends.h"
 
 namespace cfgan::bench {
@@ -51,10 +51,7 @@ inline int run_benchmarks(int argc, char** argv) {
 class DeviceBuffer {
  public:
   DeviceBuffer(int64_t n, uint32_t seed) {
-    std::mt19937 rng(seed);
-    std::uniform_real_distribution<float> u(-1.0f, 1.0f);
-    std::vector<float> host(static_cast<size_t>(n));
-    for (float& x : host) x = u(rng);
+    const std::vector<float> host = random_floats(n, seed);
     check(cudaMalloc(&data_, sizeof(float) * std::max<int64_t>(n, 1)), "cudaMalloc");
     check(cudaMemcpy(data_, host.data(), sizeof(float) * n, cudaMemcpyHostToDevice), "cudaMemcpy");
   }

@@ -2,19 +2,13 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cmath>
 
 #include "engine/autograd.h"
+#include "engine/io/image.h"
 #include "engine/ops.h"
+#include "engine/run/progress.h"
 
 namespace cfgan {
-namespace {
-
-double seconds_since(std::chrono::steady_clock::time_point t) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
-}
-
-}  // namespace
 
 ImageDataset generate_images(GanGenerator& g, const GanSpec& spec, int64_t n, const std::vector<int32_t>& classes,
                              uint64_t seed, Device device, const std::string& source) {
@@ -33,9 +27,7 @@ ImageDataset generate_images(GanGenerator& g, const GanSpec& spec, int64_t n, co
       labels.push_back(classes[i % classes.size()]);
     }
     const std::vector<float> v = g.generate(Tensor::randn({count, spec.z_dim}, noise, device), labels).to_host();
-    for (float x : v) {
-      out.pixels.push_back(static_cast<uint8_t>(std::lround(std::clamp((x + 1.0f) * 127.5f, 0.0f, 255.0f))));
-    }
+    for (float x : v) out.pixels.push_back(to_byte(x));
     out.count += count;
   }
   g.train(was_training);

@@ -1,5 +1,8 @@
 #include "models/gan_trainer.h"
 
+#include <optional>
+#include <utility>
+
 #include "engine/autograd.h"
 #include "engine/error.h"
 #include "engine/io/safetensors.h"
@@ -95,8 +98,14 @@ GanStepStats gan_train_step(GanGenerator& g, GanDiscriminator& d, Optimizer& opt
   const Tensor g_loss = generator_loss(loss, g_logits);
   Tensor total = g_loss;
   if (regularize) {
-    const Tensor ur_g = uniformity_regularizer(f_g), ur_d = uniformity_regularizer(f_d);
-    const Tensor er_g = entropy_regularizer(f_g), er_d = entropy_regularizer(f_d);
+    // Both statistics are logged; only a term that joins G's loss records a graph.
+    const auto terms = [](bool in_loss, Tensor (*regularizer)(const Tensor&), const Tensor& a, const Tensor& b) {
+      std::optional<NoGrad> no_graph;
+      if (!in_loss) no_graph.emplace();
+      return std::pair{regularizer(a), regularizer(b)};
+    };
+    const auto [ur_g, ur_d] = terms(reg.ur_weight > 0.0f, uniformity_regularizer, f_g, f_d);
+    const auto [er_g, er_d] = terms(reg.er_weight > 0.0f, entropy_regularizer, f_g, f_d);
     if (reg.ur_weight > 0.0f) total = total + reg.ur_weight * (ur_g + ur_d);
     if (reg.er_weight > 0.0f) total = total + reg.er_weight * (er_g + er_d);
     stats.ur_g = ur_g.item(), stats.ur_d = ur_d.item(), stats.er_g = er_g.item(), stats.er_d = er_d.item();

@@ -66,8 +66,9 @@ TEST_P(CudaParity, ReduceSum) {
   GuardedBuffer<float> out(cuda(), 15, 1.0f);
   cuda().reduce_sum(out.data(), nullptr, 5, 0, 3, 1.0f);
   expect_close(out.read("empty sum"), std::vector<float>(15, 0.0f), 0, 0, "reduce_sum with r == 0");
-  cuda().reduce_sum(out.data(), nullptr, 0, 5, 3, 1.0f);
-  expect_close(out.read("no output"), std::vector<float>(15, 0.0f), 0, 0, "reduce_sum with outer == 0");
+  GuardedBuffer<float> untouched(cuda(), 15, 1.0f);  // a write of 0 would show here
+  cuda().reduce_sum(untouched.data(), nullptr, 0, 5, 3, 1.0f);
+  expect_close(untouched.read("no output"), std::vector<float>(15, 1.0f), 0, 0, "reduce_sum with outer == 0");
 }
 
 TEST_P(CudaParity, ReduceSumBackward) {

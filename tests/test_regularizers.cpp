@@ -103,11 +103,16 @@ TEST(Regularizers, TrainStepChangesOnlyTheGenerator) {
     const Tensor real = Tensor::rand({8, 1, 28, 28}, data, Device::cpu, -1.0f, 1.0f);
     const Tensor z = Tensor::randn({8, 100}, data);
     const GanStepStats stats = gan_train_step(*g, *d, opt_g, opt_d, GanLoss::bce, real, z, {}, reg);
-    return std::tuple{g->parameters()[0].to_host(), d->parameters()[0].to_host(), stats};
+    std::vector<std::vector<float>> d_grads;
+    for (const Tensor& p : d->parameters()) d_grads.push_back(p.grad().to_host());
+    return std::tuple{g->parameters()[0].to_host(), d->parameters()[0].to_host(), d_grads, stats};
   };
-  const auto [g_plain, d_plain, s_plain] = run({});
-  const auto [g_reg, d_reg, s_reg] = run({.ur_weight = 0.2f, .er_weight = 0.5f});
+  const auto [g_plain, d_plain, dg_plain, s_plain] = run({});
+  const auto [g_reg, d_reg, dg_reg, s_reg] = run({.ur_weight = 0.2f, .er_weight = 0.5f});
   EXPECT_EQ(d_plain, d_reg);
+  // D's gradients after the step are those of its own update: the G pass, regularized or
+  // not, adds nothing to them (D's step comes first, so its weights alone cannot show a leak).
+  EXPECT_EQ(dg_plain, dg_reg);
   EXPECT_NE(g_plain, g_reg);
   EXPECT_EQ(s_plain.g_loss, s_reg.g_loss);  // the adversarial part is reported alone
   EXPECT_LT(s_reg.ur_g, 0.0f);              // a log of a mean of exp(-t d^2) < 1

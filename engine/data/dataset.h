@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace cfgan {
@@ -33,6 +34,10 @@ ImageDataset load_image_folder(const std::string& root, int64_t size, int64_t ch
 // chosen by a seeded shuffle. Labels keep their original values.
 ImageDataset select_subset(const ImageDataset& data, const std::vector<int32_t>& classes, int64_t per_class,
                            uint64_t seed);
+
+// Holds out `fraction` of every class (at least one image of a class with two or more),
+// chosen by a seeded shuffle, so a small folder still tests every class. -> {train, test}
+std::pair<ImageDataset, ImageDataset> split_holdout(const ImageDataset& data, double fraction, uint64_t seed);
 
 // Resizes every image to size x size (bilinear); a no-op when already that size.
 ImageDataset resize_images(const ImageDataset& data, int64_t size);

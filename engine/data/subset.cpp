@@ -1,11 +1,43 @@
 #include <algorithm>
+#include <cmath>
 #include <random>
+#include <utility>
 
 #include "engine/data/dataset.h"
 #include "engine/error.h"
 #include "engine/io/image.h"
 
 namespace cfgan {
+namespace {
+
+// The image indices of each class, in order.
+std::vector<std::vector<int64_t>> indices_by_class(const ImageDataset& data) {
+  std::vector<std::vector<int64_t>> by_class(static_cast<size_t>(data.num_classes()));
+  for (int64_t i = 0; i < data.count; ++i) by_class[data.labels[i]].push_back(i);
+  return by_class;
+}
+
+// Fisher-Yates written out: std::shuffle's sequence is not fixed by the standard.
+void shuffle(std::vector<int64_t>& v, std::mt19937_64& rng) {
+  for (size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[rng() % i]);
+}
+
+// The images at `indices` (ascending), as a data set named `source`.
+ImageDataset take(const ImageDataset& data, const std::vector<int64_t>& indices, const std::string& source) {
+  ImageDataset out = data;
+  out.count = static_cast<int64_t>(indices.size());
+  out.pixels.clear();
+  out.labels.clear();
+  for (int64_t i : indices) {
+    out.pixels.insert(out.pixels.end(), data.pixels.begin() + i * data.image_bytes(),
+                      data.pixels.begin() + (i + 1) * data.image_bytes());
+    out.labels.push_back(data.labels[i]);
+  }
+  out.source = source;
+  return out;
+}
+
+}  // namespace
 
 ImageDataset select_subset(const ImageDataset& data, const std::vector<int32_t>& classes, int64_t per_class,
                            uint64_t seed) {
@@ -14,32 +46,38 @@ ImageDataset select_subset(const ImageDataset& data, const std::vector<int32_t>&
                 " (classes 0-", data.num_classes() - 1, ")");
   }
   CFGAN_CHECK(per_class >= 0, "--per-class: must be >= 0, got ", per_class);
-  std::vector<std::vector<int64_t>> by_class(static_cast<size_t>(data.num_classes()));
-  for (int64_t i = 0; i < data.count; ++i) by_class[data.labels[i]].push_back(i);
+  std::vector<std::vector<int64_t>> by_class = indices_by_class(data);
   std::vector<int64_t> chosen;
   std::mt19937_64 rng(seed);
   for (int32_t c = 0; c < data.num_classes(); ++c) {
     if (!classes.empty() && std::find(classes.begin(), classes.end(), c) == classes.end()) continue;
     std::vector<int64_t>& members = by_class[c];
-    // Fisher-Yates written out: std::shuffle's sequence is not fixed by the standard.
-    for (size_t i = members.size(); i > 1; --i) std::swap(members[i - 1], members[rng() % i]);
+    shuffle(members, rng);
     const size_t keep = per_class > 0 ? std::min<size_t>(members.size(), per_class) : members.size();
     CFGAN_CHECK(per_class == 0 || static_cast<int64_t>(keep) == per_class, "--per-class ", per_class, ": class ", c,
                 " (", data.class_names[c], ") has only ", members.size(), " images in ", data.source);
     chosen.insert(chosen.end(), members.begin(), members.begin() + static_cast<std::ptrdiff_t>(keep));
   }
   std::sort(chosen.begin(), chosen.end());
-  ImageDataset out = data;
-  out.count = static_cast<int64_t>(chosen.size());
-  out.pixels.clear();
-  out.labels.clear();
-  for (int64_t i : chosen) {
-    out.pixels.insert(out.pixels.end(), data.pixels.begin() + i * data.image_bytes(),
-                      data.pixels.begin() + (i + 1) * data.image_bytes());
-    out.labels.push_back(data.labels[i]);
+  CFGAN_CHECK(!chosen.empty(), "subset of ", data.source, " is empty");
+  return take(data, chosen, data.source);
+}
+
+std::pair<ImageDataset, ImageDataset> split_holdout(const ImageDataset& data, double fraction, uint64_t seed) {
+  std::vector<std::vector<int64_t>> by_class = indices_by_class(data);
+  std::mt19937_64 rng(seed);
+  std::vector<int64_t> train, test;
+  for (std::vector<int64_t>& members : by_class) {
+    shuffle(members, rng);
+    const size_t held = members.size() < 2 ? 0 : std::max<size_t>(1, std::lround(fraction * members.size()));
+    test.insert(test.end(), members.begin(), members.begin() + static_cast<std::ptrdiff_t>(held));
+    train.insert(train.end(), members.begin() + static_cast<std::ptrdiff_t>(held), members.end());
   }
-  CFGAN_CHECK(out.count > 0, "subset of ", data.source, " is empty");
-  return out;
+  CFGAN_CHECK(!test.empty() && !train.empty(), data.source, ": ", data.count, " images cannot be split into ",
+              "training and held-out images (--holdout ", fraction, ")");
+  std::sort(train.begin(), train.end());
+  std::sort(test.begin(), test.end());
+  return {take(data, train, data.source + " (training part)"), take(data, test, data.source + " (held out)")};
 }
 
 ImageDataset resize_images(const ImageDataset& data, int64_t size) {

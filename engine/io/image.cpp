@@ -46,13 +46,9 @@ Image resize_image(const Image& image, int64_t width, int64_t height) {
   return out;
 }
 
-namespace {
-
 uint8_t to_byte(float v) {
   return static_cast<uint8_t>(std::lround(std::clamp((v + 1.0f) * 127.5f, 0.0f, 255.0f)));
 }
-
-}  // namespace
 
 Image image_from_tensor(const Tensor& chw) {
   CFGAN_CHECK(chw.ndim() == 3 && (chw.dim(0) == 1 || chw.dim(0) == 3), "image_from_tensor: expected (C,H,W) with C ",

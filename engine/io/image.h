@@ -22,6 +22,10 @@ void write_png(const std::string& path, const Image& image);
 // Bilinear resize (stb_image_resize).
 Image resize_image(const Image& image, int64_t width, int64_t height);
 
+// A value in [-1, 1] -> 0..255, clamped, rounded to nearest: what every PNG we write
+// holds, so images scored in memory and the same images read back from PNGs agree.
+uint8_t to_byte(float v);
+
 // One image (C,H,W) of values in [-1, 1] -> 8-bit, clamped.
 Image image_from_tensor(const Tensor& chw);
 // (N,C,H,W) in [-1, 1] -> a grid with `columns` columns and `padding` pixels of

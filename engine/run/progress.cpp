@@ -2,9 +2,28 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 
 namespace cfgan {
+
+std::string format_mean_std(const std::vector<double>& values, int decimals) {
+  double mean = 0, var = 0;
+  for (double x : values) mean += x / double(values.size());
+  for (double x : values) var += (x - mean) * (x - mean) / double(std::max<size_t>(1, values.size() - 1));
+  char text[64];
+  if (values.size() > 1) {
+    std::snprintf(text, sizeof text, "%.*f ± %.*f", decimals, mean, decimals, std::sqrt(var));
+  } else {
+    std::snprintf(text, sizeof text, "%.*f", decimals, mean);
+  }
+  return text;
+}
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
 
 std::string format_duration(double seconds) {
   if (seconds < 0) seconds = 0;

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace cfgan {
 
@@ -30,5 +31,11 @@ class Progress {
 
 // "1h02m", "3m07s", "12s"
 std::string format_duration(double seconds);
+
+// "m ± s" (s: the sample standard deviation, n - 1) of values over seeds; "m" for one value.
+std::string format_mean_std(const std::vector<double>& values, int decimals);
+
+// Wall-clock seconds from `start` to now.
+double seconds_since(std::chrono::steady_clock::time_point start);
 
 }  // namespace cfgan

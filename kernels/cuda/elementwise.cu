@@ -174,11 +174,6 @@ struct Copy {
   __device__ float operator()(float x) const { return x; }
 };
 
-struct Accumulate {
-  static constexpr bool kAccumulates = true;
-  __device__ float operator()(float y, float x) const { return y + x; }
-};
-
 // Element i of the contiguous side <-> the strided side at offsets.at(i).
 template <bool kAccumulate, typename Index>
 __global__ void strided_kernel(float* __restrict__ contiguous_or_dst, const float* __restrict__ src_or_contiguous,
@@ -395,7 +390,7 @@ void strided_accumulate(float* dst, const float* src, const StridedGeom& g) {
   const CollapsedView v = collapse(g);
   if (v.numel == 0) return;
   if (v.contiguous()) {
-    elementwise_map(Accumulate{}, dst + g.offset, v.numel, src);
+    elementwise_map(Axpy{1.0f}, dst + g.offset, v.numel, src);  // y + 1 * x is y + x exactly, FMA or not
   } else {
     strided<true>(dst + g.offset, src, v);
   }

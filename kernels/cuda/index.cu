@@ -13,6 +13,7 @@
 // atomicAdd-ed into place: repeated indices then sum in an unspecified order.
 #include <algorithm>
 
+#include "kernels/cuda/block_reduce.cuh"
 #include "kernels/cuda/cuda.h"
 #include "kernels/cuda/grid_stride.cuh"
 #include "kernels/cuda/launch.cuh"
@@ -23,15 +24,15 @@ namespace cfgan::CFGAN_CUDA_NS {
 namespace {
 
 constexpr unsigned kThreads = 256;
-constexpr unsigned kFullMask = 0xffffffffu;
 constexpr int64_t kOwnedMaxIndices = 4096;
 constexpr int64_t kOwnedElementsPerBlock = 8 * kThreads;  // of the (outer, inner) plane, per match
 
 // ---- forward ----
 
-// Element e of out (outer, n_idx, inner) at row e / inner = o * n_idx + j, column e % inner.
-template <typename Index>
-__global__ void index_select_forward_kernel(float* __restrict__ out, const float* __restrict__ in,
+// Element e of out (outer, n_idx, inner) at row e / inner = o * n_idx + j, column
+// e % inner. T is float, or float4 with every size counted in float4s (inner / 4 per row).
+template <typename T, typename Index>
+__global__ void index_select_forward_kernel(T* __restrict__ out, const T* __restrict__ in,
                                             const int32_t* __restrict__ idx, Divmod<Index> inner, Divmod<Index> n_idx,
                                             Index dim, Index n) {
   const Index stride = Index{gridDim.x} * blockDim.x;
@@ -43,20 +44,6 @@ __global__ void index_select_forward_kernel(float* __restrict__ out, const float
   }
 }
 
-// The same over float4s: inner4 = inner / 4 of them per row.
-template <typename Index>
-__global__ void index_select_forward4_kernel(float4* __restrict__ out, const float4* __restrict__ in,
-                                             const int32_t* __restrict__ idx, Divmod<Index> inner4,
-                                             Divmod<Index> n_idx, Index dim, Index n4) {
-  const Index stride = Index{gridDim.x} * blockDim.x;
-  const Index width = static_cast<Index>(inner4.divisor), count = static_cast<Index>(n_idx.divisor);
-  for (Index v = Index{blockIdx.x} * blockDim.x + threadIdx.x; v < n4; v += stride) {
-    const Index row = inner4.div(v), o = n_idx.div(row);
-    const Index src_row = o * dim + static_cast<Index>(__ldg(idx + (row - o * count)));
-    out[v] = __ldg(in + src_row * width + (v - row * width));
-  }
-}
-
 template <typename Index>
 void launch_index_select_forward(float* out, const float* in, const int32_t* idx, int64_t n_idx, int64_t outer,
                                  int64_t dim, int64_t inner) {
@@ -64,12 +51,12 @@ void launch_index_select_forward(float* out, const float* in, const int32_t* idx
   const auto aligned = [](const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; };
   const auto index = [](int64_t v) { return static_cast<Index>(v); };
   if (inner % 4 == 0 && aligned(out) && aligned(in)) {
-    CFGAN_LAUNCH(index_select_forward4_kernel<Index>, grid_stride_blocks(n / 4, kThreads), kThreads, 0, nullptr,
-                 reinterpret_cast<float4*>(out), reinterpret_cast<const float4*>(in), idx,
+    CFGAN_LAUNCH((index_select_forward_kernel<float4, Index>), grid_stride_blocks(n / 4, kThreads), kThreads, 0,
+                 nullptr, reinterpret_cast<float4*>(out), reinterpret_cast<const float4*>(in), idx,
                  Divmod<Index>(index(inner / 4)), Divmod<Index>(index(n_idx)), index(dim), index(n / 4));
   } else {
-    CFGAN_LAUNCH(index_select_forward_kernel<Index>, grid_stride_blocks(n, kThreads), kThreads, 0, nullptr, out, in,
-                 idx, Divmod<Index>(index(inner)), Divmod<Index>(index(n_idx)), index(dim), index(n));
+    CFGAN_LAUNCH((index_select_forward_kernel<float, Index>), grid_stride_blocks(n, kThreads), kThreads, 0, nullptr,
+                 out, in, idx, Divmod<Index>(index(inner)), Divmod<Index>(index(n_idx)), index(dim), index(n));
   }
 }
 

@@ -23,8 +23,11 @@ void check(cudnnStatus_t status, const char* what) {
   }
 }
 
-int to_int(int64_t v) {
-  if (v < 0 || v > INT_MAX) throw std::runtime_error("cuDNN convolution: size " + std::to_string(v) + " exceeds int");
+int to_int(int64_t v, const char* dim) {
+  if (v < 0 || v > INT_MAX) {
+    throw std::runtime_error(std::string("cuDNN convolution: ") + dim + " = " + std::to_string(v) +
+                             " does not fit cuDNN's int sizes (0.." + std::to_string(INT_MAX) + ")");
+  }
   return static_cast<int>(v);
 }
 
@@ -70,23 +73,24 @@ std::unique_ptr<Plan> make_plan(const ConvGeom& g) {
   check(cudnnCreateTensorDescriptor(&plan->y), "cudnnCreateTensorDescriptor");
   check(cudnnCreateFilterDescriptor(&plan->w), "cudnnCreateFilterDescriptor");
   check(cudnnCreateConvolutionDescriptor(&plan->conv), "cudnnCreateConvolutionDescriptor");
-  check(cudnnSetTensor4dDescriptor(plan->x, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, to_int(g.n), to_int(g.c),
-                                   to_int(g.h), to_int(g.w)),
+  check(cudnnSetTensor4dDescriptor(plan->x, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, to_int(g.n, "n"),
+                                   to_int(g.c, "c"), to_int(g.h, "h"), to_int(g.w, "w")),
         "cudnnSetTensor4dDescriptor (input)");
-  check(cudnnSetTensor4dDescriptor(plan->y, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, to_int(g.n), to_int(g.k),
-                                   to_int(g.p), to_int(g.q)),
+  check(cudnnSetTensor4dDescriptor(plan->y, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, to_int(g.n, "n"),
+                                   to_int(g.k, "k"), to_int(g.p, "p"), to_int(g.q, "q")),
         "cudnnSetTensor4dDescriptor (output)");
-  check(cudnnSetFilter4dDescriptor(plan->w, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, to_int(g.k), to_int(g.c),
-                                   to_int(g.r), to_int(g.s)),
+  check(cudnnSetFilter4dDescriptor(plan->w, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, to_int(g.k, "k"),
+                                   to_int(g.c, "c"), to_int(g.r, "r"), to_int(g.s, "s")),
         "cudnnSetFilter4dDescriptor");
-  check(cudnnSetConvolution2dDescriptor(plan->conv, to_int(g.pad_h), to_int(g.pad_w), to_int(g.stride_h),
-                                        to_int(g.stride_w), 1, 1, CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT),
+  check(cudnnSetConvolution2dDescriptor(plan->conv, to_int(g.pad_h, "pad_h"), to_int(g.pad_w, "pad_w"),
+                                        to_int(g.stride_h, "stride_h"), to_int(g.stride_w, "stride_w"), 1, 1,
+                                        CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT),
         "cudnnSetConvolution2dDescriptor");
   check(cudnnSetConvolutionMathType(plan->conv, CUDNN_FMA_MATH), "cudnnSetConvolutionMathType");
   std::array<int, 4> dims{};
   check(cudnnGetConvolution2dForwardOutputDim(plan->conv, plan->x, plan->w, &dims[0], &dims[1], &dims[2], &dims[3]),
         "cudnnGetConvolution2dForwardOutputDim");
-  if (dims != std::array<int, 4>{to_int(g.n), to_int(g.k), to_int(g.p), to_int(g.q)}) {
+  if (dims != std::array<int, 4>{to_int(g.n, "n"), to_int(g.k, "k"), to_int(g.p, "p"), to_int(g.q, "q")}) {
     throw std::runtime_error("cuDNN convolution: output (" + std::to_string(g.n) + "," + std::to_string(g.k) + "," +
                              std::to_string(g.p) + "," + std::to_string(g.q) + ") differs from cuDNN's (" +
                              std::to_string(dims[0]) + "," + std::to_string(dims[1]) + "," +
