@@ -36,18 +36,28 @@ void fsync_directory(const std::filesystem::path& dir) {
 
 }  // namespace
 
-void save_safetensors(const std::string& path, const NamedTensors& tensors, const Metadata& metadata) {
+void save_safetensors(const std::string& path, const NamedTensors& tensors, const Metadata& metadata,
+                      const ByteTensors& bytes) {
   nlohmann::ordered_json header = nlohmann::ordered_json::object();
   if (!metadata.empty()) header["__metadata__"] = metadata;
   std::set<std::string> names;
   uint64_t offset = 0;
   for (const auto& [name, t] : tensors) {
     CFGAN_CHECK(names.insert(name).second, path, ": tensor name '", name, "' appears twice");
-    const uint64_t bytes = sizeof(float) * static_cast<uint64_t>(t.numel());
+    const uint64_t size = sizeof(float) * static_cast<uint64_t>(t.numel());
     header[name] = {{"dtype", "F32"},
                     {"shape", std::vector<int64_t>(t.shape().begin(), t.shape().end())},
-                    {"data_offsets", {offset, offset + bytes}}};
-    offset += bytes;
+                    {"data_offsets", {offset, offset + size}}};
+    offset += size;
+  }
+  for (const auto& [name, t] : bytes) {
+    CFGAN_CHECK(names.insert(name).second, path, ": tensor name '", name, "' appears twice");
+    CFGAN_CHECK(static_cast<int64_t>(t.data.size()) == t.shape.numel(), path, ": byte tensor '", name, "' holds ",
+                t.data.size(), " bytes, shape ", t.shape.str(), " needs ", t.shape.numel());
+    header[name] = {{"dtype", "U8"},
+                    {"shape", std::vector<int64_t>(t.shape.begin(), t.shape.end())},
+                    {"data_offsets", {offset, offset + t.data.size()}}};
+    offset += t.data.size();
   }
   std::string text = header.dump();
   text.append((8 - text.size() % 8) % 8, ' ');  // the data starts 8-byte aligned
@@ -66,6 +76,7 @@ void save_safetensors(const std::string& path, const NamedTensors& tensors, cons
       const std::vector<float> values = t.to_host();
       write_all(fd, values.data(), sizeof(float) * values.size(), tmp);
     }
+    for (const auto& [name, t] : bytes) write_all(fd, t.data.data(), t.data.size(), tmp);
     if (::fsync(fd) != 0) fail(tmp, ": fsync failed: ", std::strerror(errno));
   } catch (...) {
     ::close(fd);
@@ -123,7 +134,8 @@ SafetensorsFile load_safetensors(const std::string& path) {
                              entry["data_offsets"].size() == 2;
     CFGAN_CHECK(well_formed, path, ": tensor '", name, "' lacks dtype, shape or data_offsets");
     const std::string dtype = entry["dtype"].get<std::string>();
-    CFGAN_CHECK(dtype == "F32", path, ": tensor '", name, "' has dtype ", dtype, ", expected F32");
+    CFGAN_CHECK(dtype == "F32" || dtype == "U8", path, ": tensor '", name, "' has dtype ", dtype,
+                ", expected F32 or U8");
     Shape shape;
     for (const auto& extent : entry["shape"]) {
       CFGAN_CHECK(extent.is_number_integer() && extent.get<int64_t>() >= 0, path, ": tensor '", name,
@@ -134,11 +146,15 @@ SafetensorsFile load_safetensors(const std::string& path) {
     CFGAN_CHECK(offsets[0].is_number_unsigned() && offsets[1].is_number_unsigned(), path, ": tensor '", name,
                 "' has invalid data_offsets ", offsets.dump());
     const uint64_t begin = offsets[0].get<uint64_t>(), end = offsets[1].get<uint64_t>();
-    const uint64_t expected = sizeof(float) * static_cast<uint64_t>(shape.numel());
+    const uint64_t expected = (dtype == "F32" ? sizeof(float) : 1) * static_cast<uint64_t>(shape.numel());
     CFGAN_CHECK(begin <= end && end - begin == expected, path, ": tensor '", name, "' data_offsets ",
                 offsets.dump(), " hold ", end - begin, " bytes, shape ", shape.str(), " needs ", expected);
     CFGAN_CHECK(end <= data_size, path, ": tensor '", name, "' ends at byte ", end, " but the data section has ",
                 data_size, " bytes (truncated file?)");
+    if (dtype == "U8") {
+      file.bytes[name] = {shape, std::vector<uint8_t>(data.begin() + begin, data.begin() + end)};
+      continue;
+    }
     std::vector<float> values(static_cast<size_t>(shape.numel()));
     std::memcpy(values.data(), data.data() + begin, expected);
     file.tensors[name] = Tensor::from_host(shape, values);

@@ -5,6 +5,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "engine/nn/module.h"
 
@@ -12,17 +13,26 @@ namespace cfgan {
 
 using Metadata = std::map<std::string, std::string>;
 
+// A tensor of bytes (masks, flags) stored with dtype U8 beside the float ones.
+struct ByteTensor {
+  Shape shape;
+  std::vector<uint8_t> data;  // shape.numel() bytes
+};
+using ByteTensors = std::map<std::string, ByteTensor>;
+
 // Writes a temp file next to `path`, fsyncs it, then renames it over `path`: a crash
 // leaves either the old file or the new one, never half of one.
-void save_safetensors(const std::string& path, const NamedTensors& tensors, const Metadata& metadata = {});
+void save_safetensors(const std::string& path, const NamedTensors& tensors, const Metadata& metadata = {},
+                      const ByteTensors& bytes = {});
 
 struct SafetensorsFile {
   Metadata metadata;
-  TensorMap tensors;  // on the CPU
+  TensorMap tensors;  // F32 tensors, on the CPU
+  ByteTensors bytes;  // U8 tensors
 };
 
 // Validates everything it reads; errors name the file and the offending tensor.
-// Only F32 tensors are accepted.
+// F32 and U8 tensors are accepted.
 SafetensorsFile load_safetensors(const std::string& path);
 
 }  // namespace cfgan
