@@ -13,9 +13,13 @@ void* alloc(size_t bytes) {
 
 void release(void* p) { std::free(p); }
 
-void copy_bytes(void* dst, const void* src, size_t bytes) {
+void copy(void* dst, const void* src, size_t bytes) {
   if (bytes > 0) std::memcpy(dst, src, bytes);
 }
+
+// Host and device memory are the same memory here.
+void copy_from_host(void* dst, const void* src, size_t bytes) { copy(dst, src, bytes); }
+void copy_to_host(void* dst, const void* src, size_t bytes) { copy(dst, src, bytes); }
 
 void synchronize() {}
 

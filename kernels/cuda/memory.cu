@@ -31,7 +31,7 @@ void copy_to_host(void* dst, const void* src, size_t bytes) {
   if (bytes > 0) check(cudaMemcpy(dst, src, bytes, cudaMemcpyDeviceToHost), "cudaMemcpy device to host");
 }
 
-void copy_device(void* dst, const void* src, size_t bytes) {
+void copy(void* dst, const void* src, size_t bytes) {
   if (bytes > 0) check(cudaMemcpy(dst, src, bytes, cudaMemcpyDeviceToDevice), "cudaMemcpy device to device");
 }
 
