@@ -13,7 +13,8 @@ std::string ClassifierSpec::to_json() const {
                         {"channels", channels},
                         {"num_classes", num_classes},
                         {"width", width},
-                        {"features", features}}
+                        {"features", features},
+                        {"multi_label", multi_label}}
       .dump();
 }
 
@@ -26,6 +27,7 @@ ClassifierSpec ClassifierSpec::from_json(const std::string& text) {
     spec.num_classes = j.at("num_classes").get<int64_t>();
     spec.width = j.at("width").get<int64_t>();
     spec.features = j.at("features").get<int64_t>();
+    spec.multi_label = j.value("multi_label", false);  // absent in checkpoints from before attribute heads
   } catch (const nlohmann::json::exception& e) {
     fail("classifier description is invalid: ", e.what(), " in ", text);
   }
@@ -37,7 +39,9 @@ void ClassifierSpec::validate() const {
   CFGAN_CHECK(image_size == 28 || image_size == 32 || image_size == 64, "--image-size: expected 28, 32 or 64, got ",
               image_size);
   CFGAN_CHECK(channels == 1 || channels == 3, "image channels: expected 1 or 3, got ", channels);
-  CFGAN_CHECK(num_classes >= 2, "a classifier needs at least 2 classes, got ", num_classes);
+  CFGAN_CHECK(num_classes >= (multi_label ? 1 : 2), multi_label ? "an attribute classifier needs at least 1 attribute, got "
+                                                                : "a classifier needs at least 2 classes, got ",
+              num_classes);
   CFGAN_CHECK(width >= 1 && features >= 1, "--width and --features must be >= 1, got ", width, " and ", features);
 }
 
@@ -62,17 +66,46 @@ Classifier::Classifier(const ClassifierSpec& spec) : spec_(spec), body_(std::mak
   register_module("head", head_);
 }
 
-Tensor Classifier::features(const Tensor& x) {
+void Classifier::check_input(const Tensor& x) const {
   CFGAN_CHECK(
       x.ndim() == 4 && x.dim(1) == spec_.channels && x.dim(2) == spec_.image_size && x.dim(3) == spec_.image_size,
       "classifier: expected images (N, ", spec_.channels, ", ", spec_.image_size, ", ", spec_.image_size, "), got ",
       x.shape().str());
+}
+
+Tensor Classifier::features(const Tensor& x) {
+  check_input(x);
   return body_->forward(x);
 }
 
 Tensor Classifier::logits(const Tensor& x) { return head_->forward(features(x)); }
 
 Tensor Classifier::logits_from_features(const Tensor& f) { return head_->forward(f); }
+
+std::vector<std::pair<std::string, Tensor>> Classifier::taps(const Tensor& x) {
+  check_input(x);
+  std::vector<std::pair<std::string, Tensor>> out;
+  Tensor h = x;
+  // body_: conv, BN, ReLU, pool (block1), conv, BN, ReLU, pool (block2), flatten, linear, ReLU (features).
+  for (size_t i = 0; i < body_->size(); ++i) {
+    h = (*body_)[i].forward(h);
+    if (i == 3) out.emplace_back("block1", h);
+    if (i == 7) out.emplace_back("block2", h);
+  }
+  out.emplace_back("features", h);
+  out.emplace_back("logits", head_->forward(h));
+  return out;
+}
+
+int64_t LoadedClassifier::output_index(const std::string& name, const std::string& context) const {
+  std::string known;
+  for (size_t i = 0; i < class_names.size(); ++i) {
+    if (class_names[i] == name) return static_cast<int64_t>(i);
+    known += (i ? ", " : "") + class_names[i];
+  }
+  fail(context, ": '", name, "' is not an output of the classifier (", model->spec().multi_label ? "attributes" : "classes",
+       ": ", known, ")");
+}
 
 LoadedClassifier load_classifier(const std::string& path) {
   const SafetensorsFile file = load_safetensors(path);
@@ -97,12 +130,15 @@ LoadedClassifier load_classifier(const std::string& path) {
   return out;
 }
 
+Tensor pixels_to_tensor(const uint8_t* chw, int64_t count, int64_t channels, int64_t height, int64_t width) {
+  std::vector<float> values(static_cast<size_t>(count * channels * height * width));
+  for (size_t k = 0; k < values.size(); ++k) values[k] = static_cast<float>(chw[k]) * (2.0f / 255.0f) - 1.0f;
+  return Tensor::from_host({count, channels, height, width}, values);
+}
+
 Tensor image_batch(const ImageDataset& data, int64_t begin, int64_t count) {
-  const int64_t bytes = data.image_bytes();
-  std::vector<float> values(static_cast<size_t>(count * bytes));
-  const uint8_t* src = data.pixels.data() + begin * bytes;
-  for (size_t k = 0; k < values.size(); ++k) values[k] = static_cast<float>(src[k]) * (2.0f / 255.0f) - 1.0f;
-  return Tensor::from_host({count, data.channels, data.height, data.width}, values);
+  return pixels_to_tensor(data.pixels.data() + begin * data.image_bytes(), count, data.channels, data.height,
+                          data.width);
 }
 
 ClassifierView embed(Classifier& model, const ImageDataset& images, int64_t batch) {

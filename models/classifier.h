@@ -6,6 +6,10 @@
 //   conv 3x3 2w  -> BN -> ReLU -> maxpool 2
 //   linear -> features (ReLU)   <- features(x), the embedding
 //   linear -> classes           <- logits(x)
+//
+// With multi_label the head has one sigmoid output per attribute (train with
+// bce_with_logits against (a + 1) / 2): the independent attribute judge of the
+// counterfactual programs. taps(x) returns each block's output by name, for attribution maps.
 #pragma once
 
 #include <memory>
@@ -22,7 +26,8 @@ namespace cfgan {
 struct ClassifierSpec {
   int64_t image_size = 28;  // 28, 32 or 64
   int64_t channels = 1;     // 1 or 3
-  int64_t num_classes = 10;
+  int64_t num_classes = 10;  // outputs: classes, or attribute heads when multi_label
+  bool multi_label = false;
   int64_t width = 32;      // channels of the first conv; the second has twice as many
   int64_t features = 128;  // embedding dimensions
 
@@ -38,25 +43,31 @@ class Classifier : public Module {
   Tensor features(const Tensor& x);
   Tensor logits(const Tensor& x);                       // -> (N, classes)
   Tensor logits_from_features(const Tensor& features);  // the last layer alone
+  // The outputs of "block1" (N, w, S/2, S/2), "block2" (N, 2w, S/4, S/4), "features" and
+  // "logits", in that order, from one forward pass.
+  std::vector<std::pair<std::string, Tensor>> taps(const Tensor& x);
   Tensor forward(const Tensor& x) override { return logits(x); }
   const ClassifierSpec& spec() const { return spec_; }
 
  private:
+  void check_input(const Tensor& x) const;
   ClassifierSpec spec_;
   std::shared_ptr<Sequential> body_;  // conv blocks and the feature layer
   std::shared_ptr<Linear> head_;
 };
 
-// Checkpoint metadata keys: the spec (JSON), the class names (JSON array) and the
-// accuracy on the held-out split.
+// Checkpoint metadata keys: the spec (JSON), the class (or attribute head) names (JSON
+// array) and the accuracy on the held-out split (the mean over heads when multi_label).
 inline constexpr const char* kClassifierSpecKey = "classifier_spec";
 inline constexpr const char* kClassNamesKey = "class_names";
 inline constexpr const char* kTestAccuracyKey = "test_accuracy";
 
 struct LoadedClassifier {
   std::shared_ptr<Classifier> model;  // in eval mode
-  std::vector<std::string> class_names;
+  std::vector<std::string> class_names;  // or attribute head names
   double test_accuracy = 0;
+  // The output index of `name` (a class, or a head when multi_label); errors list the names.
+  int64_t output_index(const std::string& name, const std::string& context) const;
 };
 // Reads a train_classifier checkpoint; errors name the file and say what is missing.
 LoadedClassifier load_classifier(const std::string& path);
@@ -69,6 +80,8 @@ struct ClassifierView {
 };
 ClassifierView embed(Classifier& model, const ImageDataset& images, int64_t batch = 256);
 
+// `count` 8-bit images (count, C, H, W) as a tensor in [-1, 1], scaled as the DataLoader scales them.
+Tensor pixels_to_tensor(const uint8_t* chw, int64_t count, int64_t channels, int64_t height, int64_t width);
 // Images [begin, begin + count) of a data set as a (count, C, H, W) tensor in [-1, 1],
 // scaled as the DataLoader scales them.
 Tensor image_batch(const ImageDataset& data, int64_t begin, int64_t count);

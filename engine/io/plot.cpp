@@ -417,9 +417,26 @@ Rgb palette_color(size_t i) {
   return tab10[i % tab10.size()];
 }
 
-void write_plot_png(const std::string& path, const std::vector<Series>& series, const PlotOptions& opt) {
+namespace {
+
+void save_canvas(const std::string& path, const Canvas& canvas) {
+  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  std::error_code ec;
+  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+  CFGAN_CHECK(!ec, path, ": cannot create directory ", parent.string(), " (", ec.message(), ")");
+  CFGAN_CHECK(stbi_write_png(path.c_str(), canvas.width(), canvas.height(), 3, canvas.data(), canvas.width() * 3),
+              path, ": cannot write PNG file");
+}
+
+void check_size(const std::string& path, const PlotOptions& opt) {
   CFGAN_CHECK(opt.width >= 160 && opt.height >= 120 && opt.width <= 16384 && opt.height <= 16384, path, ": plot size ",
               opt.width, "x", opt.height, " is outside 160x120 .. 16384x16384");
+}
+
+}  // namespace
+
+void write_plot_png(const std::string& path, const std::vector<Series>& series, const PlotOptions& opt) {
+  check_size(path, opt);
   for (const Series& s : series)
     CFGAN_CHECK(s.x.empty() || s.x.size() == s.y.size(), path, ": series '", s.label, "' has ", s.x.size(),
                 " x values but ", s.y.size(), " y values");
@@ -436,13 +453,114 @@ void write_plot_png(const std::string& path, const std::vector<Series>& series, 
   }
   draw_axes(canvas, frame, opt);
   draw_legend(canvas, series, colors, frame.plot, frame.scale, busy);
+  save_canvas(path, canvas);
+}
 
-  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
-  std::error_code ec;
-  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
-  CFGAN_CHECK(!ec, path, ": cannot create directory ", parent.string(), " (", ec.message(), ")");
-  CFGAN_CHECK(stbi_write_png(path.c_str(), opt.width, opt.height, 3, canvas.data(), opt.width * 3), path,
-              ": cannot write PNG file");
+void write_bar_chart_png(const std::string& path, const BarChart& chart, const PlotOptions& opt) {
+  check_size(path, opt);
+  const size_t groups = chart.categories.size();
+  CFGAN_CHECK(groups > 0 && !chart.series.empty(), path, ": a bar chart needs categories and series");
+  CFGAN_CHECK(chart.y_max > chart.y_min, path, ": y_max must exceed y_min");
+  for (const BarSeries& b : chart.series)
+    CFGAN_CHECK(b.value.size() == groups && (b.lo.empty() || (b.lo.size() == groups && b.hi.size() == groups)), path,
+                ": series '", b.label, "' needs one value (and interval) per category, ", groups, " in all");
+  // The frame of a line plot spanning the categories and the y range; x gets category names, not numbers.
+  std::vector<Series> extent{{.x = {-0.5, groups - 0.5}, .y = {chart.y_min, chart.y_max}}};
+  for (const BarSeries& b : chart.series) extent.push_back({.label = b.label, .y = {}});
+  Frame frame = plan_frame(extent, opt);
+  frame.x.lo = -0.5, frame.x.hi = static_cast<double>(groups) - 0.5;
+  frame.y.lo = chart.y_min, frame.y.hi = chart.y_max;
+  frame.x_ticks.clear();
+  auto stacked = [](const std::string&) { return 0; };
+  frame.y_ticks = linear_ticks(frame.y.lo, frame.y.hi, frame.plot.height(), 20 * frame.scale, stacked);
+  Canvas canvas(opt.width, opt.height);
+  draw_grid(canvas, frame);
+
+  const double slot = frame.plot.width() / static_cast<double>(groups);
+  const double bar = slot * 0.8 / static_cast<double>(chart.series.size());
+  std::vector<Rgb> colors;
+  for (size_t j = 0; j < chart.series.size(); ++j) colors.push_back(palette_color(j));
+  std::vector<float> busy(size_t(opt.width) * opt.height, 0.0f);  // where the bars are, for the legend to avoid
+  for (size_t g = 0; g < groups; ++g)
+    for (size_t j = 0; j < chart.series.size(); ++j) {
+      const BarSeries& b = chart.series[j];
+      const double v = b.value[g];
+      if (!std::isfinite(v)) continue;
+      const double x0 = frame.plot.x0 + slot * (static_cast<double>(g) + 0.1) + bar * static_cast<double>(j);
+      const double y_value = frame.y.pixel(std::clamp(v, chart.y_min, chart.y_max)), y_base = frame.y.pixel(std::clamp(0.0, chart.y_min, chart.y_max));
+      const Rect r{static_cast<int>(x0 + 1), static_cast<int>(std::min(y_value, y_base)), static_cast<int>(x0 + bar - 1),
+                   static_cast<int>(std::max(y_value, y_base)) + 1};
+      canvas.fill(r, colors[j]);
+      for (int y = std::max(r.y0, 0); y < std::min(r.y1, opt.height); ++y)
+        for (int x = std::max(r.x0, 0); x < std::min(r.x1, opt.width); ++x) busy[size_t(y) * opt.width + x] = 1;
+      if (b.lo.empty() || !std::isfinite(b.lo[g]) || !std::isfinite(b.hi[g])) continue;
+      const int mid = static_cast<int>(x0 + bar / 2), cap = std::max(2, static_cast<int>(bar / 4));
+      const int top = static_cast<int>(frame.y.pixel(b.hi[g])), bottom = static_cast<int>(frame.y.pixel(b.lo[g]));
+      canvas.fill({mid, top, mid + 1, bottom + 1}, frame_color);
+      canvas.fill({mid - cap, top, mid + cap + 1, top + 1}, frame_color);
+      canvas.fill({mid - cap, bottom, mid + cap + 1, bottom + 1}, frame_color);
+    }
+  draw_axes(canvas, frame, opt);
+  // Category names under their groups, at the smaller text size when the larger would collide.
+  int label_scale = frame.scale;
+  for (const std::string& c : chart.categories)
+    if (text_width(c, label_scale) > slot - 4) label_scale = 1;
+  for (size_t g = 0; g < groups; ++g) {
+    const int centre = static_cast<int>(frame.plot.x0 + slot * (static_cast<double>(g) + 0.5));
+    canvas.text(centre - text_width(chart.categories[g], label_scale) / 2, frame.plot.y1 + frame.tick_length + frame.pad,
+                chart.categories[g], label_scale, text_color);
+  }
+  std::vector<Series> legend;
+  for (const BarSeries& b : chart.series) legend.push_back({.label = b.label, .size = 8});
+  draw_legend(canvas, legend, colors, frame.plot, frame.scale, busy);
+  save_canvas(path, canvas);
+}
+
+void write_graph_png(const std::string& path, const std::vector<std::string>& nodes,
+                     const std::vector<std::pair<int, int>>& edges, const std::string& title) {
+  const int n = static_cast<int>(nodes.size());
+  for (const auto& [from, to] : edges)
+    CFGAN_CHECK(from >= 0 && from < n && to >= 0 && to < n && from != to, path, ": edge ", from, " -> ", to,
+                " is not between two of the ", n, " nodes");
+  // Depth = the longest path from a root; n rounds of relaxation settle any acyclic graph.
+  std::vector<int> depth(nodes.size(), 0);
+  for (int round = 0; round < n; ++round)
+    for (const auto& [from, to] : edges) depth[to] = std::max(depth[to], depth[from] + 1);
+  const int columns = n ? *std::max_element(depth.begin(), depth.end()) + 1 : 1;
+  std::vector<int> row(nodes.size()), rows(static_cast<size_t>(columns), 0);
+  for (int k = 0; k < n; ++k) row[k] = rows[depth[k]]++;
+  const int scale = 2, pad = 10, box_h = glyph_height * scale + 2 * pad, gap_y = 24, gap_x = 80;
+  int box_w = 0;
+  for (const std::string& name : nodes) box_w = std::max(box_w, text_width(name, scale) + 2 * pad);
+  const int most_rows = n ? *std::max_element(rows.begin(), rows.end()) : 1;
+  const int top = 3 * pad + glyph_height * scale;
+  const int width = std::max(200, columns * box_w + (columns - 1) * gap_x + 2 * gap_y);
+  const int height = top + most_rows * box_h + (most_rows - 1) * gap_y + gap_y;
+  Canvas canvas(width, height);
+  auto box = [&](int k) {
+    const int x = gap_y + depth[k] * (box_w + gap_x);
+    const int y = top + row[k] * (box_h + gap_y) + (most_rows - rows[depth[k]]) * (box_h + gap_y) / 2;
+    return Rect{x, y, x + box_w, y + box_h};
+  };
+  Coverage arrows(width, Rect{0, 0, width, height});
+  for (const auto& [from, to] : edges) {
+    const Rect a = box(from), b = box(to);
+    const double ax = a.x1, ay = (a.y0 + a.y1) / 2.0, bx = b.x0 - 2, by = (b.y0 + b.y1) / 2.0;
+    arrows.stroke(ax, ay, bx, by, 2);
+    const double len = std::hypot(bx - ax, by - ay), ux = (bx - ax) / len, uy = (by - ay) / len;
+    for (double side : {-1.0, 1.0})  // the arrowhead: two short strokes back from the tip
+      arrows.stroke(bx, by, bx - 10 * ux - 6 * side * uy, by - 10 * uy + 6 * side * ux, 2);
+  }
+  std::vector<float> unused(size_t(width) * height);
+  arrows.composite(canvas, frame_color, 1.0, unused);
+  for (int k = 0; k < n; ++k) {
+    const Rect r = box(k);
+    canvas.fill(r, Rgb{235, 242, 250});
+    canvas.outline(r, frame_color);
+    canvas.text(r.x0 + pad, r.y0 + pad, nodes[k], scale, text_color);
+  }
+  canvas.text((width - text_width(title, scale)) / 2, pad, title, scale, text_color);
+  save_canvas(path, canvas);
 }
 
 std::vector<double> moving_average(const std::vector<double>& y, size_t window) {

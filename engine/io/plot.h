@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace cfgan {
@@ -41,6 +42,24 @@ struct PlotOptions {
 // directories. Points whose x or y is NaN or infinite leave a gap in their line.
 // Throws Error naming the file when it cannot be written, or the series when x and y differ in size.
 void write_plot_png(const std::string& path, const std::vector<Series>& series, const PlotOptions& options);
+
+// Grouped bars: one group per category, one bar per series in each group, with optional
+// interval whiskers. NaN values leave a gap. Values are drawn on [y_min, y_max].
+struct BarSeries {
+  std::string label{};
+  std::vector<double> value{}, lo{}, hi{};  // lo/hi empty: no whiskers
+};
+struct BarChart {
+  std::vector<std::string> categories{};
+  std::vector<BarSeries> series{};
+  double y_min = 0, y_max = 1;
+};
+void write_bar_chart_png(const std::string& path, const BarChart& chart, const PlotOptions& options);
+
+// A directed graph as boxes and arrows, nodes in columns by depth (roots on the left); for
+// acyclic graphs such as a causal model's. Edges are (from, to) node indices.
+void write_graph_png(const std::string& path, const std::vector<std::string>& nodes,
+                     const std::vector<std::pair<int, int>>& edges, const std::string& title);
 
 // Centred moving average over `window` points (shrinking at the ends, so the output has the
 // input's length and lines up with the same x). Non-finite values are left out of each mean;

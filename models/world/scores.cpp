@@ -4,6 +4,9 @@
 #include <cmath>
 #include <limits>
 
+#include "engine/autograd.h"
+#include "engine/tensor.h"
+#include "models/classifier.h"
 #include "models/world/render.h"
 
 namespace cfgan {
@@ -18,6 +21,21 @@ Proportion wilson(int64_t hits, int64_t count) {
   p.lo = std::max(0.0, centre - half);
   p.hi = std::min(1.0, centre + half);
   return p;
+}
+
+Decide decide_with_classifier(Classifier& model, int64_t output) {
+  return [&model, output](const uint8_t* pixels, const int8_t*, int64_t n) {
+    const ClassifierSpec& spec = model.spec();
+    NoGrad no_grad;
+    const std::vector<float> logits =
+        model.logits(pixels_to_tensor(pixels, n, spec.channels, spec.image_size, spec.image_size)).to_host();
+    std::vector<uint8_t> out(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) {
+      const float* row = logits.data() + i * spec.num_classes;
+      out[i] = spec.multi_label ? row[output] >= 0 : std::max_element(row, row + spec.num_classes) - row == output;
+    }
+    return out;
+  };
 }
 
 std::vector<CausalScores> true_causal_scores(const WorldSpec& spec, const WorldUnits& units,

@@ -32,6 +32,11 @@ struct CausalScores {
 // (n, K). A classifier reads only the pixels; the attributes let tests use closed-form deciders.
 using Decide = std::function<std::vector<uint8_t>(const uint8_t* pixels, const int8_t* attributes, int64_t n)>;
 
+class Classifier;
+// The decision of output `output` of a classifier (in eval mode): argmax == output for a
+// softmax classifier, logit >= 0 (p >= 0.5) for an attribute head.
+Decide decide_with_classifier(Classifier& model, int64_t output);
+
 // Scores for each attribute index in `attributes`, over `units`, rendering and deciding
 // `batch` images at a time.
 std::vector<CausalScores> true_causal_scores(const WorldSpec& spec, const WorldUnits& units,
