@@ -23,7 +23,9 @@
 #include "engine/io/plot.h"
 #include "engine/run/progress.h"
 #include "engine/run/run_dir.h"
-#include "models/toy2d.h"
+#include "models/toy2d/data.h"
+#include "models/toy2d/metrics.h"
+#include "models/toy2d/networks.h"
 
 using namespace cfgan;
 
@@ -49,7 +51,8 @@ struct RunResult {
   int64_t per_mode = 0, seed = 0, train_points = 0;
   ModeMetrics modes{};
   FeatureInfo info{};
-  ToyStepStats last{};
+  GanStepStats last{};
+  float last_reg = 0;  // the UR / ER part of G's last loss
   int64_t diverged_at = 0;  // the step whose loss was not finite; 0: trained to the end
   bool diverged() const { return diverged_at > 0; }
   double seconds = 0;
@@ -130,17 +133,18 @@ RunResult train_one(const Options& opt, const std::string& data_name, int64_t pe
   const auto start = std::chrono::steady_clock::now();
   for (int64_t step = 1; step <= opt.steps; ++step) {
     r.last = gan.step(data.next(config.batch));
+    r.last_reg = gan.regularization(r.last);
     ++steps_done;
-    if (!std::isfinite(r.last.d_loss) || !std::isfinite(r.last.g_loss) || !std::isfinite(r.last.reg)) {
+    if (!std::isfinite(r.last.d_loss) || !std::isfinite(r.last.g_loss) || !std::isfinite(r.last_reg)) {
       std::fprintf(stderr, "\ntoy2d: %s: loss turned non-finite at step %ld (D %g, G %g, UR/ER %g); run stopped\n",
-                   label.c_str(), static_cast<long>(step), r.last.d_loss, r.last.g_loss, r.last.reg);
+                   label.c_str(), static_cast<long>(step), r.last.d_loss, r.last.g_loss, r.last_reg);
       r.diverged_at = step;
       steps_done += opt.steps - step;
       break;
     }
     char fields[160];
     std::snprintf(fields, sizeof fields, "%s  D %.3f  G %.3f  UR/ER %.3f", label.c_str(), r.last.d_loss,
-                  r.last.g_loss, r.last.reg);
+                  r.last.g_loss, r.last_reg);
     progress.update(steps_done, fields);
   }
   r.seconds = seconds_since(start);

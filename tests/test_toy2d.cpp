@@ -7,7 +7,9 @@
 #include <set>
 
 #include "engine/engine.h"
-#include "models/toy2d.h"
+#include "models/toy2d/data.h"
+#include "models/toy2d/metrics.h"
+#include "models/toy2d/networks.h"
 
 using namespace cfgan;
 
@@ -156,8 +158,8 @@ TEST(Toy2d, ModelsExposeTheirFeatureLayers) {
   ToyDiscriminator d(16, 3);
   Generator gen(2);
   Tensor f_g, f_d;
-  const Tensor x = g.generate(Tensor::randn({5, 2}, gen), &f_g);
-  const Tensor logits = d.score(x, &f_d);
+  const Tensor x = g.generate(Tensor::randn({5, 2}, gen), {}, {g.default_feature_block(), &f_g});
+  const Tensor logits = d.score(x, {}, {d.default_feature_block(), &f_d});
   EXPECT_EQ(x.shape(), Shape({5, 2}));
   EXPECT_EQ(logits.shape(), Shape({5}));
   EXPECT_EQ(f_g.shape(), Shape({5, 16}));
@@ -172,7 +174,7 @@ TEST(Toy2d, RegularizedStepTrainsBothNetworks) {
   ToyData data(make_toy_mixture("ring"), 2, 4);
   const std::vector<float> g_before = gan.generator().parameters()[0].to_host();
   const std::vector<float> d_before = gan.discriminator().parameters()[0].to_host();
-  const ToyStepStats stats = gan.step(data.next(16));
+  const GanStepStats stats = gan.step(data.next(16));
   EXPECT_TRUE(std::isfinite(stats.d_loss) && std::isfinite(stats.g_loss));
   EXPECT_NE(gan.generator().parameters()[0].to_host(), g_before);
   EXPECT_NE(gan.discriminator().parameters()[0].to_host(), d_before);
