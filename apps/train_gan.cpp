@@ -4,36 +4,24 @@
 //
 //   train_gan --steps 3000 --out runs/fmnist
 //   train_gan --resume runs/fmnist --steps 6000     # continue exactly where it stopped
-#include <omp.h>
-
-#include <atomic>
+#include <algorithm>
 #include <chrono>
-#include <cmath>
-#include <csignal>
 #include <cstdio>
-#include <fstream>
-#include <nlohmann/json.hpp>
+#include <optional>
 
 #include "apps/common/app.h"
 #include "apps/common/flags.h"
 #include "engine/data/dataset.h"
 #include "engine/engine.h"
-#include "engine/io/image.h"
-#include "engine/io/plot.h"
 #include "engine/run/progress.h"
 #include "engine/run/run_dir.h"
+#include "engine/run/training_loop.h"
+#include "engine/threads.h"
 #include "models/gan_trainer.h"
 
 using namespace cfgan;
 
 namespace {
-
-std::atomic<bool> g_interrupted{false};
-
-void on_interrupt(int) {
-  g_interrupted = true;
-  std::signal(SIGINT, SIG_DFL);  // a second Ctrl-C stops at once
-}
 
 ImageDataset load_data(const std::string& data, int64_t image_size, int64_t channels,
                        const std::vector<int32_t>& classes, int64_t per_class, uint64_t seed) {
@@ -52,36 +40,6 @@ std::vector<int32_t> grid_labels(const ImageDataset& data, int64_t n) {
   std::vector<int32_t> labels;
   for (int64_t i = 0; i < n; ++i) labels.push_back(present[i % present.size()]);
   return labels;
-}
-
-// "nan", "inf", "-inf" or the value: the same words whatever the sign of a NaN.
-std::string describe(float v) {
-  if (std::isnan(v)) return "nan";
-  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
-  return std::to_string(v);
-}
-
-void write_loss_plot(const RunDir& run) {
-  Series d{.label = "D loss", .color = palette_color(3), .opacity = 0.25};
-  Series g{.label = "G loss", .color = palette_color(0), .opacity = 0.25};
-  std::ifstream in(run.file("metrics.jsonl"));
-  for (std::string line; std::getline(in, line);) {
-    const auto j = nlohmann::json::parse(line, nullptr, false);
-    if (j.is_discarded() || !j.contains("d_loss")) continue;
-    d.x.push_back(j["step"].get<double>());
-    d.y.push_back(j["d_loss"].get<double>());
-    g.x.push_back(j["step"].get<double>());
-    g.y.push_back(j["g_loss"].get<double>());
-  }
-  // Raw curves faint behind their moving averages.
-  Series d_avg = d, g_avg = g;
-  const size_t window = std::max<size_t>(1, d.y.size() / 50);
-  d_avg.y = moving_average(d.y, window);
-  g_avg.y = moving_average(g.y, window);
-  d_avg.opacity = g_avg.opacity = 1.0;
-  d.label = g.label = "";
-  write_plot_png(run.file("loss.png"), {d, g, d_avg, g_avg},
-                 {.title = "GAN losses", .x_label = "step", .y_label = "loss"});
 }
 
 int run(int argc, char** argv) {
@@ -119,7 +77,7 @@ int run(int argc, char** argv) {
       flags.get_int_list("reg-layers", "feature blocks of G and D for UR/ER, e.g. 1,1 (default: the models' own)");
   config.seed = static_cast<uint64_t>(flags.get_int("seed", 1, "seed of weights, data order and noise"));
   config.device = parse_device(flags.get("device", "auto", "cpu, cuda or auto"));
-  const int64_t threads = flags.get_int("threads", omp_get_max_threads(), "CPU threads");
+  const int64_t threads = flags.get_int("threads", max_threads(), "CPU threads");
   const std::string out = flags.get("out", "runs/train_gan", "run directory");
   const int64_t log_every = flags.get_int("log-every", 10, "steps between metrics.jsonl lines");
   const int64_t sample_every = flags.get_int("sample-every", 250, "steps between sample grids");
@@ -128,12 +86,11 @@ int run(int argc, char** argv) {
   flags.finish();
 
   CFGAN_CHECK(steps >= 1, "--steps: must be >= 1, got ", steps);
-  CFGAN_CHECK(threads >= 1, "--threads: must be >= 1, got ", threads);
   CFGAN_CHECK(log_every >= 1 && sample_every >= 1 && checkpoint_every >= 1 && keep >= 1,
               "--log-every, --sample-every, --checkpoint-every and --keep must be >= 1");
   CFGAN_CHECK(std::sscanf(betas.c_str(), "%f,%f", &config.beta1, &config.beta2) == 2, "--betas: expected two ",
               "numbers like 0.5,0.999, got '", betas, "'");
-  omp_set_num_threads(static_cast<int>(threads));
+  set_threads(static_cast<int>(threads));
   CFGAN_CHECK(ur_weight > 0 && er_weight > 0, "--ur-weight and --er-weight must be positive, got ", ur_weight,
               " and ", er_weight);
   CFGAN_CHECK(reg_layers.empty() || reg_layers.size() == 2, "--reg-layers: expected two block numbers G,D, got ",
@@ -167,67 +124,20 @@ int run(int argc, char** argv) {
   std::fflush(stdout);
 
   Generator fixed_noise(config.seed + 1000);
-  const Tensor z_fixed = Tensor::randn({64, config.spec.z_dim}, fixed_noise, config.device);
-  const std::vector<int32_t> labels_fixed = grid_labels(data, 64);
-  auto write_samples = [&] {
-    write_png(run.sample_path(trainer.steps_done()), image_grid(trainer.sample(z_fixed, labels_fixed), 8));
-  };
-  std::string last_checkpoint = run.latest_checkpoint().value_or("");
-  auto save_checkpoint = [&] {
-    last_checkpoint = run.checkpoint_path(trainer.steps_done());
-    trainer.save(last_checkpoint);
-    run.keep_newest_checkpoints(keep);
-  };
-
-  std::signal(SIGINT, on_interrupt);
-  Progress progress("step", steps);
-  GanStepStats stats;
-  char fields[160] = "";
-  while (trainer.steps_done() < steps && !g_interrupted) {
-    if (minutes > 0 && progress.elapsed_seconds() > minutes * 60) break;
-    stats = trainer.step();
-    const int64_t step = trainer.steps_done();
-    if (!std::isfinite(stats.d_loss) || !std::isfinite(stats.g_loss)) {
-      const bool d_bad = !std::isfinite(stats.d_loss);
-      std::fprintf(stderr, "\ntrain_gan: step %ld: %s loss is %s (D %s, G %s); training stopped. %s\n",
-                   static_cast<long>(step), d_bad ? "D" : "G", describe(d_bad ? stats.d_loss : stats.g_loss).c_str(),
-                   describe(stats.d_loss).c_str(), describe(stats.g_loss).c_str(),
-                   last_checkpoint.empty() ? "No checkpoint was written yet."
-                                           : ("Last good checkpoint: " + last_checkpoint).c_str());
-      return 1;
-    }
-    std::snprintf(fields, sizeof fields, "D %.3f  G %.3f  D(x) %.2f  D(G(z)) %.2f", stats.d_loss, stats.g_loss,
-                  stats.d_real, stats.d_fake);
-    if (step % log_every == 0) {
-      nlohmann::json line{{"step", step},         {"d_loss", stats.d_loss}, {"g_loss", stats.g_loss},
-                          {"d_real", stats.d_real}, {"d_fake", stats.d_fake}, {"seconds", progress.elapsed_seconds()}};
-      if (config.reg.enabled()) {
-        line.update({{"ur_g", stats.ur_g}, {"ur_d", stats.ur_d}, {"er_g", stats.er_g}, {"er_d", stats.er_d},
-                     {"log_norm_g", stats.log_norm_g}, {"log_norm_d", stats.log_norm_d}});
-      }
-      run.append_metrics(line.dump());
-    }
-    if (step % sample_every == 0) write_samples();
-    if (step % checkpoint_every == 0) save_checkpoint();
-    const double left = minutes > 0 ? minutes * 60 - progress.elapsed_seconds() : -1.0;
-    progress.update(step, fields, left);
-  }
-  progress.finish(trainer.steps_done(), fields);
-
-  if (last_checkpoint != run.checkpoint_path(trainer.steps_done())) save_checkpoint();
-  write_samples();
-  write_loss_plot(run);
-  const std::string grid = run.sample_path(trainer.steps_done());
-  std::ofstream(run.file("summary.txt")) << "steps: " << trainer.steps_done() << "\nlast losses: " << fields
-                                          << "\nsample grid: " << grid << "\ncheckpoint: " << last_checkpoint
-                                          << "\nloss plot: " << run.file("loss.png") << "\n";
-  if (g_interrupted) {
+  GanTrainingJob job(trainer, Tensor::randn({64, config.spec.z_dim}, fixed_noise, config.device),
+                     grid_labels(data, 64));
+  TrainingLoopOptions loop{.program = "train_gan", .steps = steps, .minutes = minutes, .log_every = log_every,
+                           .sample_every = sample_every, .checkpoint_every = checkpoint_every, .keep = keep};
+  GanTrainingJob::describe(loop);
+  const TrainingOutcome done = run_training_loop(job, run, loop);
+  if (done.diverged) return 1;
+  if (done.interrupted) {
     std::printf("train_gan: interrupted at step %ld; checkpoint saved: %s\n  continue with: train_gan --resume %s\n",
-                static_cast<long>(trainer.steps_done()), last_checkpoint.c_str(), run.path().c_str());
+                static_cast<long>(done.steps), done.checkpoint.c_str(), run.path().c_str());
     return 130;
   }
   std::printf("train_gan: done, %ld steps\n  samples:    %s\n  checkpoint: %s\n  loss plot:  %s\n",
-              static_cast<long>(trainer.steps_done()), grid.c_str(), last_checkpoint.c_str(),
+              static_cast<long>(done.steps), done.samples.c_str(), done.checkpoint.c_str(),
               run.file("loss.png").c_str());
   return 0;
 }

@@ -5,6 +5,7 @@
 
 #include "engine/autograd.h"
 #include "engine/error.h"
+#include "engine/io/image.h"
 #include "engine/io/safetensors.h"
 #include "engine/nn/init.h"
 #include "engine/ops.h"
@@ -182,6 +183,26 @@ void GanTrainer::load(const std::string& path) {
 std::string sampling_prefix(const Metadata& metadata) {
   auto it = metadata.find("ema");
   return it != metadata.end() && it->second == "1" ? "G_ema." : "G.";
+}
+
+StepScalars GanTrainingJob::step() {
+  const GanStepStats s = trainer_.step();
+  StepScalars out{{"d_loss", s.d_loss}, {"g_loss", s.g_loss}, {"d_real", s.d_real}, {"d_fake", s.d_fake}};
+  if (trainer_.config().reg.enabled())
+    out.insert(out.end(), {{"ur_g", s.ur_g}, {"ur_d", s.ur_d}, {"er_g", s.er_g}, {"er_d", s.er_d},
+                           {"log_norm_g", s.log_norm_g}, {"log_norm_d", s.log_norm_d}});
+  return out;
+}
+
+void GanTrainingJob::write_samples(const std::string& path) {
+  write_png(path, image_grid(trainer_.sample(z_, labels_), 8));
+}
+
+void GanTrainingJob::describe(TrainingLoopOptions& opts) {
+  opts.checked = {{"d_loss", "D loss"}, {"g_loss", "G loss"}};
+  opts.shown = {{"d_loss", "D", "%.3f"}, {"g_loss", "G", "%.3f"}, {"d_real", "D(x)", "%.2f"},
+                {"d_fake", "D(G(z))", "%.2f"}};
+  opts.plotted = {{"d_loss", "D loss"}, {"g_loss", "G loss"}};
 }
 
 }  // namespace cfgan

@@ -9,6 +9,7 @@
 #include "engine/io/safetensors.h"
 #include "engine/nn/ema.h"
 #include "engine/optim/optimizer.h"
+#include "engine/run/training_loop.h"
 #include "models/gan.h"
 #include "models/gan_loss.h"
 
@@ -82,6 +83,25 @@ class GanTrainer {
   DataLoader loader_;
   Generator noise_;
   int64_t steps_ = 0;
+};
+
+// A GanTrainer as run_training_loop drives it: the step's statistics by name, and sample
+// grids of a fixed noise batch (`z`, `labels` for conditional models).
+class GanTrainingJob : public TrainingJob {
+ public:
+  GanTrainingJob(GanTrainer& trainer, Tensor z, std::vector<int32_t> labels)
+      : trainer_(trainer), z_(std::move(z)), labels_(std::move(labels)) {}
+  StepScalars step() override;
+  int64_t steps_done() const override { return trainer_.steps_done(); }
+  void save(const std::string& path) override { trainer_.save(path); }
+  void write_samples(const std::string& path) override;
+  // The loop's stops, progress fields and plotted curves for a GAN.
+  static void describe(TrainingLoopOptions& opts);
+
+ private:
+  GanTrainer& trainer_;
+  Tensor z_;
+  std::vector<int32_t> labels_;
 };
 
 // The metadata key holding the GanSpec JSON in a checkpoint, and the prefix of the

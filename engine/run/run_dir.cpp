@@ -76,6 +76,36 @@ void RunDir::append_metrics(const std::string& json_line) {
   metrics_.flush();
 }
 
+int64_t RunDir::truncate_metrics(int64_t step) {
+  const std::string path = file("metrics.jsonl"), tmp = path + ".tmp";
+  std::vector<std::string> kept;
+  int64_t dropped = 0;
+  {
+    std::ifstream in(path);
+    for (std::string line; std::getline(in, line);) {
+      const auto j = nlohmann::json::parse(line, nullptr, false);
+      // A line cut short by a kill is not JSON: it goes too.
+      const bool past = j.is_discarded() || (j.contains("step") && j["step"].is_number() && j["step"].get<int64_t>() > step);
+      if (past) ++dropped;
+      else kept.push_back(line);
+    }
+  }
+  if (dropped == 0) return 0;
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    for (const std::string& line : kept) out << line << "\n";
+    out.flush();
+    CFGAN_CHECK(out, tmp, ": cannot write");
+  }
+  metrics_.close();
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  CFGAN_CHECK(!ec, path, ": cannot replace it with ", tmp, " (", ec.message(), ")");
+  metrics_.open(path, std::ios::app);
+  CFGAN_CHECK(metrics_, path, ": cannot open for writing");
+  return dropped;
+}
+
 std::optional<std::string> RunDir::latest_checkpoint() const {
   const auto files = checkpoint_files(fs::path(path_) / "checkpoints");
   if (files.empty()) return std::nullopt;

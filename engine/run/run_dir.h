@@ -24,6 +24,9 @@ class RunDir {
   void write_config(const std::map<std::string, std::string>& values) const;
   std::map<std::string, std::string> read_config() const;
   void append_metrics(const std::string& json_line);  // one JSON object per line, flushed
+  // Drops the lines whose "step" is past `step` (a resumed run's log then never repeats a
+  // step); returns how many. The file is replaced atomically.
+  int64_t truncate_metrics(int64_t step);
 
   std::optional<std::string> latest_checkpoint() const;
   void keep_newest_checkpoints(int64_t keep) const;
