@@ -40,7 +40,7 @@ void attach(Tensor& out, std::shared_ptr<Node> node) {
 }
 
 void attach_node(Tensor& out, const char* name, std::span<const Tensor> inputs, BackwardFn fn) {
-  if (grad_enabled() && any_requires_grad(inputs)) attach(out, make_pooled<NodeWith<BackwardFn>>(name, inputs, fn));
+  if (grad_enabled() && any_requires_grad(inputs)) attach(out, make_recycled<NodeWith<BackwardFn>>(name, inputs, fn));
 }
 
 namespace {

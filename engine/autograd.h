@@ -11,7 +11,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "engine/pool.h"
+#include "engine/recycling.h"
 #include "engine/tensor.h"
 
 namespace cfgan {
@@ -21,7 +21,7 @@ class GradSink;
 // grad_out has the output's shape. Closures must not capture their own output by
 // value (a cycle); capture out.detach() when the backward needs the output's values.
 using BackwardFn = std::function<void(const Tensor& grad_out, GradSink& grads)>;
-using TensorList = std::vector<Tensor, PoolAllocator<Tensor>>;
+using TensorList = std::vector<Tensor, RecyclingAllocator<Tensor>>;
 
 struct Node {
   Node(const char* op, std::span<const Tensor> in) : name(op), inputs(in.begin(), in.end()) {}
@@ -86,7 +86,7 @@ void attach_node(Tensor& out, const char* name, std::span<const Tensor> inputs, 
 template <typename F>
 void record(Tensor& out, const char* name, std::span<const Tensor> inputs, F&& fn) {
   if (grad_enabled() && any_requires_grad(inputs)) {
-    attach(out, make_pooled<NodeWith<std::decay_t<F>>>(name, inputs, std::forward<F>(fn)));
+    attach(out, make_recycled<NodeWith<std::decay_t<F>>>(name, inputs, std::forward<F>(fn)));
   }
 }
 

@@ -3,7 +3,7 @@
 #include <bit>
 
 #include "engine/error.h"
-#include "engine/pool.h"
+#include "engine/recycling.h"
 
 namespace cfgan {
 namespace {
@@ -78,7 +78,7 @@ Allocator::Stats Allocator::stats() const {
 }
 
 std::shared_ptr<Storage> Storage::make(size_t bytes, Device d) {
-  return make_pooled<Storage>(Passkey(), Allocator::get(d).allocate(bytes), bytes, d);
+  return make_recycled<Storage>(Passkey(), Allocator::get(d).allocate(bytes), bytes, d);
 }
 
 Storage::~Storage() { Allocator::get(device_).deallocate(data_, bytes_); }

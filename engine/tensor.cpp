@@ -5,7 +5,7 @@
 
 #include "engine/autograd.h"
 #include "engine/error.h"
-#include "engine/pool.h"
+#include "engine/recycling.h"
 #include "engine/random.h"
 
 namespace cfgan {
@@ -13,7 +13,7 @@ namespace cfgan {
 Tensor make_tensor(std::shared_ptr<TensorImpl> impl) { return Tensor(std::move(impl)); }
 
 Tensor Tensor::empty(const Shape& shape, Device d) {
-  auto impl = make_pooled<TensorImpl>();
+  auto impl = make_recycled<TensorImpl>();
   impl->shape = shape;
   impl->storage = Storage::make(sizeof(float) * static_cast<size_t>(shape.numel()), d);
   return Tensor(std::move(impl));
@@ -141,7 +141,7 @@ void Tensor::backward() const {
 void Tensor::backward(const Tensor& grad) const { run_backward(*this, grad); }
 
 Tensor Tensor::detach() const {
-  auto impl = make_pooled<TensorImpl>();
+  auto impl = make_recycled<TensorImpl>();
   impl->shape = shape();
   impl->storage = impl_->storage;
   impl->offset = impl_->offset;

@@ -1,4 +1,4 @@
-// Losses, each the mean of a per-element (or per-row) loss, and dropout.
+// Losses, each the mean of a per-element (or per-row) loss.
 #include "engine/ops.h"
 #include "engine/ops/op_util.h"
 
@@ -51,19 +51,6 @@ Tensor mse_loss(const Tensor& x, const Tensor& target) {
 Tensor l1_loss(const Tensor& x, const Tensor& target) {
   check_same_shape("l1_loss", x, target);
   return mean(abs(x - target));
-}
-
-Tensor dropout(const Tensor& x, float p, bool training, Generator& gen) {
-  CFGAN_CHECK(p >= 0.0f && p < 1.0f, "dropout: probability must be in [0, 1), got ", p);
-  if (!training || p == 0.0f) return x;
-  Tensor out = Tensor::empty(x.shape(), x.device());
-  Tensor mask = Tensor::empty(x.shape(), x.device());
-  const uint64_t offset = gen.advance(x.numel());
-  kern(x).dropout_forward(out.data(), mask.data(), x.data(), x.numel(), p, gen.seed(), offset);
-  record(out, "dropout", {x}, [mask](const Tensor& gout, GradSink& grads) {
-    kern(gout).mul_accumulate(grads.grad(0).data(), gout.data(), mask.data(), gout.numel());
-  });
-  return out;
 }
 
 }  // namespace cfgan

@@ -27,4 +27,12 @@ inline int32_t* ints_mut(const std::shared_ptr<Storage>& s) { return static_cast
 // Product of extents in [begin, end).
 int64_t extent_product(const Shape& s, int begin, int end);
 
+// A tensor viewed as (outer, r, inner) around one dim: how reductions and softmax see it.
+struct Split {
+  int64_t outer, r, inner;
+};
+inline Split split_at(const Shape& s, int dim) {
+  return {extent_product(s, 0, dim), s[dim], extent_product(s, dim + 1, s.ndim())};
+}
+
 }  // namespace cfgan

@@ -1,5 +1,5 @@
-// Reductions (sum, mean, max) and softmax, all over the middle axis of an
-// (outer, r, inner) view of the input.
+// Reductions (sum, mean, max), all over the middle axis of an (outer, r, inner) view of
+// the input.
 #include <algorithm>
 
 #include "engine/ops.h"
@@ -7,14 +7,6 @@
 
 namespace cfgan {
 namespace {
-
-struct Split {
-  int64_t outer, r, inner;
-};
-
-Split split_at(const Shape& s, int dim) {
-  return {extent_product(s, 0, dim), s[dim], extent_product(s, dim + 1, s.ndim())};
-}
 
 Shape reduced_shape(const Shape& s, int dim, bool keepdim) {
   Shape out;
@@ -66,17 +58,6 @@ Tensor max_split(const Tensor& x, Split sp, const Shape& out_shape) {
   return out;
 }
 
-Tensor softmax_impl(const char* name, const Tensor& x, int dim, bool log) {
-  dim = normalize_dim(dim, x.ndim(), name);
-  const Split sp = split_at(x.shape(), dim);
-  Tensor out = Tensor::empty(x.shape(), x.device());
-  kern(x).softmax_forward(out.data(), x.data(), sp.outer, sp.r, sp.inner, log);
-  record(out, name, {x}, [sp, log, y = out.detach()](const Tensor& gout, GradSink& grads) {
-    kern(gout).softmax_backward(grads.grad(0).data(), gout.data(), y.data(), sp.outer, sp.r, sp.inner, log);
-  });
-  return out;
-}
-
 }  // namespace
 
 Tensor sum(const Tensor& x) { return reduce_sum_split("sum", x, {1, x.numel(), 1}, Shape{}, 1.0f); }
@@ -100,8 +81,5 @@ Tensor max(const Tensor& x, int dim, bool keepdim) {
   dim = normalize_dim(dim, x.ndim(), "max");
   return max_split(x, split_at(x.shape(), dim), reduced_shape(x.shape(), dim, keepdim));
 }
-
-Tensor softmax(const Tensor& x, int dim) { return softmax_impl("softmax", x, dim, false); }
-Tensor log_softmax(const Tensor& x, int dim) { return softmax_impl("log_softmax", x, dim, true); }
 
 }  // namespace cfgan

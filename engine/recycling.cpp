@@ -1,4 +1,4 @@
-#include "engine/pool.h"
+#include "engine/recycling.h"
 
 #include <array>
 #include <new>
@@ -6,7 +6,7 @@
 namespace cfgan {
 namespace {
 
-constexpr size_t kGranule = 16;  // also the blocks' alignment, enough for every pooled type
+constexpr size_t kGranule = 16;  // also the blocks' alignment, enough for every recycled type
 constexpr size_t kClasses = 128;  // blocks up to 2 KiB; larger ones go to the system
 
 struct FreeBlock {
@@ -19,7 +19,7 @@ size_t size_class(size_t bytes) { return (bytes + kGranule - 1) / kGranule; }
 
 }  // namespace
 
-void* pool_allocate(size_t bytes) {
+void* recycling_allocate(size_t bytes) {
   const size_t cls = size_class(bytes);
   if (cls == 0 || cls >= kClasses) return ::operator new(bytes);
   if (FreeBlock* block = t_free_lists[cls]) {
@@ -29,7 +29,7 @@ void* pool_allocate(size_t bytes) {
   return ::operator new(cls * kGranule);
 }
 
-void pool_deallocate(void* p, size_t bytes) noexcept {
+void recycling_deallocate(void* p, size_t bytes) noexcept {
   const size_t cls = size_class(bytes);
   if (cls == 0 || cls >= kClasses) {
     ::operator delete(p);
