@@ -8,18 +8,18 @@
 //
 // Generated images are quantized to 8 bits as PNG files are, so a checkpoint scores the
 // same as the sample folder written from it.
-#include <omp.h>
-
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "apps/common/app.h"
+#include "apps/common/data_flags.h"
 #include "apps/common/flags.h"
 #include "engine/data/dataset.h"
 #include "engine/engine.h"
 #include "engine/run/run_dir.h"
+#include "engine/threads.h"
 #include "engine/io/image.h"
 #include "models/classifier.h"
 #include "models/gan.h"
@@ -109,32 +109,30 @@ int run(int argc, char** argv) {
   const std::string generated = flags.get(
       "generated", "", "train_gan checkpoint or run directory, a folder of PNGs, or fashion-mnist:train|test");
   const int64_t n = flags.get_int("n", 10000, "generated images to draw (folders: at most this many)");
-  const std::string data_name = flags.get("data", "fashion-mnist", "real images: fashion-mnist or root/<class>/*.png");
-  const std::vector<int32_t> classes = flags.get_int_list("classes", "real classes to keep, e.g. 0,3,7 (default all)");
-  const int64_t per_class = flags.get_int("per-class", 1000, "real images per class (0: all)");
-  const std::string split = flags.get("split", "train", "fashion-mnist split of the real images: train or test");
+  const DataChoice data = declare_data_flags(flags, 1000, false);  // the real images, at the classifier's size
+  const std::string split = flags.get("split", "train", "split of the real images: train or test");
   const uint64_t seed = static_cast<uint64_t>(flags.get_int("seed", 1, "seed of noise, subsets and KID draws"));
   const int64_t batch = flags.get_int("batch", 256, "images per classifier batch");
   const Device device = parse_device(flags.get("device", "auto", "generator device: cpu, cuda or auto"));
-  const int64_t threads = flags.get_int("threads", omp_get_max_threads(), "CPU threads");
+  const int64_t threads = flags.get_int("threads", max_threads(), "CPU threads");
   const std::string out = flags.get("out", "", "also write the metrics to this JSON file");
   flags.finish();
   CFGAN_CHECK(!classifier_flag.empty(), "--classifier: a train_classifier checkpoint or run directory is required");
   CFGAN_CHECK(!generated.empty(), "--generated: a checkpoint, run directory, PNG folder or fashion-mnist:SPLIT is ",
               "required");
-  CFGAN_CHECK(n >= 1 && batch >= 1 && threads >= 1, "--n, --batch and --threads must be >= 1");
-  omp_set_num_threads(static_cast<int>(threads));
+  CFGAN_CHECK(n >= 1 && batch >= 1, "--n and --batch must be >= 1");
+  set_threads(static_cast<int>(threads));
 
   const std::string classifier_path = resolve_checkpoint(classifier_flag, "--classifier");
   const LoadedClassifier classifier = load_classifier(classifier_path);
   const ClassifierSpec& spec = classifier.model->spec();
 
-  ImageDataset real = data_name == "fashion-mnist" ? load_fashion_mnist_split(split, spec, "--split")
-                                                   : load_image_folder(data_name, spec.image_size, spec.channels);
+  CFGAN_CHECK(split == "train" || split == "test", "--split: expected train or test, got '", split, "'");
+  ImageDataset real = read_data(data, split, spec.image_size, spec.channels);
   CFGAN_CHECK(real.class_names == classifier.class_names, "--data ", real.source, ": its ", real.num_classes(),
               " classes are not the ", spec.num_classes, " the classifier was trained on (",
               nlohmann::json(classifier.class_names).dump(), ")");
-  real = resize_images(select_subset(real, classes, per_class, seed), spec.image_size);
+  real = select_subset(real, data.classes, data.per_class, seed);
   const std::vector<int32_t> real_classes = present_classes(real);
 
   ImageDataset fake;
@@ -142,8 +140,8 @@ int run(int argc, char** argv) {
   if (generated.rfind(prefix, 0) == 0) {
     // Real images in the generated role: the best score a generator could get. The same
     // split and --seed as the real set select the very same images.
-    CFGAN_CHECK(data_name == "fashion-mnist", "--generated ", generated, ": needs --data fashion-mnist, got --data ",
-                data_name);
+    CFGAN_CHECK(data.fashion_mnist(), "--generated ", generated, ": needs --data fashion-mnist, got --data ",
+                data.data);
     const int64_t c = static_cast<int64_t>(real_classes.size());
     CFGAN_CHECK(n % c == 0, "--n ", n, ": real images as --generated are drawn evenly from the ", c,
                 " classes, so --n must be a multiple of ", c);

@@ -10,6 +10,7 @@
 #include <optional>
 
 #include "apps/common/app.h"
+#include "apps/common/data_flags.h"
 #include "apps/common/flags.h"
 #include "engine/data/dataset.h"
 #include "engine/engine.h"
@@ -22,14 +23,6 @@
 using namespace cfgan;
 
 namespace {
-
-ImageDataset load_data(const std::string& data, int64_t image_size, int64_t channels,
-                       const std::vector<int32_t>& classes, int64_t per_class, uint64_t seed) {
-  ImageDataset set = data == "fashion-mnist" ? load_fashion_mnist(kFashionMnistDir, "train")
-                                             : load_image_folder(data, image_size, channels);
-  if (!classes.empty() || per_class > 0) set = select_subset(set, classes, per_class, seed);
-  return resize_images(set, image_size);
-}
 
 // The classes a conditional sample grid cycles through: those present in the data.
 std::vector<int32_t> grid_labels(const ImageDataset& data, int64_t n) {
@@ -51,12 +44,8 @@ int run(int argc, char** argv) {
     resumed.emplace(resume, true);
     flags.set_defaults(resumed->read_config());
   }
-  const std::string data_name = flags.get("data", "fashion-mnist", "fashion-mnist, or a folder root/<class>/*.png");
-  const std::vector<int32_t> classes = flags.get_int_list("classes", "keep only these classes, e.g. 0,3,7");
-  const int64_t per_class = flags.get_int("per-class", 0, "images per class (0: all)");
-  const bool folder = data_name != "fashion-mnist";
-  const int64_t image_size = flags.get_int("image-size", folder ? 64 : 28, "28 (reference DCGAN), 32 or 64");
-  const int64_t channels = flags.get_int("channels", folder ? 3 : 1, "image channels for folders: 1 or 3");
+  const DataChoice data_choice = declare_data_flags(flags);
+  const int64_t image_size = data_choice.image_size;
   GanTrainConfig config;
   config.spec.discriminator = flags.get("model", "dcgan", "discriminator: dcgan (batch norm) or sngan (spectral norm)");
   const bool conditional = flags.get_bool("conditional", "class-conditional G and projection D");
@@ -99,7 +88,9 @@ int run(int argc, char** argv) {
   config.reg.er_weight = er ? static_cast<float>(er_weight) : 0.0f;
   if (!reg_layers.empty()) config.reg.g_block = reg_layers[0], config.reg.d_block = reg_layers[1];
 
-  const ImageDataset data = load_data(data_name, image_size, channels, classes, per_class, config.seed);
+  ImageDataset data = read_data(data_choice, "train", image_size, data_choice.channels);
+  if (!data_choice.classes.empty() || data_choice.per_class > 0)
+    data = select_subset(data, data_choice.classes, data_choice.per_class, config.seed);
   const double load_seconds = seconds_since(launched);
   config.spec.image_size = image_size;
   config.spec.channels = data.channels;

@@ -299,4 +299,26 @@ ClassHistogram class_histogram(const std::vector<int32_t>& predicted, const std:
   return h;
 }
 
+double roc_auc(const std::vector<double>& scores, const std::vector<bool>& positive) {
+  CFGAN_CHECK(scores.size() == positive.size(), "roc_auc: ", scores.size(), " scores for ", positive.size(), " labels");
+  std::vector<size_t> order(scores.size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return scores[a] < scores[b]; });
+  // Ranks 1..n, tied scores sharing their mean rank.
+  double positive_rank_sum = 0;
+  int64_t positives = 0;
+  for (size_t i = 0; i < order.size();) {
+    size_t j = i;
+    while (j < order.size() && scores[order[j]] == scores[order[i]]) ++j;
+    const double rank = (static_cast<double>(i + 1) + static_cast<double>(j)) / 2;
+    for (size_t t = i; t < j; ++t)
+      if (positive[order[t]]) positive_rank_sum += rank, ++positives;
+    i = j;
+  }
+  const auto p = static_cast<double>(positives), n = static_cast<double>(scores.size()) - p;
+  if (p == 0 || n == 0) return std::numeric_limits<double>::quiet_NaN();
+  return (positive_rank_sum - p * (p + 1) / 2) / (p * n);
+}
+
 }  // namespace cfgan
+

@@ -70,4 +70,8 @@ struct ClassHistogram {
 };
 ClassHistogram class_histogram(const std::vector<int32_t>& predicted, const std::vector<int32_t>& classes);
 
+// Area under the ROC curve of `scores` for the binary `positive` labels (the Mann-Whitney
+// U statistic over P * N pairs, ties counted half); NaN when a class is absent.
+double roc_auc(const std::vector<double>& scores, const std::vector<bool>& positive);
+
 }  // namespace cfgan

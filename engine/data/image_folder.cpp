@@ -53,6 +53,7 @@ ImageDataset load_image_folder(const std::string& root, int64_t size, int64_t ch
         for (int64_t i = 0; i < size * size; ++i) data.pixels.push_back(image.pixels[i * channels + c]);
       }
       data.labels.push_back(label);
+      data.files.push_back(file.filename().string());
       ++data.count;
     }
   }

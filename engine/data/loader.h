@@ -13,6 +13,7 @@ namespace cfgan {
 struct Batch {
   Tensor images;                // (N, C, H, W) in [-1, 1]
   std::vector<int32_t> labels;  // N
+  Tensor attributes;            // (N, K) as 0 / 1 (BCE targets) when the data set has attributes
 };
 
 class DataLoader {

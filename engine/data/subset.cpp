@@ -28,10 +28,16 @@ ImageDataset take(const ImageDataset& data, const std::vector<int64_t>& indices,
   out.count = static_cast<int64_t>(indices.size());
   out.pixels.clear();
   out.labels.clear();
+  out.files.clear();
+  out.attributes.clear();
+  const int64_t k = data.num_attributes();
   for (int64_t i : indices) {
     out.pixels.insert(out.pixels.end(), data.pixels.begin() + i * data.image_bytes(),
                       data.pixels.begin() + (i + 1) * data.image_bytes());
     out.labels.push_back(data.labels[i]);
+    if (!data.files.empty()) out.files.push_back(data.files[i]);
+    if (k > 0) out.attributes.insert(out.attributes.end(), data.attributes.begin() + i * k,
+                                     data.attributes.begin() + (i + 1) * k);
   }
   out.source = source;
   return out;
