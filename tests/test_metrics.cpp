@@ -302,3 +302,12 @@ TEST(Metrics, ErrorsNameTheInput) {
             }),
             "class_histogram: prediction 5 is not one of the 2 classes of the real data");
 }
+
+TEST(Metrics, RocAucCountsOrderedPairsAndHalvesTies) {
+  // Positives score 0.9, 0.4; negatives 0.5, 0.1, 0.4. Of the 6 pairs, (0.9 beats all 3) + (0.4 beats
+  // 0.1, ties 0.4, loses to 0.5) = 3 + 1 + 0.5 = 4.5 -> 0.75.
+  EXPECT_DOUBLE_EQ(roc_auc({0.9, 0.5, 0.1, 0.4, 0.4}, {true, false, false, true, false}), 0.75);
+  EXPECT_DOUBLE_EQ(roc_auc({1, 2, 3}, {false, true, true}), 1.0);
+  EXPECT_DOUBLE_EQ(roc_auc({1, 2, 3}, {true, false, false}), 0.0);
+  EXPECT_TRUE(std::isnan(roc_auc({1, 2}, {true, true})));
+}
