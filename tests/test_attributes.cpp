@@ -154,6 +154,10 @@ TEST_F(Attributes, AMissingImageRowIsAClearError) {
   const AttributeTable t{{"Red"}, {"000001.png"}, {1}};
   EXPECT_THAT(error_of([&] { attach_attributes(data, t, "--attributes list.txt"); }),
               HasSubstr("--attributes list.txt: no line for image '000002.png'"));
+  image("b/000001.png", 4, 4, 30);  // the same bare name in another class folder
+  ImageDataset twice = load_image_folder(dir.string(), 4, 3);
+  EXPECT_THAT(error_of([&] { attach_attributes(twice, t, "--attributes list.txt"); }),
+              HasSubstr("two images of"));
 }
 
 TEST_F(Attributes, CelebaLayoutIsCroppedResizedSplitAndLabelled) {

@@ -55,7 +55,9 @@ std::pair<ImageDataset, ImageDataset> read_train_test(const DataChoice& c, doubl
   ImageDataset all = read_data(c, "all", c.image_size, c.channels);
   if (!c.classes.empty()) all = select_subset(all, c.classes, 0, seed);
   std::tie(train, test) = split_holdout(all, holdout, seed);
-  if (c.per_class > 0) train = select_subset(train, {}, c.per_class, seed);
+  // The classes again: select_subset keeps labels as they were, so without them the classes
+  // --classes dropped would count as empty.
+  if (c.per_class > 0) train = select_subset(train, c.classes, c.per_class, seed);
   return {train, test};
 }
 

@@ -105,6 +105,10 @@ void write_attribute_file(const std::string& path, const AttributeTable& table) 
 void attach_attributes(ImageDataset& data, const AttributeTable& table, const std::string& source) {
   CFGAN_CHECK(static_cast<int64_t>(data.files.size()) == data.count, source, ": the images of ", data.source,
               " have no file names to match against");
+  std::unordered_set<std::string> names;
+  for (const std::string& f : data.files)
+    CFGAN_CHECK(names.insert(f).second, source, ": two images of ", data.source, " are named '", f,
+                "'; rows are matched by bare file name, so names must be unique across class folders");
   std::unordered_map<std::string, int64_t> row_of;
   for (int64_t i = 0; i < table.count(); ++i) row_of.emplace(table.files[i], i);
   const int64_t k = table.num_attributes();
