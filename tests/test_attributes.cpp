@@ -11,34 +11,22 @@
 #include "engine/data/loader.h"
 #include "engine/error.h"
 #include "engine/io/image.h"
+#include "tests/test_util.h"
 
 using namespace cfgan;
 using ::testing::HasSubstr;
+using cfgan_test::error_of;
 namespace fs = std::filesystem;
 
 namespace {
 
-class Attributes : public ::testing::Test {
+class Attributes : public cfgan_test::TempDirTest {
  public:
-  void SetUp() override {
-    dir = fs::temp_directory_path() / ("cfgan_attr_" + std::to_string(::getpid()) + "_" +
-                                       ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(dir);
-  }
-  void TearDown() override { fs::remove_all(dir); }
 
   std::string write(const std::string& name, const std::string& text) {
     const std::string path = (dir / name).string();
     std::ofstream(path) << text;
     return path;
-  }
-  static std::string error_of(const std::function<void()>& f) {
-    try {
-      f();
-    } catch (const Error& e) {
-      return e.what();
-    }
-    return "(no error)";
   }
   // A w x h RGB image of one colour, as a PNG at dir/rel.
   void image(const std::string& rel, int64_t w, int64_t h, uint8_t value) {
@@ -46,7 +34,6 @@ class Attributes : public ::testing::Test {
     write_png((dir / rel).string(), Image{w, h, 3, std::vector<uint8_t>(static_cast<size_t>(w * h * 3), value)});
   }
 
-  fs::path dir;
 };
 
 // The head of CelebA's list_attr_celeba.txt, spacing as in the real file: single spaces

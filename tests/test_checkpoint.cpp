@@ -8,21 +8,15 @@
 #include "engine/nn/init.h"
 #include "engine/nn/layers.h"
 #include "engine/optim/optimizer.h"
+#include "tests/test_util.h"
 
 using namespace cfgan;
 namespace fs = std::filesystem;
 
 namespace {
 
-class Checkpoint : public ::testing::Test {
+class Checkpoint : public cfgan_test::TempDirTest {
  protected:
-  void SetUp() override {
-    dir = fs::temp_directory_path() / ("cfgan_ckpt_" + std::to_string(::getpid()) + "_" +
-                                       ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(dir);
-  }
-  void TearDown() override { fs::remove_all(dir); }
-  std::string path(const std::string& name) const { return (dir / name).string(); }
 
   // Expects load_safetensors(file) to throw an Error whose message contains `needle`.
   void expect_load_error(const std::string& file, const std::string& needle) {
@@ -41,7 +35,6 @@ class Checkpoint : public ::testing::Test {
     out << header << std::string(data_bytes, '\0');
   }
 
-  fs::path dir;
 };
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include "engine/ops.h"
 #include "models/classifier.h"
 #include "models/world/scores.h"
+#include "tests/test_util.h"
 
 using namespace cfgan;
 using ::testing::HasSubstr;
@@ -72,12 +73,5 @@ TEST(Classifier, DecisionsAreArgmaxForClassesAndHalfForHeads) {
   EXPECT_EQ(decide_with_classifier(*heads, 2)(pixels.data(), nullptr, 2), (std::vector<uint8_t>{1, 1}));  // p = 0.5
   LoadedClassifier loaded{heads, {"Red", "Large", "Round"}, 0};
   EXPECT_EQ(loaded.output_index("Large", "--outcome"), 1);
-  EXPECT_THAT([&] {
-    try {
-      loaded.output_index("Hat", "--outcome");
-    } catch (const Error& e) {
-      return std::string(e.what());
-    }
-    return std::string();
-  }(), HasSubstr("--outcome: 'Hat' is not an output of the classifier (attributes: Red, Large, Round)"));
+  EXPECT_THAT(cfgan_test::error_of([&] { loaded.output_index("Hat", "--outcome"); }), HasSubstr("--outcome: 'Hat' is not an output of the classifier (attributes: Red, Large, Round)"));
 }

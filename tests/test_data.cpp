@@ -9,20 +9,15 @@
 #include "engine/data/loader.h"
 #include "engine/error.h"
 #include "engine/io/image.h"
+#include "tests/test_util.h"
 
 using namespace cfgan;
 namespace fs = std::filesystem;
 
 namespace {
 
-class Data : public ::testing::Test {
+class Data : public cfgan_test::TempDirTest {
  public:
-  void SetUp() override {
-    dir = fs::temp_directory_path() / ("cfgan_data_" + std::to_string(::getpid()) + "_" +
-                                       ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(dir);
-  }
-  void TearDown() override { fs::remove_all(dir); }
 
   std::string write_gz(const std::string& name, const std::vector<uint8_t>& bytes) {
     const std::string path = (dir / name).string();
@@ -51,7 +46,6 @@ class Data : public ::testing::Test {
     }
   }
 
-  fs::path dir;
 };
 
 // Three 2x2 images of classes 0, 1, 0 in an IDX pair named like Fashion-MNIST's.

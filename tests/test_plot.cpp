@@ -12,6 +12,7 @@
 #include "engine/error.h"
 #include "engine/io/bitmap_font.h"
 #include "engine/io/plot.h"
+#include "tests/test_util.h"
 
 using namespace cfgan;
 namespace fs = std::filesystem;
@@ -86,15 +87,8 @@ Series dots(std::vector<double> x, std::vector<double> y, Rgb c, double size = 6
   return {.x = std::move(x), .y = std::move(y), .color = c, .style = Series::Style::points, .size = size};
 }
 
-class Plot : public ::testing::Test {
+class Plot : public cfgan_test::TempDirTest {
  protected:
-  void SetUp() override {
-    dir = fs::temp_directory_path() / ("cfgan_plot_" + std::to_string(::getpid()) + "_" +
-                                       ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(dir);
-  }
-  void TearDown() override { fs::remove_all(dir); }
-  std::string path(const std::string& name) const { return (dir / name).string(); }
 
   Png plot(const std::vector<Series>& series, const PlotOptions& options = {}) {
     const std::string file = path("plot.png");
@@ -102,7 +96,6 @@ class Plot : public ::testing::Test {
     return read_png(file);
   }
 
-  fs::path dir;
 };
 
 TEST_F(Plot, WritesRgbPngOfRequestedSize) {

@@ -11,20 +11,13 @@
 #include "models/world/scm.h"
 #include "models/world/scores.h"
 #include "models/world/spec.h"
+#include "tests/test_util.h"
 
 using namespace cfgan;
 using ::testing::HasSubstr;
+using cfgan_test::error_of;
 
 namespace {
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
 
 std::vector<int8_t> attributes_of(const WorldSpec& spec, const WorldUnits& units, int64_t i,
                                   const Intervention& intervention = {}, Effect effect = Effect::total) {
