@@ -195,12 +195,7 @@ int accuracy(int argc, char** argv) {
     const int64_t n = std::min<int64_t>(512, world.units.count - b);
     pixels.resize(static_cast<size_t>(n * image));
     attrs.resize(static_cast<size_t>(n * k_count));
-#pragma omp parallel for
-    for (int64_t i = 0; i < n; ++i) {
-      solve_attributes(world.spec, world.units.row(b + i), {}, Effect::total, attrs.data() + i * k_count);
-      render_world_image(size, world.spec.pixel_noise, look_of(world.spec, attrs.data() + i * k_count),
-                         world.units.row(b + i) + k_count, pixels.data() + i * image, nullptr);
-    }
+    render_units(world.spec, world.units, b, n, nullptr, Effect::total, pixels.data(), attrs.data());
     const std::vector<uint8_t> says = says_positive(pixels.data(), attrs.data(), n);
     for (int64_t i = 0; i < n; ++i) {
       const int8_t* a = attrs.data() + i * k_count;

@@ -2,8 +2,6 @@
 // form FID tools read), a grid, and latent-interpolation strips.
 //
 //   sample --checkpoint runs/fmnist --n 1000 --out runs/fmnist/generated
-#include <omp.h>
-
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -13,6 +11,7 @@
 #include "engine/engine.h"
 #include "engine/run/run_dir.h"
 #include "engine/io/image.h"
+#include "engine/threads.h"
 #include "models/gan.h"
 #include "models/gan_trainer.h"
 
@@ -46,7 +45,7 @@ int run(int argc, char** argv) {
   const int64_t strips = flags.get_int("interpolations", 8, "latent interpolation strips");
   const int64_t strip_steps = flags.get_int("interpolation-steps", 10, "images per strip");
   const Device device = parse_device(flags.get("device", "auto", "cpu, cuda or auto"));
-  omp_set_num_threads(static_cast<int>(flags.get_int("threads", omp_get_max_threads(), "CPU threads")));
+  set_threads(static_cast<int>(flags.get_int("threads", max_threads(), "CPU threads")));
   flags.finish();
   CFGAN_CHECK(!checkpoint_flag.empty(), "--checkpoint: a train_gan checkpoint or run directory is required");
   CFGAN_CHECK(!out.empty(), "--out: an output directory is required");

@@ -8,8 +8,6 @@
 //
 //   study --classifier runs/classifier --quick --out runs/study-quick   # ~1 hour, 2 cores
 //   study --classifier runs/classifier --out runs/study                 # the full grid: a GPU's job
-#include <omp.h>
-
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -26,8 +24,10 @@
 #include "engine/io/plot.h"
 #include "engine/run/progress.h"
 #include "engine/run/run_dir.h"
+#include "engine/threads.h"
 #include "models/evaluation.h"
 #include "models/gan_trainer.h"
+#include "models/regularizers.h"
 
 using namespace cfgan;
 namespace fs = std::filesystem;
@@ -86,8 +86,8 @@ std::vector<std::string> train_and_score(const Run& run, int64_t steps, int64_t 
   config.seed = static_cast<uint64_t>(run.seed);
   config.device = device;
   config.batch = std::min<int64_t>(64, data.count);
-  config.reg.ur_weight = run.variant.ur ? 0.2f : 0.0f;
-  config.reg.er_weight = run.variant.er ? 0.5f : 0.0f;
+  config.reg.ur_weight = run.variant.ur ? kUrWeight : 0.0f;
+  config.reg.er_weight = run.variant.er ? kErWeight : 0.0f;
   GanTrainer trainer(config, data);
   Progress progress(cat("  ", run.key(), " step"), steps);
   GanStepStats stats;
@@ -171,7 +171,7 @@ int run(int argc, char** argv) {
   const int64_t real_per_class = flags.get_int("real-per-class", quick ? 500 : 1000, "held-out real images per category");
   const std::string out = flags.get("out", quick ? "runs/study-quick" : "runs/study", "output directory");
   const Device device = parse_device(flags.get("device", "auto", "training and sampling device: cpu, cuda or auto"));
-  omp_set_num_threads(static_cast<int>(flags.get_int("threads", omp_get_max_threads(), "CPU threads")));
+  set_threads(static_cast<int>(flags.get_int("threads", max_threads(), "CPU threads")));
   flags.finish();
   CFGAN_CHECK(!classifier_path.empty(), "--classifier: a train_classifier checkpoint is required "
               "(build/apps/train_classifier --out runs/classifier makes one)");

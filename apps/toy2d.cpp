@@ -6,8 +6,6 @@
 //
 //   toy2d --data ring --per-mode 5 --ur --out runs/toy_ring_ur
 //   toy2d --sweep --out runs/toy_sweep     # ring, grid x baseline, UR, ER, UR+ER x 5, 50, unlimited per mode
-#include <omp.h>
-
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -23,6 +21,8 @@
 #include "engine/io/plot.h"
 #include "engine/run/progress.h"
 #include "engine/run/run_dir.h"
+#include "engine/threads.h"
+#include "models/regularizers.h"
 #include "models/toy2d/data.h"
 #include "models/toy2d/metrics.h"
 #include "models/toy2d/networks.h"
@@ -283,8 +283,8 @@ Options parse(Flags& flags, std::string& out, int64_t& threads) {
   if (opt.per_mode.empty()) opt.per_mode = sweep ? std::vector<int32_t>{5, 50, 0} : std::vector<int32_t>{0};
   const bool ur = flags.get_bool("ur", "add UR(f_G) + UR(f_D) to G's loss (single setting)");
   const bool er = flags.get_bool("er", "add ER(f_G) + ER(f_D) to G's loss (single setting)");
-  opt.ur_weight = static_cast<float>(flags.get_double("ur-weight", 0.2, "weight of UR(f_G) + UR(f_D)"));
-  opt.er_weight = static_cast<float>(flags.get_double("er-weight", 0.5, "weight of ER(f_G) + ER(f_D)"));
+  opt.ur_weight = static_cast<float>(flags.get_double("ur-weight", kUrWeight, "weight of UR(f_G) + UR(f_D)"));
+  opt.er_weight = static_cast<float>(flags.get_double("er-weight", kErWeight, "weight of ER(f_G) + ER(f_D)"));
   opt.seeds = flags.get_int("seeds", 5, "runs per setting, seeds 1..N");
   opt.steps = flags.get_int("steps", 6000, "training steps per run (one D and one G update each)");
   opt.gan.batch = flags.get_int("batch", 64, "batch size");
@@ -329,7 +329,7 @@ int run(int argc, char** argv) {
   std::string out;
   int64_t threads = 1;
   const Options opt = parse(flags, out, threads);
-  omp_set_num_threads(static_cast<int>(threads));
+  set_threads(static_cast<int>(threads));
   RunDir run(out, false);
   run.write_config(flags.effective());
 

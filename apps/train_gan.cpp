@@ -19,6 +19,7 @@
 #include "engine/run/training_loop.h"
 #include "engine/threads.h"
 #include "models/gan_trainer.h"
+#include "models/regularizers.h"
 
 using namespace cfgan;
 
@@ -60,8 +61,8 @@ int run(int argc, char** argv) {
   config.ema_decay = static_cast<float>(flags.get_double("ema-decay", 0.999, "EMA of G's weights (0: off)"));
   const bool ur = flags.get_bool("ur", "add Uniformity Regularization (distribution level) to G's loss");
   const bool er = flags.get_bool("er", "add Entropy Regularization (sample level) to G's loss");
-  const double ur_weight = flags.get_double("ur-weight", 0.2, "weight of UR(f_G) + UR(f_D)");
-  const double er_weight = flags.get_double("er-weight", 0.5, "weight of ER(f_G) + ER(f_D)");
+  const double ur_weight = flags.get_double("ur-weight", kUrWeight, "weight of UR(f_G) + UR(f_D)");
+  const double er_weight = flags.get_double("er-weight", kErWeight, "weight of ER(f_G) + ER(f_D)");
   const std::vector<int32_t> reg_layers =
       flags.get_int_list("reg-layers", "feature blocks of G and D for UR/ER, e.g. 1,1 (default: the models' own)");
   config.seed = static_cast<uint64_t>(flags.get_int("seed", 1, "seed of weights, data order and noise"));

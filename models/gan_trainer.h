@@ -20,7 +20,7 @@ namespace cfgan {
 // f_G a generator feature map, f_D a discriminator feature map of the generated batch.
 // The f_D terms reach G through D; D's parameters are not updated by them.
 struct GanRegularization {
-  float ur_weight = 0.0f, er_weight = 0.0f;  // 0: off (the paper's weights: UR 0.2, ER 0.5)
+  float ur_weight = 0.0f, er_weight = 0.0f;  // 0: off; the usual weights: kUrWeight, kErWeight
   int g_block = -1, d_block = -1;            // feature blocks; -1: the models' defaults
   bool enabled() const { return ur_weight > 0.0f || er_weight > 0.0f; }
 };

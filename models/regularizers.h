@@ -17,6 +17,9 @@ namespace cfgan {
 // so one Gram matrix gives every pair; the log-mean-exp subtracts its maximum.
 Tensor uniformity(const Tensor& x, float t = 2.0f);
 
+// The weights of UR and ER in G's loss that their authors use; every program's default.
+inline constexpr float kUrWeight = 0.2f, kErWeight = 0.5f;
+
 Tensor uniformity_regularizer(const Tensor& features);  // UR, needs N >= 4
 Tensor entropy_regularizer(const Tensor& features);     // ER, needs d >= 2
 

@@ -50,7 +50,7 @@ struct ToyGanConfig {
   int64_t batch = 64;
   float lr = 5e-4f, beta1 = 0.5f, beta2 = 0.999f;
   GanLoss loss = GanLoss::bce;
-  float ur_weight = 0.0f, er_weight = 0.0f;  // 0: off; the paper's weights: UR 0.2, ER 0.5
+  float ur_weight = 0.0f, er_weight = 0.0f;  // 0: off; the usual weights: kUrWeight, kErWeight
   uint64_t seed = 1;
 };
 

@@ -130,4 +130,17 @@ void render_world_image(int64_t size, double pixel_noise, const WorldLook& look,
     }
 }
 
+void render_units(const WorldSpec& spec, const WorldUnits& units, int64_t begin, int64_t n,
+                  const UnitIntervention& intervention, Effect effect, uint8_t* pixels, int8_t* attributes) {
+  const int64_t k_count = spec.num_attributes(), image = 3 * spec.image_size * spec.image_size;
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t unit = begin + i;
+    int8_t* a = attributes + i * k_count;
+    solve_attributes(spec, units.row(unit), intervention ? intervention(unit) : Intervention{}, effect, a);
+    render_world_image(spec.image_size, spec.pixel_noise, look_of(spec, a), units.row(unit) + k_count,
+                       pixels + i * image, nullptr);
+  }
+}
+
 }  // namespace cfgan

@@ -7,12 +7,13 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
-namespace cfgan {
+#include "models/world/scm.h"
 
-struct WorldSpec;
+namespace cfgan {
 
 // The attributes the renderer knows how to draw, and the factor (mask) each one paints.
 const std::vector<std::string>& renderable_attributes();
@@ -38,5 +39,12 @@ WorldLook look_of(const WorldSpec& spec, const int8_t* a);
 // (kWorldFactors, S, S) as 0/1 bytes. `nuisance` points at kWorldNuisance values.
 void render_world_image(int64_t size, double pixel_noise, const WorldLook& look, const float* nuisance, uint8_t* chw,
                         uint8_t* masks);
+
+// Units [begin, begin + n) rendered in parallel: images (n, 3, S, S) into `pixels`, their
+// attributes (n, K) into `attributes`. Unit i is factual where `intervention(i)` is empty,
+// else drawn under it with `effect`; a null `intervention` means all factual.
+using UnitIntervention = std::function<Intervention(int64_t unit)>;
+void render_units(const WorldSpec& spec, const WorldUnits& units, int64_t begin, int64_t n,
+                  const UnitIntervention& intervention, Effect effect, uint8_t* pixels, int8_t* attributes);
 
 }  // namespace cfgan

@@ -51,22 +51,18 @@ std::vector<CausalScores> true_causal_scores(const WorldSpec& spec, const WorldU
   std::vector<uint8_t> pixels;
   std::vector<int8_t> attrs;
 
-  // Renders and decides units [b, b + n): factual when `flip` < 0, else under do(A_flip := -factual).
+  // Decides units [b, b + n): factual when `flip` < 0, else under do(A_flip := -factual).
   auto decide_batch = [&](int64_t b, int64_t n, int flip) {
     pixels.resize(static_cast<size_t>(n * image));
     attrs.resize(static_cast<size_t>(n * k_count));
-#pragma omp parallel for schedule(static)
-    for (int64_t i = 0; i < n; ++i) {
-      Intervention intervention;
-      if (flip >= 0) {
-        intervention.assign(static_cast<size_t>(k_count), 0);
-        intervention[flip] = static_cast<int8_t>(-factual[(b + i) * k_count + flip]);
-      }
-      int8_t* a = attrs.data() + i * k_count;
-      solve_attributes(spec, units.row(b + i), intervention, effect, a);
-      render_world_image(size, spec.pixel_noise, look_of(spec, a), units.row(b + i) + k_count,
-                         pixels.data() + i * image, nullptr);
-    }
+    UnitIntervention flipped;
+    if (flip >= 0)
+      flipped = [&, flip](int64_t unit) {
+        Intervention i(static_cast<size_t>(k_count), 0);
+        i[flip] = static_cast<int8_t>(-factual[unit * k_count + flip]);
+        return i;
+      };
+    render_units(spec, units, b, n, flipped, effect, pixels.data(), attrs.data());
     return decide(pixels.data(), attrs.data(), n);
   };
 

@@ -137,13 +137,10 @@ void write_counterfactual_pairs(const std::string& path, const WorldSpec& spec, 
                                 const Intervention& intervention, Effect effect, int64_t count) {
   const int64_t n = std::min(count, units.count), size = spec.image_size, image = 3 * size * size;
   std::vector<uint8_t> pixels(static_cast<size_t>(2 * n * image));
-  std::vector<int8_t> a(spec.attributes.size());
-  for (int64_t i = 0; i < n; ++i)
-    for (int64_t row = 0; row < 2; ++row) {
-      solve_attributes(spec, units.row(i), row ? intervention : Intervention{}, effect, a.data());
-      render_world_image(size, spec.pixel_noise, look_of(spec, a.data()), units.row(i) + spec.num_attributes(),
-                         pixels.data() + (row * n + i) * image, nullptr);
-    }
+  std::vector<int8_t> attributes(static_cast<size_t>(n * spec.num_attributes()));
+  render_units(spec, units, 0, n, nullptr, effect, pixels.data(), attributes.data());
+  render_units(spec, units, 0, n, [&](int64_t) { return intervention; }, effect, pixels.data() + n * image,
+               attributes.data());
   write_tiles(path, pixels.data(), 2 * n, size, n, 3);
 }
 
