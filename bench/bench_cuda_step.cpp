@@ -49,9 +49,10 @@ void bench_batch_norm(benchmark::State& state, bool backward) {
   cfgan::bench::DeviceBuffer x(n, 1), y(n, 2), dy(n, 3), gamma(kBnC, 4), beta(kBnC, 5), mean(kBnC, 6),
       invstd(kBnC, 7), dgamma(kBnC, 8), dbeta(kBnC, 9);
   const cfgan::Kernels& k = cfgan::cuda::hand_kernels();
+  cfgan::bench::DeviceBuffer workspace((k.batch_norm_workspace_bytes(kBnN, kBnC, kBnHw) + 3) / 4, 10);
   auto forward = [&] {
     k.batch_norm_forward_train(y.data(), mean.data(), invstd.data(), nullptr, nullptr, x.data(), gamma.data(),
-                               beta.data(), kBnN, kBnC, kBnHw, 0.1f, 1e-5f);
+                               beta.data(), kBnN, kBnC, kBnHw, 0.1f, 1e-5f, workspace.data());
   };
   if (!backward) {
     report_bandwidth(state, 12.0 * n, cfgan::bench::time_calls(state, forward));
@@ -60,7 +61,7 @@ void bench_batch_norm(benchmark::State& state, bool backward) {
   forward();  // the statistics the backward reads
   const double s = cfgan::bench::time_calls(state, [&] {
     k.batch_norm_backward(y.data(), dgamma.data(), dbeta.data(), dy.data(), x.data(), mean.data(), invstd.data(),
-                          gamma.data(), kBnN, kBnC, kBnHw);
+                          gamma.data(), kBnN, kBnC, kBnHw, workspace.data());
   });
   report_bandwidth(state, 24.0 * n, s);
 }

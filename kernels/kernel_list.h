@@ -39,14 +39,17 @@ CFGAN_KERNEL(void, strided_copy, (float* out, const float* src, const StridedGeo
 CFGAN_KERNEL(void, strided_accumulate, (float* dst, const float* src, const StridedGeom& g))
 
 // ---- reductions over the middle axis of (outer, r, inner) ----
+// Bytes of `workspace` reduce_sum and reduce_max need for this shape (0: none; may be null).
+CFGAN_KERNEL(int64_t, reduce_workspace_bytes, (int64_t outer, int64_t r, int64_t inner))
 // out (outer, inner) = scale * sum_r in
-CFGAN_KERNEL(void, reduce_sum, (float* out, const float* in, int64_t outer, int64_t r, int64_t inner, float scale))
+CFGAN_KERNEL(void, reduce_sum, (float* out, const float* in, int64_t outer, int64_t r, int64_t inner, float scale,
+                                void* workspace))
 // din (outer, r, inner) += scale * dout (outer, inner)
 CFGAN_KERNEL(void, reduce_sum_backward, (float* din, const float* dout, int64_t outer, int64_t r, int64_t inner,
                                          float scale))
 // out (outer, inner) = max_r in; argmax (outer, inner) = index along r (first max)
 CFGAN_KERNEL(void, reduce_max, (float* out, int32_t* argmax, const float* in, int64_t outer, int64_t r,
-                                int64_t inner))
+                                int64_t inner, void* workspace))
 CFGAN_KERNEL(void, reduce_max_backward, (float* din, const float* dout, const int32_t* argmax, int64_t outer,
                                          int64_t r, int64_t inner))
 // softmax (or log-softmax) along the middle axis
@@ -59,8 +62,10 @@ CFGAN_KERNEL(void, softmax_backward, (float* din, const float* dout, const float
 CFGAN_KERNEL(void, gemm, (const GemmArgs& args))
 // out (outer, C, inner) += bias (C)
 CFGAN_KERNEL(void, bias_add, (float* out, const float* bias, int64_t outer, int64_t channels, int64_t inner))
-// dbias (C) += sum over outer, inner of dout (outer, C, inner)
-CFGAN_KERNEL(void, bias_backward, (float* dbias, const float* dout, int64_t outer, int64_t channels, int64_t inner))
+// dbias (C) += sum over outer, inner of dout (outer, C, inner); workspace: bias_backward_workspace_bytes
+CFGAN_KERNEL(int64_t, bias_backward_workspace_bytes, (int64_t outer, int64_t channels, int64_t inner))
+CFGAN_KERNEL(void, bias_backward, (float* dbias, const float* dout, int64_t outer, int64_t channels, int64_t inner,
+                                   void* workspace))
 
 // ---- convolution (see ConvGeom); workspace holds conv_workspace_floats(g) floats ----
 CFGAN_KERNEL(int64_t, conv_workspace_floats, (const ConvGeom& g))
@@ -75,23 +80,26 @@ CFGAN_KERNEL(void, conv2d_backward_weight, (float* dweight, const float* dout, c
                                             float* workspace))
 
 // ---- batch norm over (N, C, HW), statistics per channel ----
+// Bytes of `workspace` the reducing passes (forward_train, backward, backward_eval) need.
+CFGAN_KERNEL(int64_t, batch_norm_workspace_bytes, (int64_t n, int64_t c, int64_t hw))
 // Training: uses batch statistics, writes save_mean / save_invstd (C) and, when
 // running_mean is non-null, updates the running stats with `momentum` (unbiased var).
 CFGAN_KERNEL(void, batch_norm_forward_train, (float* out, float* save_mean, float* save_invstd, float* running_mean,
                                               float* running_var, const float* in, const float* gamma,
                                               const float* beta, int64_t n, int64_t c, int64_t hw, float momentum,
-                                              float eps))
+                                              float eps, void* workspace))
 CFGAN_KERNEL(void, batch_norm_forward_eval, (float* out, const float* in, const float* running_mean,
                                              const float* running_var, const float* gamma, const float* beta,
                                              int64_t n, int64_t c, int64_t hw, float eps))
 // Training-mode backward; any of din / dgamma / dbeta may be null (not needed).
 CFGAN_KERNEL(void, batch_norm_backward, (float* din, float* dgamma, float* dbeta, const float* dout, const float* in,
                                          const float* save_mean, const float* save_invstd, const float* gamma,
-                                         int64_t n, int64_t c, int64_t hw))
+                                         int64_t n, int64_t c, int64_t hw, void* workspace))
 // Eval-mode backward (running stats are constants): din += dout * gamma * invstd
 CFGAN_KERNEL(void, batch_norm_backward_eval, (float* din, float* dgamma, float* dbeta, const float* dout,
                                               const float* in, const float* running_mean, const float* running_var,
-                                              const float* gamma, int64_t n, int64_t c, int64_t hw, float eps))
+                                              const float* gamma, int64_t n, int64_t c, int64_t hw, float eps,
+                                              void* workspace))
 
 // ---- pooling / resampling ----
 CFGAN_KERNEL(void, max_pool2d_forward, (float* out, int32_t* argmax, const float* in, const PoolGeom& g))

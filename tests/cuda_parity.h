@@ -72,6 +72,18 @@ class GuardedBuffer {
   T* base_ = nullptr;
 };
 
+// A kernel's workspace of `bytes` on a backend, filled with garbage (a kernel must not rely
+// on what it holds) and guarded: check() fails the test on a write outside it.
+class Workspace {
+ public:
+  Workspace(const Kernels& k, int64_t bytes) : buf_(k, (bytes + 3) / 4, 1e30f) {}
+  void* data() { return buf_.data(); }
+  void check(const std::string& what) const { buf_.read(what); }
+
+ private:
+  GuardedBuffer<float> buf_;
+};
+
 // Elementwise |cuda - cpu| <= atol + rtol * |cpu|, NaNs only where the CPU has them;
 // reports the worst element.
 void expect_close(const std::vector<float>& cuda, const std::vector<float>& cpu, float atol, float rtol,

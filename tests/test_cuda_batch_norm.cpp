@@ -103,15 +103,18 @@ TEST_P(CudaParity, BatchNormForwardTrain) {
       const float* beta = affine_and_running ? d.beta.data() : nullptr;
       cpu().batch_norm_forward_train(out.data(), mean.data(), invstd.data(), affine_and_running ? rm.data() : nullptr,
                                      affine_and_running ? rv.data() : nullptr, d.x.data(), gamma, beta, k.n, k.c,
-                                     k.hw, momentum, eps);
+                                     k.hw, momentum, eps, nullptr);
 
       GuardedBuffer<float> x_buf(cuda(), d.x), out_buf(cuda(), size, 0.0f), mean_buf(cuda(), k.c, 0.0f),
           invstd_buf(cuda(), k.c, 0.0f);
       auto gamma_buf = maybe(cuda(), affine_and_running, d.gamma), beta_buf = maybe(cuda(), affine_and_running, d.beta);
       auto rm_buf = maybe(cuda(), affine_and_running, d.running_mean);
       auto rv_buf = maybe(cuda(), affine_and_running, d.running_var);
+      Workspace ws(cuda(), cuda().batch_norm_workspace_bytes(k.n, k.c, k.hw));
       cuda().batch_norm_forward_train(out_buf.data(), mean_buf.data(), invstd_buf.data(), ptr(rm_buf), ptr(rv_buf),
-                                      x_buf.data(), ptr(gamma_buf), ptr(beta_buf), k.n, k.c, k.hw, momentum, eps);
+                                      x_buf.data(), ptr(gamma_buf), ptr(beta_buf), k.n, k.c, k.hw, momentum, eps,
+                                      ws.data());
+      ws.check("batch_norm_forward_train workspace");
 
       const float x_max = max_abs(d.x);
       expect_close(mean_buf.read(what), mean, FLT_EPSILON * x_max, 0.0f, what + ", save_mean");
@@ -236,16 +239,19 @@ TEST_P(CudaParity, BatchNormBackward) {
       const BnData d = make_data(k, k.n * 29 + k.c * 3 + k.hw);
       std::vector<float> out(k.n * k.c * k.hw), mean(k.c), invstd(k.c);
       cpu().batch_norm_forward_train(out.data(), mean.data(), invstd.data(), nullptr, nullptr, d.x.data(),
-                                     d.gamma.data(), d.beta.data(), k.n, k.c, k.hw, 0.1f, 1e-5f);
+                                     d.gamma.data(), d.beta.data(), k.n, k.c, k.hw, 0.1f, 1e-5f, nullptr);
       GuardedBuffer<float> mean_buf(cuda(), mean), invstd_buf(cuda(), invstd);
       check_backward(
           k, w, d, mean, invstd, what,
           [&](float* din, float* dgamma, float* dbeta, const float* dout, const float* x, const float* gamma) {
-            cpu().batch_norm_backward(din, dgamma, dbeta, dout, x, mean.data(), invstd.data(), gamma, k.n, k.c, k.hw);
+            cpu().batch_norm_backward(din, dgamma, dbeta, dout, x, mean.data(), invstd.data(), gamma, k.n, k.c, k.hw,
+                                      nullptr);
           },
           [&](float* din, float* dgamma, float* dbeta, const float* dout, const float* x, const float* gamma) {
+            Workspace ws(cuda(), cuda().batch_norm_workspace_bytes(k.n, k.c, k.hw));
             cuda().batch_norm_backward(din, dgamma, dbeta, dout, x, mean_buf.data(), invstd_buf.data(), gamma, k.n,
-                                       k.c, k.hw);
+                                       k.c, k.hw, ws.data());
+            ws.check("batch_norm_backward workspace");
           },
           cuda(), true);
     }
@@ -266,11 +272,13 @@ TEST_P(CudaParity, BatchNormBackwardEval) {
           k, w, d, d.running_mean, invstd, what,
           [&](float* din, float* dgamma, float* dbeta, const float* dout, const float* x, const float* gamma) {
             cpu().batch_norm_backward_eval(din, dgamma, dbeta, dout, x, d.running_mean.data(), d.running_var.data(),
-                                           gamma, k.n, k.c, k.hw, eps);
+                                           gamma, k.n, k.c, k.hw, eps, nullptr);
           },
           [&](float* din, float* dgamma, float* dbeta, const float* dout, const float* x, const float* gamma) {
+            Workspace ws(cuda(), cuda().batch_norm_workspace_bytes(k.n, k.c, k.hw));
             cuda().batch_norm_backward_eval(din, dgamma, dbeta, dout, x, rm_buf.data(), rv_buf.data(), gamma, k.n,
-                                            k.c, k.hw, eps);
+                                            k.c, k.hw, eps, ws.data());
+            ws.check("batch_norm_backward_eval workspace");
           },
           cuda(), false);
     }

@@ -61,9 +61,11 @@ TEST_P(CudaParity, BiasBackward) {
       const std::vector<float> dout = random_values(n, -8, 8, n, integers);
       std::vector<float> dbias = random_values(l.channels, -8, 8, n + 1, true);  // non-zero: the kernel must add
       GuardedBuffer<float> dbias_buf(cuda(), dbias), dout_buf(cuda(), dout);
-      cpu().bias_backward(dbias.data(), dout.data(), l.outer, l.channels, l.inner);
-      cuda().bias_backward(dbias_buf.data(), dout_buf.data(), l.outer, l.channels, l.inner);
+      cpu().bias_backward(dbias.data(), dout.data(), l.outer, l.channels, l.inner, nullptr);
+      Workspace ws(cuda(), cuda().bias_backward_workspace_bytes(l.outer, l.channels, l.inner));
+      cuda().bias_backward(dbias_buf.data(), dout_buf.data(), l.outer, l.channels, l.inner, ws.data());
       const std::string what = describe(std::string("bias_backward, ") + (integers ? "integers" : "reals"), l);
+      ws.check(what);
       const float tolerance = integers ? 0.0f : 1e-5f;
       expect_close(dbias_buf.read(what), dbias, tolerance, tolerance, what);
     }
@@ -71,7 +73,7 @@ TEST_P(CudaParity, BiasBackward) {
   // An empty shape launches nothing (an empty grid is an error) and writes nothing.
   GuardedBuffer<float> untouched(cuda(), 1, 7.0f);
   float* p = untouched.data();
-  cuda().bias_backward(p, p, 0, 1, 3);
-  cuda().bias_backward(p, p, 0, 1, 1);
+  cuda().bias_backward(p, p, 0, 1, 3, nullptr);
+  cuda().bias_backward(p, p, 0, 1, 1, nullptr);
   EXPECT_EQ(untouched.read("bias_backward, outer 0"), std::vector<float>{7.0f});
 }

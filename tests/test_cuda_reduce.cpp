@@ -54,9 +54,11 @@ TEST_P(CudaParity, ReduceSum) {
                                               ", scale " + std::to_string(scale),
                                           l);
         std::vector<float> expected(outputs);
-        cpu().reduce_sum(expected.data(), in.data(), l.outer, l.r, l.inner, scale);
+        cpu().reduce_sum(expected.data(), in.data(), l.outer, l.r, l.inner, scale, nullptr);
         GuardedBuffer<float> out(cuda(), outputs, 0.0f);
-        cuda().reduce_sum(out.data(), in_buf.data(), l.outer, l.r, l.inner, scale);
+        Workspace ws(cuda(), cuda().reduce_workspace_bytes(l.outer, l.r, l.inner));
+        cuda().reduce_sum(out.data(), in_buf.data(), l.outer, l.r, l.inner, scale, ws.data());
+        ws.check(what);
         const float tolerance = integers ? 0.0f : 1e-6f;
         expect_close(out.read(what), expected, tolerance, tolerance, what);
       }
@@ -64,10 +66,10 @@ TEST_P(CudaParity, ReduceSum) {
   }
   // r == 0: every output is an empty sum. outer == 0: no output, nothing launched.
   GuardedBuffer<float> out(cuda(), 15, 1.0f);
-  cuda().reduce_sum(out.data(), nullptr, 5, 0, 3, 1.0f);
+  cuda().reduce_sum(out.data(), nullptr, 5, 0, 3, 1.0f, nullptr);
   expect_close(out.read("empty sum"), std::vector<float>(15, 0.0f), 0, 0, "reduce_sum with r == 0");
   GuardedBuffer<float> untouched(cuda(), 15, 1.0f);  // a write of 0 would show here
-  cuda().reduce_sum(untouched.data(), nullptr, 0, 5, 3, 1.0f);
+  cuda().reduce_sum(untouched.data(), nullptr, 0, 5, 3, 1.0f, nullptr);
   expect_close(untouched.read("no output"), std::vector<float>(15, 1.0f), 0, 0, "reduce_sum with outer == 0");
 }
 
@@ -102,10 +104,12 @@ TEST_P(CudaParity, ReduceMax) {
       const std::string what = describe(std::string("reduce_max") + (ties ? " with ties" : ""), l);
       std::vector<float> expected(outputs);
       std::vector<int32_t> expected_argmax(outputs);
-      cpu().reduce_max(expected.data(), expected_argmax.data(), in.data(), l.outer, l.r, l.inner);
+      cpu().reduce_max(expected.data(), expected_argmax.data(), in.data(), l.outer, l.r, l.inner, nullptr);
       GuardedBuffer<float> in_buf(cuda(), in), out(cuda(), outputs, 0.0f);
       GuardedBuffer<int32_t> argmax(cuda(), outputs, -1);
-      cuda().reduce_max(out.data(), argmax.data(), in_buf.data(), l.outer, l.r, l.inner);
+      Workspace ws(cuda(), cuda().reduce_workspace_bytes(l.outer, l.r, l.inner));
+      cuda().reduce_max(out.data(), argmax.data(), in_buf.data(), l.outer, l.r, l.inner, ws.data());
+      ws.check(what);
       expect_close(out.read(what), expected, 0, 0, what);
       EXPECT_EQ(argmax.read(what), expected_argmax) << what << ": argmax";
     }
@@ -113,7 +117,7 @@ TEST_P(CudaParity, ReduceMax) {
   // An empty shape launches nothing (an empty grid is an error) and writes nothing.
   GuardedBuffer<float> untouched(cuda(), 1, 7.0f);
   GuardedBuffer<int32_t> untouched_argmax(cuda(), 1, 7);
-  cuda().reduce_max(untouched.data(), untouched_argmax.data(), untouched.data(), 3, 5, 0);
+  cuda().reduce_max(untouched.data(), untouched_argmax.data(), untouched.data(), 3, 5, 0, nullptr);
   EXPECT_EQ(untouched.read("reduce_max, inner 0"), std::vector<float>{7.0f});
   EXPECT_EQ(untouched_argmax.read("reduce_max, inner 0"), std::vector<int32_t>{7}) << "reduce_max, inner 0";
 }
@@ -124,7 +128,7 @@ TEST_P(CudaParity, ReduceMaxBackward) {
     const std::vector<float> in = random_values(n, -8, 8, n);
     std::vector<float> max(outputs);
     std::vector<int32_t> argmax(outputs);
-    cpu().reduce_max(max.data(), argmax.data(), in.data(), l.outer, l.r, l.inner);
+    cpu().reduce_max(max.data(), argmax.data(), in.data(), l.outer, l.r, l.inner, nullptr);
     const std::vector<float> dout = random_values(outputs, -2, 2, n + 1);
     std::vector<float> din = random_values(n, -2, 2, n + 2);
     GuardedBuffer<float> din_buf(cuda(), din), dout_buf(cuda(), dout);

@@ -26,10 +26,12 @@ Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, cons
     record(out, "batch_norm", {x, gamma, beta},
            [x, gamma, rm = running_mean.detach(), rv = running_var.detach(), n, c, hw, eps](const Tensor& gout,
                                                                                           GradSink& grads) {
-             kern(gout).batch_norm_backward_eval(
+             const Kernels& kg = kern(gout);
+             kg.batch_norm_backward_eval(
                  grads.needs(0) ? grads.grad(0).data() : nullptr, grads.needs(1) ? grads.grad(1).data() : nullptr,
                  grads.needs(2) ? grads.grad(2).data() : nullptr, gout.data(), x.data(), rm.data(), rv.data(),
-                 gamma.defined() ? gamma.data() : nullptr, n, c, hw, eps);
+                 gamma.defined() ? gamma.data() : nullptr, n, c, hw, eps,
+                 scratch(kg.batch_norm_workspace_bytes(n, c, hw), gout.device()).data());
            });
     return out;
   }
@@ -39,13 +41,15 @@ Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, cons
   k.batch_norm_forward_train(out.data(), save_mean.data(), save_invstd.data(),
                              running_mean.defined() ? running_mean.data() : nullptr,
                              running_var.defined() ? running_var.data() : nullptr, x.data(), g, b, n, c, hw, momentum,
-                             eps);
+                             eps, scratch(k.batch_norm_workspace_bytes(n, c, hw), x.device()).data());
   record(out, "batch_norm", {x, gamma, beta},
          [x, gamma, save_mean, save_invstd, n, c, hw](const Tensor& gout, GradSink& grads) {
-           kern(gout).batch_norm_backward(
+           const Kernels& kg = kern(gout);
+           kg.batch_norm_backward(
                grads.needs(0) ? grads.grad(0).data() : nullptr, grads.needs(1) ? grads.grad(1).data() : nullptr,
                grads.needs(2) ? grads.grad(2).data() : nullptr, gout.data(), x.data(), save_mean.data(),
-               save_invstd.data(), gamma.defined() ? gamma.data() : nullptr, n, c, hw);
+               save_invstd.data(), gamma.defined() ? gamma.data() : nullptr, n, c, hw,
+               scratch(kg.batch_norm_workspace_bytes(n, c, hw), gout.device()).data());
          });
   return out;
 }

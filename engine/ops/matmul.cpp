@@ -74,7 +74,11 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
     if (grads.needs(1)) {  // dW (out,in) += dy^T x
       gemm_into(gout, grads.grad(1).data(), gout.data(), x.data(), out_features, in, rows, true, false, 1.0f);
     }
-    if (grads.needs(2)) kern(gout).bias_backward(grads.grad(2).data(), gout.data(), rows, out_features, 1);
+    if (grads.needs(2)) {
+      const Kernels& k = kern(gout);
+      k.bias_backward(grads.grad(2).data(), gout.data(), rows, out_features, 1,
+                      scratch(k.bias_backward_workspace_bytes(rows, out_features, 1), gout.device()).data());
+    }
   });
   return out;
 }

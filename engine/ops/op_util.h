@@ -27,6 +27,10 @@ inline int32_t* ints_mut(const std::shared_ptr<Storage>& s) { return static_cast
 // Product of extents in [begin, end).
 int64_t extent_product(const Shape& s, int begin, int end);
 
+// Scratch memory of at least `bytes` on `d` for a kernel's workspace, from the caching
+// allocator (so a repeating step allocates nothing new); alive while the tensor is.
+inline Tensor scratch(int64_t bytes, Device d) { return Tensor::empty(Shape{(bytes + 3) / 4}, d); }
+
 // A tensor viewed as (outer, r, inner) around one dim: how reductions and softmax see it.
 struct Split {
   int64_t outer, r, inner;

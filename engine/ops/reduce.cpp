@@ -22,7 +22,9 @@ Shape reduced_shape(const Shape& s, int dim, bool keepdim) {
 
 Tensor reduce_sum_split(const char* name, const Tensor& x, Split sp, const Shape& out_shape, float scale) {
   Tensor out = Tensor::empty(out_shape, x.device());
-  kern(x).reduce_sum(out.data(), x.data(), sp.outer, sp.r, sp.inner, scale);
+  const Kernels& k = kern(x);
+  k.reduce_sum(out.data(), x.data(), sp.outer, sp.r, sp.inner, scale,
+               scratch(k.reduce_workspace_bytes(sp.outer, sp.r, sp.inner), x.device()).data());
   record(out, name, {x}, [sp, scale](const Tensor& gout, GradSink& grads) {
     kern(gout).reduce_sum_backward(grads.grad(0).data(), gout.data(), sp.outer, sp.r, sp.inner, scale);
   });
@@ -51,7 +53,9 @@ Tensor max_split(const Tensor& x, Split sp, const Shape& out_shape) {
   CFGAN_CHECK(sp.r > 0, "max: cannot reduce an empty dimension of shape ", x.shape().str());
   Tensor out = Tensor::empty(out_shape, x.device());
   auto argmax = Storage::make(sizeof(int32_t) * std::max<int64_t>(out.numel(), 1), x.device());
-  kern(x).reduce_max(out.data(), ints_mut(argmax), x.data(), sp.outer, sp.r, sp.inner);
+  const Kernels& k = kern(x);
+  k.reduce_max(out.data(), ints_mut(argmax), x.data(), sp.outer, sp.r, sp.inner,
+               scratch(k.reduce_workspace_bytes(sp.outer, sp.r, sp.inner), x.device()).data());
   record(out, "max", {x}, [argmax, sp](const Tensor& gout, GradSink& grads) {
     kern(gout).reduce_max_backward(grads.grad(0).data(), gout.data(), ints(argmax), sp.outer, sp.r, sp.inner);
   });

@@ -107,9 +107,12 @@ void backward_1d(float* din, float* dgamma, float* dbeta, const float* dout, con
 
 }  // namespace
 
+// The CPU keeps its partial sums on the stack: no workspace.
+int64_t batch_norm_workspace_bytes(int64_t, int64_t, int64_t) { return 0; }
+
 void batch_norm_forward_train(float* out, float* save_mean, float* save_invstd, float* running_mean,
                               float* running_var, const float* in, const float* gamma, const float* beta, int64_t n,
-                              int64_t c, int64_t hw, float momentum, float eps) {
+                              int64_t c, int64_t hw, float momentum, float eps, void*) {
   if (hw == 1) {
     return forward_train_1d(out, save_mean, save_invstd, running_mean, running_var, in, gamma, beta, n, c, momentum,
                             eps);
@@ -160,7 +163,7 @@ void batch_norm_forward_eval(float* out, const float* in, const float* running_m
 //   dx = gamma * invstd / M * (M * dout - dbeta - xhat * dgamma).
 void batch_norm_backward(float* din, float* dgamma, float* dbeta, const float* dout, const float* in,
                          const float* save_mean, const float* save_invstd, const float* gamma, int64_t n, int64_t c,
-                         int64_t hw) {
+                         int64_t hw, void*) {
   if (hw == 1) return backward_1d(din, dgamma, dbeta, dout, in, save_mean, save_invstd, gamma, n, c);
   const int64_t count = n * hw;
 #pragma omp parallel for schedule(static)
@@ -196,7 +199,7 @@ void batch_norm_backward(float* din, float* dgamma, float* dbeta, const float* d
 
 void batch_norm_backward_eval(float* din, float* dgamma, float* dbeta, const float* dout, const float* in,
                               const float* running_mean, const float* running_var, const float* gamma, int64_t n,
-                              int64_t c, int64_t hw, float eps) {
+                              int64_t c, int64_t hw, float eps, void*) {
 #pragma omp parallel for schedule(static)
   for (int64_t ch = 0; ch < c; ++ch) {
     const float mean = running_mean[ch];

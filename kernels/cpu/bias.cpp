@@ -14,7 +14,10 @@ void bias_add(float* out, const float* bias, int64_t outer, int64_t channels, in
   }
 }
 
-void bias_backward(float* dbias, const float* dout, int64_t outer, int64_t channels, int64_t inner) {
+// The CPU reduces in place: no workspace.
+int64_t bias_backward_workspace_bytes(int64_t, int64_t, int64_t) { return 0; }
+
+void bias_backward(float* dbias, const float* dout, int64_t outer, int64_t channels, int64_t inner, void*) {
 #pragma omp parallel for schedule(static) if (outer * channels * inner > kParallelElements)
   for (int64_t c = 0; c < channels; ++c) {
     double acc = 0.0;

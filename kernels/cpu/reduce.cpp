@@ -7,7 +7,10 @@ namespace cfgan::cpu {
 
 // Sums accumulate in double: reductions here are not hot, and a long float sum
 // (a mean over 6272 features, say) would otherwise lose digits the gradient checks see.
-void reduce_sum(float* out, const float* in, int64_t outer, int64_t r, int64_t inner, float scale) {
+// The CPU reduces in place: no workspace.
+int64_t reduce_workspace_bytes(int64_t, int64_t, int64_t) { return 0; }
+
+void reduce_sum(float* out, const float* in, int64_t outer, int64_t r, int64_t inner, float scale, void*) {
   if (inner == 1) {
 #pragma omp parallel for schedule(static) if (outer * r > kParallelElements)
     for (int64_t o = 0; o < outer; ++o) {
@@ -46,7 +49,7 @@ void reduce_sum_backward(float* din, const float* dout, int64_t outer, int64_t r
   }
 }
 
-void reduce_max(float* out, int32_t* argmax, const float* in, int64_t outer, int64_t r, int64_t inner) {
+void reduce_max(float* out, int32_t* argmax, const float* in, int64_t outer, int64_t r, int64_t inner, void*) {
 #pragma omp parallel for collapse(2) schedule(static) if (outer * r * inner > kParallelElements)
   for (int64_t o = 0; o < outer; ++o) {
     for (int64_t i = 0; i < inner; ++i) {

@@ -36,17 +36,16 @@ constexpr unsigned kRows = 8;   // blockDim.y: batch rows in flight per block
 constexpr int64_t kMinElementsPerSplit = 4096;
 constexpr int64_t kMinColumnsPerSplit = 4 * kCols;
 constexpr int64_t kMaxGridY = 65535;
-constexpr int64_t kMaxPartials = int64_t{1} << 16;  // 1.5 MiB of device memory below
+constexpr int64_t kMaxPartials = int64_t{1} << 16;  // bounds the split path's workspace (1.5 MiB)
 
-// The split path's state between its two launches: partial sums per (channel, split)
-// and each channel's Pass::Pre (the forward's shift K is an input value, which an
-// in-place apply launch may already have overwritten). Static device memory, since the
-// table's batch-norm kernels take no workspace; kMaxPartials bounds the splits. This
-// assumes what the backend does: one host thread issuing work on the default stream,
-// so no other batch norm runs between the two launches.
-__device__ double g_partial_s1[kMaxPartials];
-__device__ double g_partial_s2[kMaxPartials];
-__device__ double g_channel_pre[kMaxPartials];
+// The split path's state between its two launches, in the caller's workspace: partial
+// sums per (channel, split) and each channel's Pass::Pre (the forward's shift K is an
+// input value, which an in-place apply launch may already have overwritten).
+struct SplitSums {
+  double* s1;   // (C, splits)
+  double* s2;   // (C, splits)
+  double* pre;  // (C)
+};
 
 // How the (channel groups x splits) grid covers the tensor; see the top of the file.
 struct Tiling {
@@ -264,14 +263,14 @@ struct BackwardEval {
 
 enum class Stage {
   fused,           // one split per channel group: reduce, finalize, apply
-  partial_sums,    // split path, launch 1: this split's sums to g_partial_*
+  partial_sums,    // split path, launch 1: this split's sums to the workspace
   apply_partials,  // split path, launch 2: sum the splits, finalize, apply
 };
 
 template <typename Pass, Stage kStage>
-__global__ void __launch_bounds__(kCols* kRows) batch_norm_kernel(Pass pass, Tiling t) {
+__global__ void __launch_bounds__(kCols* kRows) batch_norm_kernel(Pass pass, Tiling t, SplitSums sums) {
   using Pre = typename Pass::Pre;
-  static_assert(sizeof(Pre) <= sizeof(double), "g_channel_pre holds one double per channel");
+  static_assert(sizeof(Pre) <= sizeof(double), "SplitSums::pre holds one double per channel");
   __shared__ typename Pass::Coef coef[kCols];
   const Tile tile = block_tile(t);
   const int64_t local = threadIdx.x / t.hw;  // this thread's channel in the group
@@ -288,11 +287,11 @@ __global__ void __launch_bounds__(kCols* kRows) batch_norm_kernel(Pass pass, Til
   const int64_t lane_ch = tile.ch0 + threadIdx.x;
   if constexpr (kStage == Stage::partial_sums) {
     if (channel_lane) {
-      g_partial_s1[lane_ch * gridDim.y + blockIdx.y] = s1;
-      g_partial_s2[lane_ch * gridDim.y + blockIdx.y] = s2;
+      sums.s1[lane_ch * gridDim.y + blockIdx.y] = s1;
+      sums.s2[lane_ch * gridDim.y + blockIdx.y] = s2;
       if (blockIdx.y == 0) {
         const Pre pre = pass.pre(lane_ch);
-        memcpy(&g_channel_pre[lane_ch], &pre, sizeof(Pre));
+        memcpy(&sums.pre[lane_ch], &pre, sizeof(Pre));
       }
     }
     return;
@@ -301,10 +300,10 @@ __global__ void __launch_bounds__(kCols* kRows) batch_norm_kernel(Pass pass, Til
     Pre pre;
     if (kStage == Stage::apply_partials && pass.reduces()) {
       for (unsigned split = 0; split < gridDim.y; ++split) {
-        s1 += g_partial_s1[lane_ch * gridDim.y + split];
-        s2 += g_partial_s2[lane_ch * gridDim.y + split];
+        s1 += sums.s1[lane_ch * gridDim.y + split];
+        s2 += sums.s2[lane_ch * gridDim.y + split];
       }
-      memcpy(&pre, &g_channel_pre[lane_ch], sizeof(Pre));
+      memcpy(&pre, &sums.pre[lane_ch], sizeof(Pre));
     } else {
       pre = pass.pre(lane_ch);
     }
@@ -342,51 +341,64 @@ Tiling plan(int64_t n, int64_t c, int64_t hw, bool reduces) {
   return t;
 }
 
+dim3 grid_of(const Tiling& t) {
+  return dim3(static_cast<unsigned>(ceil_div(t.c, t.channels_per_block)),
+              static_cast<unsigned>(t.row_splits * t.col_splits));
+}
+
+// `workspace` holds workspace_bytes(n, c, hw) bytes (none for a pass that does not reduce).
 template <typename Pass>
-void run(const Pass& pass, int64_t n, int64_t c, int64_t hw) {
+void run(const Pass& pass, int64_t n, int64_t c, int64_t hw, void* workspace) {
   const bool reduces = pass.reduces();
   const Tiling t = plan(n, c, hw, reduces);
-  const dim3 grid(static_cast<unsigned>(ceil_div(c, t.channels_per_block)),
-                  static_cast<unsigned>(t.row_splits * t.col_splits));
-  const dim3 block(kCols, kRows);
+  const dim3 grid = grid_of(t), block(kCols, kRows);
   if (grid.y == 1 || !reduces) {
-    CFGAN_LAUNCH((batch_norm_kernel<Pass, Stage::fused>), grid, block, 0, nullptr, pass, t);
+    CFGAN_LAUNCH((batch_norm_kernel<Pass, Stage::fused>), grid, block, 0, nullptr, pass, t, SplitSums{});
     return;
   }
-  CFGAN_LAUNCH((batch_norm_kernel<Pass, Stage::partial_sums>), grid, block, 0, nullptr, pass, t);
-  CFGAN_LAUNCH((batch_norm_kernel<Pass, Stage::apply_partials>), grid, block, 0, nullptr, pass, t);
+  auto* base = static_cast<double*>(workspace);
+  const SplitSums sums{base, base + c * grid.y, base + 2 * c * grid.y};
+  CFGAN_LAUNCH((batch_norm_kernel<Pass, Stage::partial_sums>), grid, block, 0, nullptr, pass, t, sums);
+  CFGAN_LAUNCH((batch_norm_kernel<Pass, Stage::apply_partials>), grid, block, 0, nullptr, pass, t, sums);
 }
 
 }  // namespace
 
+// The split path's partial sums and per-channel values; the same plan as a reducing pass's.
+int64_t batch_norm_workspace_bytes(int64_t n, int64_t c, int64_t hw) {
+  if (n <= 0 || c <= 0 || hw <= 0) return 0;
+  const int64_t splits = grid_of(plan(n, c, hw, true)).y;
+  return splits == 1 ? 0 : (2 * splits + 1) * c * int64_t{sizeof(double)};
+}
+
 void batch_norm_forward_train(float* out, float* save_mean, float* save_invstd, float* running_mean,
                               float* running_var, const float* in, const float* gamma, const float* beta, int64_t n,
-                              int64_t c, int64_t hw, float momentum, float eps) {
+                              int64_t c, int64_t hw, float momentum, float eps, void* workspace) {
   if (n <= 0 || c <= 0 || hw <= 0) return;
   const ForwardTrain pass{out, save_mean, save_invstd, running_mean, running_var, in, gamma, beta,
                           momentum, eps, hw, n * hw};
-  run(pass, n, c, hw);
+  run(pass, n, c, hw, workspace);
 }
 
 void batch_norm_forward_eval(float* out, const float* in, const float* running_mean, const float* running_var,
                              const float* gamma, const float* beta, int64_t n, int64_t c, int64_t hw, float eps) {
   if (n <= 0 || c <= 0 || hw <= 0) return;
-  run(ForwardEval{out, in, running_mean, running_var, gamma, beta, eps}, n, c, hw);
+  run(ForwardEval{out, in, running_mean, running_var, gamma, beta, eps}, n, c, hw, nullptr);
 }
 
 void batch_norm_backward(float* din, float* dgamma, float* dbeta, const float* dout, const float* in,
                          const float* save_mean, const float* save_invstd, const float* gamma, int64_t n, int64_t c,
-                         int64_t hw) {
+                         int64_t hw, void* workspace) {
   if (n <= 0 || c <= 0 || hw <= 0 || (!din && !dgamma && !dbeta)) return;
-  run(BackwardTrain{din, dgamma, dbeta, dout, in, save_mean, save_invstd, gamma, n * hw}, n, c, hw);
+  run(BackwardTrain{din, dgamma, dbeta, dout, in, save_mean, save_invstd, gamma, n * hw}, n, c, hw, workspace);
 }
 
 void batch_norm_backward_eval(float* din, float* dgamma, float* dbeta, const float* dout, const float* in,
                               const float* running_mean, const float* running_var, const float* gamma, int64_t n,
-                              int64_t c, int64_t hw, float eps) {
+                              int64_t c, int64_t hw, float eps, void* workspace) {
   if (n <= 0 || c <= 0 || hw <= 0 || (!din && !dgamma && !dbeta)) return;
   const BackwardEval pass{din, dgamma, dbeta, dout, in, running_mean, running_var, gamma, eps};
-  run(pass, n, c, hw);
+  run(pass, n, c, hw, workspace);
 }
 
 }  // namespace cfgan::CFGAN_CUDA_NS

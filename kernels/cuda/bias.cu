@@ -92,7 +92,7 @@ struct AccumulateSum {
 template <typename Index>
 __global__ void bias_backward_channel_kernel(float* __restrict__ dbias, const float* __restrict__ dout,
                                              int64_t outer, int64_t channels, Divmod<Index> inner,
-                                             int64_t rows_per_split) {
+                                             int64_t rows_per_split, reduction_detail::SplitScratch scratch) {
   __shared__ double warp_sums[32];
   __shared__ bool is_last;
   const int64_t o_begin = blockIdx.y * rows_per_split, o_end = min(outer, o_begin + rows_per_split);
@@ -107,16 +107,15 @@ __global__ void bias_backward_channel_kernel(float* __restrict__ dbias, const fl
     }
     acc = block_reduce<SumReducer>(acc, warp_sums);
     finish_tile<SumReducer>(c, 1, 1, acc, [&](unsigned, double total) { dbias[c] += static_cast<float>(total); },
-                            &is_last);
+                            &is_last, scratch);
     __syncthreads();  // is_last is rewritten for the next channel
   }
 }
 
-template <typename Index>
-void launch_bias_backward_channels(float* dbias, const float* dout, int64_t outer, int64_t channels, int64_t inner) {
+// Split the batch when the channels leave SMs idle, keeping 16 or more floats per thread in
+// each split, as far as kMaxSplitPartials allows.
+int64_t channel_splits(int64_t outer, int64_t channels, int64_t inner) {
   using namespace reduction_detail;
-  // Split the batch when the channels leave SMs idle, keeping 16 or more floats per
-  // thread in each split, as far as the partials fit.
   int64_t splits = 1;
   if (channels < kResidentBlocks && channels <= kMaxSplitTiles) {
     splits = std::min({(2 * kResidentBlocks + channels - 1) / channels, outer * inner / (16 * int64_t{kThreads}),
@@ -124,10 +123,17 @@ void launch_bias_backward_channels(float* dbias, const float* dout, int64_t oute
     splits = std::max<int64_t>(splits, 1);
   }
   const int64_t rows_per_split = (outer + splits - 1) / splits;
-  splits = (outer + rows_per_split - 1) / rows_per_split;
+  return (outer + rows_per_split - 1) / rows_per_split;
+}
+
+template <typename Index>
+void launch_bias_backward_channels(float* dbias, const float* dout, int64_t outer, int64_t channels, int64_t inner,
+                                   void* workspace) {
+  const int64_t splits = channel_splits(outer, channels, inner), rows_per_split = (outer + splits - 1) / splits;
+  const auto scratch = reduction_detail::carve_split_scratch(workspace, channels, 1, splits);
   const dim3 grid(grid_stride_blocks(channels, 1), static_cast<unsigned>(splits));
   CFGAN_LAUNCH(bias_backward_channel_kernel<Index>, grid, kThreads, 0, nullptr, dbias, dout, outer, channels,
-               Divmod<Index>(static_cast<Index>(inner)), rows_per_split);
+               Divmod<Index>(static_cast<Index>(inner)), rows_per_split, scratch);
 }
 
 }  // namespace
@@ -142,14 +148,20 @@ void bias_add(float* out, const float* bias, int64_t outer, int64_t channels, in
   }
 }
 
-void bias_backward(float* dbias, const float* dout, int64_t outer, int64_t channels, int64_t inner) {
+int64_t bias_backward_workspace_bytes(int64_t outer, int64_t channels, int64_t inner) {
+  if (channels == 0 || outer * inner == 0) return 0;
+  if (inner == 1) return plan_reduce(1, outer, channels).scratch_bytes();
+  return reduction_detail::split_scratch_bytes(channels, 1, channel_splits(outer, channels, inner));
+}
+
+void bias_backward(float* dbias, const float* dout, int64_t outer, int64_t channels, int64_t inner, void* workspace) {
   if (channels == 0 || outer * inner == 0) return;  // nothing to add
   if (inner == 1) {
-    reduce_middle<SumReducer>(dout, 1, outer, channels, AccumulateSum{dbias});
+    reduce_middle<SumReducer>(dout, 1, outer, channels, AccumulateSum{dbias}, workspace);
   } else if (outer * inner <= kMaxIndex32) {
-    launch_bias_backward_channels<uint32_t>(dbias, dout, outer, channels, inner);
+    launch_bias_backward_channels<uint32_t>(dbias, dout, outer, channels, inner, workspace);
   } else {
-    launch_bias_backward_channels<int64_t>(dbias, dout, outer, channels, inner);
+    launch_bias_backward_channels<int64_t>(dbias, dout, outer, channels, inner, workspace);
   }
 }
 

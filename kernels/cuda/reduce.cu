@@ -55,8 +55,12 @@ __global__ void reduce_max_backward_kernel(float* __restrict__ din, const float*
 
 }  // namespace
 
-void reduce_sum(float* out, const float* in, int64_t outer, int64_t r, int64_t inner, float scale) {
-  reduce_middle<SumReducer>(in, outer, r, inner, StoreScaledSum{out, scale});
+int64_t reduce_workspace_bytes(int64_t outer, int64_t r, int64_t inner) {
+  return plan_reduce(outer, r, inner).scratch_bytes();
+}
+
+void reduce_sum(float* out, const float* in, int64_t outer, int64_t r, int64_t inner, float scale, void* workspace) {
+  reduce_middle<SumReducer>(in, outer, r, inner, StoreScaledSum{out, scale}, workspace);
 }
 
 void reduce_sum_backward(float* din, const float* dout, int64_t outer, int64_t r, int64_t inner, float scale) {
@@ -73,9 +77,10 @@ void reduce_sum_backward(float* din, const float* dout, int64_t outer, int64_t r
 }
 
 // r == 0 has no maximum; the engine never asks (the CPU would read past the input).
-void reduce_max(float* out, int32_t* argmax, const float* in, int64_t outer, int64_t r, int64_t inner) {
+void reduce_max(float* out, int32_t* argmax, const float* in, int64_t outer, int64_t r, int64_t inner,
+                void* workspace) {
   if (r == 0) return;
-  reduce_middle<MaxReducer>(in, outer, r, inner, StoreMax{out, argmax});
+  reduce_middle<MaxReducer>(in, outer, r, inner, StoreMax{out, argmax}, workspace);
 }
 
 void reduce_max_backward(float* din, const float* dout, const int32_t* argmax, int64_t outer, int64_t r,

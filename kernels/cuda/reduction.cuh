@@ -11,8 +11,8 @@
 //   columns allow; its threads stride along r, then shuffles and shared memory combine
 //   the rows. inner == 1 makes this a block per row. When the tiles are too few to fill
 //   the GPU (a full sum, a bias gradient over a big batch), r is split over blocks
-//   (gridDim.y): each block leaves its partial in static device memory and the last one
-//   to arrive combines all partials in split order.
+//   (gridDim.y): each block leaves its partial in the caller's workspace and the last
+//   one to arrive combines all partials in split order.
 //
 // Every combine happens in a fixed order (no atomics on values): results repeat bit for
 // bit from run to run. Sums accumulate in double, like the CPU's, so long sums match it
@@ -22,6 +22,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <stdexcept>
 #include <type_traits>
 
 #include "kernels/cuda/block_reduce.cuh"
@@ -30,8 +31,7 @@
 
 namespace cfgan::CFGAN_CUDA_NS {
 
-// Internal linkage throughout: each source file including this has its own split
-// scratch and the code that uses it.
+// Internal linkage throughout: each source file including this has its own copy.
 namespace {
 
 // ---- splitting r over blocks ----
@@ -40,21 +40,30 @@ namespace reduction_detail {
 
 constexpr int64_t kMaxSplitTiles = 2048;
 constexpr int64_t kMaxSplitPartials = int64_t{1} << 15;
+static_assert(sizeof(ArgMax) == sizeof(double), "one partial slot holds either accumulator");
 
-// Partials of split reductions and, per tile, how many of its blocks have finished.
-// Static device memory rather than a caller's workspace: the backend runs on one
-// stream, so two reductions never overlap; the last block resets its counter.
-__device__ double g_sum_partials[kMaxSplitPartials];
-__device__ ArgMax g_max_partials[kMaxSplitPartials];
-__device__ unsigned g_split_arrivals[kMaxSplitTiles];
+// Where split blocks leave their partials (tiles * splits * columns accumulators) and count,
+// per tile, how many of its blocks have finished. Carved from the kernel's workspace; the
+// counters start at zero (the launcher clears them) and the last block of a tile resets its own.
+struct SplitScratch {
+  void* partials = nullptr;
+  unsigned* arrivals = nullptr;
+};
 
-template <typename R>
-__device__ __forceinline__ typename R::Acc* split_partials() {
-  if constexpr (std::is_same_v<typename R::Acc, double>) {
-    return g_sum_partials;
-  } else {
-    return g_max_partials;
-  }
+// Bytes of workspace `tiles` tiles of `columns` outputs split `splits` ways need (0 unsplit).
+inline int64_t split_scratch_bytes(int64_t tiles, int64_t columns, int64_t splits) {
+  if (splits <= 1) return 0;
+  return tiles * splits * columns * int64_t{sizeof(double)} + tiles * int64_t{sizeof(unsigned)};
+}
+
+inline SplitScratch carve_split_scratch(void* workspace, int64_t tiles, int64_t columns, int64_t splits) {
+  if (splits <= 1) return {};
+  auto* base = static_cast<char*>(workspace);
+  const int64_t partial_bytes = tiles * splits * columns * int64_t{sizeof(double)};
+  SplitScratch s{base, reinterpret_cast<unsigned*>(base + partial_bytes)};
+  if (cudaMemsetAsync(s.arrivals, 0, static_cast<size_t>(tiles) * sizeof(unsigned), nullptr) != cudaSuccess)
+    throw std::runtime_error("cudaMemsetAsync of the reduction counters failed");
+  return s;
 }
 
 }  // namespace reduction_detail
@@ -66,7 +75,7 @@ __device__ __forceinline__ typename R::Acc* split_partials() {
 // col; `is_last` is shared scratch for one bool.
 template <typename R, typename Store>
 __device__ __forceinline__ void finish_tile(int64_t tile, unsigned columns, unsigned valid, typename R::Acc total,
-                                            const Store& store, bool* is_last) {
+                                            const Store& store, bool* is_last, reduction_detail::SplitScratch scratch) {
   using namespace reduction_detail;
   const unsigned splits = gridDim.y;
   const unsigned tid = threadIdx.y * blockDim.x + threadIdx.x;
@@ -74,11 +83,11 @@ __device__ __forceinline__ void finish_tile(int64_t tile, unsigned columns, unsi
     if (tid < valid) store(tid, total);
     return;
   }
-  typename R::Acc* partials = split_partials<R>() + tile * splits * columns;
+  typename R::Acc* partials = static_cast<typename R::Acc*>(scratch.partials) + tile * splits * columns;
   if (tid < valid) partials[blockIdx.y * columns + tid] = total;
   __threadfence();  // the partial is visible device-wide before the arrival is counted
   __syncthreads();
-  if (tid == 0) *is_last = atomicAdd(&g_split_arrivals[tile], 1u) == splits - 1;
+  if (tid == 0) *is_last = atomicAdd(&scratch.arrivals[tile], 1u) == splits - 1;
   __syncthreads();
   if (!*is_last) return;
   if (tid < valid) {
@@ -86,7 +95,7 @@ __device__ __forceinline__ void finish_tile(int64_t tile, unsigned columns, unsi
     for (unsigned s = 1; s < splits; ++s) acc = R::combine(acc, R::load_volatile(partials + s * columns + tid));
     store(tid, acc);
   }
-  if (tid == 0) g_split_arrivals[tile] = 0;
+  if (tid == 0) scratch.arrivals[tile] = 0;
 }
 
 // ---- the three (outer, r, inner) kernels; `store(q, acc)` writes output q ----
@@ -121,7 +130,8 @@ __global__ void reduce_rows_warp_kernel(const float* __restrict__ in, int64_t ro
 // is the split: rows [y * rows_per_split, (y + 1) * rows_per_split) of r.
 template <typename R, typename Store>
 __global__ void reduce_tile_kernel(const float* __restrict__ in, int64_t outer, int64_t r, int64_t inner,
-                                   int64_t col_tiles, int64_t rows_per_split, Store store) {
+                                   int64_t col_tiles, int64_t rows_per_split, Store store,
+                                   reduction_detail::SplitScratch scratch) {
   __shared__ typename R::Acc warp_partials[8][32];
   __shared__ bool is_last;
   const unsigned w = blockDim.x, h = blockDim.y, tx = threadIdx.x;
@@ -147,47 +157,77 @@ __global__ void reduce_tile_kernel(const float* __restrict__ in, int64_t outer, 
     const int64_t q0 = o * inner + col0;
     const unsigned valid = static_cast<unsigned>(min(int64_t{w}, inner - col0));
     finish_tile<R>(tile, w, valid, acc, [&](unsigned col, typename R::Acc total) { store(q0 + col, total); },
-                   &is_last);
+                   &is_last, scratch);
     __syncthreads();  // warp_partials and is_last are rewritten by the next tile
   }
 }
 
 // ---- the launcher ----
 
-// out (outer, inner) = R over r of in (outer, r, inner), written through store.
-template <typename R, typename Store>
-void reduce_middle(const float* in, int64_t outer, int64_t r, int64_t inner, const Store& store) {
+// Which kernel reduce_middle runs for a shape, and how (see the top of the file).
+struct ReducePlan {
+  enum class Kind { empty, short_rows, warp_rows, tiles } kind = Kind::empty;
+  unsigned w = 1, h = 1;  // the tile kernel's block
+  int64_t col_tiles = 0, tiles = 0, splits = 1, rows_per_split = 0;
+  int64_t scratch_bytes() const { return reduction_detail::split_scratch_bytes(tiles, w, splits); }
+};
+
+inline ReducePlan plan_reduce(int64_t outer, int64_t r, int64_t inner) {
   using namespace reduction_detail;
   constexpr unsigned kThreads = 256;
-  const int64_t outputs = outer * inner;
-  if (outputs == 0) return;
+  ReducePlan p;
+  if (outer * inner == 0) return p;
   if (r <= 32) {
-    CFGAN_LAUNCH((reduce_short_kernel<R, Store>), grid_stride_blocks(outputs, kThreads), kThreads, 0, nullptr, in,
-                 outer, r, inner, store);
-    return;
+    p.kind = ReducePlan::Kind::short_rows;
+    return p;
   }
   if (inner == 1 && r <= 1024) {
-    CFGAN_LAUNCH((reduce_rows_warp_kernel<R, Store>), grid_stride_blocks(outer, kThreads / 32), kThreads, 0, nullptr,
-                 in, outer, r, store);
-    return;
+    p.kind = ReducePlan::Kind::warp_rows;
+    return p;
   }
-  unsigned w = 1;
-  while (w < 32 && w < inner) w *= 2;
-  const unsigned h = kThreads / w;
-  const int64_t col_tiles = (inner + w - 1) / w, tiles = outer * col_tiles;
+  p.kind = ReducePlan::Kind::tiles;
+  while (p.w < 32 && p.w < inner) p.w *= 2;
+  p.h = kThreads / p.w;
+  p.col_tiles = (inner + p.w - 1) / p.w;
+  p.tiles = outer * p.col_tiles;
   // Split r when the tiles leave SMs idle and each split still gives every thread
-  // 16 or more rows, as far as the partials fit.
-  int64_t splits = 1;
-  if (tiles < kResidentBlocks && tiles <= kMaxSplitTiles) {
-    splits = std::min({(2 * kResidentBlocks + tiles - 1) / tiles, r / (16 * int64_t{h}),
-                       kMaxSplitPartials / (tiles * w)});
-    splits = std::max<int64_t>(splits, 1);
+  // 16 or more rows, as far as kMaxSplitPartials allows.
+  if (p.tiles < kResidentBlocks && p.tiles <= kMaxSplitTiles) {
+    p.splits = std::min({(2 * kResidentBlocks + p.tiles - 1) / p.tiles, r / (16 * int64_t{p.h}),
+                         kMaxSplitPartials / (p.tiles * p.w)});
+    p.splits = std::max<int64_t>(p.splits, 1);
   }
-  const int64_t rows_per_split = (r + splits - 1) / splits;
-  splits = (r + rows_per_split - 1) / rows_per_split;
-  const dim3 grid(grid_stride_blocks(tiles, 1), static_cast<unsigned>(splits));
-  CFGAN_LAUNCH((reduce_tile_kernel<R, Store>), grid, dim3(w, h), 0, nullptr, in, outer, r, inner, col_tiles,
-               rows_per_split, store);
+  p.rows_per_split = (r + p.splits - 1) / p.splits;
+  p.splits = (r + p.rows_per_split - 1) / p.rows_per_split;
+  return p;
+}
+
+// out (outer, inner) = R over r of in (outer, r, inner), written through store;
+// `workspace` holds plan_reduce(outer, r, inner).scratch_bytes() bytes.
+template <typename R, typename Store>
+void reduce_middle(const float* in, int64_t outer, int64_t r, int64_t inner, const Store& store, void* workspace) {
+  using namespace reduction_detail;
+  constexpr unsigned kThreads = 256;
+  const ReducePlan p = plan_reduce(outer, r, inner);
+  switch (p.kind) {
+    case ReducePlan::Kind::empty:
+      return;
+    case ReducePlan::Kind::short_rows:
+      CFGAN_LAUNCH((reduce_short_kernel<R, Store>), grid_stride_blocks(outer * inner, kThreads), kThreads, 0, nullptr,
+                   in, outer, r, inner, store);
+      return;
+    case ReducePlan::Kind::warp_rows:
+      CFGAN_LAUNCH((reduce_rows_warp_kernel<R, Store>), grid_stride_blocks(outer, kThreads / 32), kThreads, 0,
+                   nullptr, in, outer, r, store);
+      return;
+    case ReducePlan::Kind::tiles: {
+      const SplitScratch scratch = carve_split_scratch(workspace, p.tiles, p.w, p.splits);
+      const dim3 grid(grid_stride_blocks(p.tiles, 1), static_cast<unsigned>(p.splits));
+      CFGAN_LAUNCH((reduce_tile_kernel<R, Store>), grid, dim3(p.w, p.h), 0, nullptr, in, outer, r, inner,
+                   p.col_tiles, p.rows_per_split, store, scratch);
+      return;
+    }
+  }
 }
 
 }  // namespace
