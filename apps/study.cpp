@@ -8,13 +8,13 @@
 //
 //   study --classifier runs/classifier --quick --out runs/study-quick   # ~1 hour, 2 cores
 //   study --classifier runs/classifier --out runs/study                 # the full grid: a GPU's job
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <map>
-#include <sstream>
+#include <set>
 
 #include "apps/common/app.h"
 #include "apps/common/flags.h"
@@ -23,6 +23,7 @@
 #include "engine/io/image.h"
 #include "engine/io/plot.h"
 #include "engine/run/progress.h"
+#include "engine/run/results_table.h"
 #include "engine/run/run_dir.h"
 #include "engine/threads.h"
 #include "models/evaluation.h"
@@ -55,28 +56,11 @@ struct Run {
   std::string key() const { return cat(categories, "/", per_class, "/", variant.name, "/", seed); }
 };
 
-const char* kCsvHeader =
-    "categories,per_class,variant,seed,steps,fd,kid_mean,kid_std,precision,recall,density,coverage,"
-    "classes_covered,kl_uniform,train_seconds";
+const std::vector<std::string> kColumns{"categories", "per_class", "variant", "seed", "steps", "fd", "kid_mean",
+                                        "kid_std", "precision", "recall", "density", "coverage", "classes_covered",
+                                        "kl_uniform", "train_seconds"};
 
-// Rows already in results.csv, by run key, so a restarted study skips them.
-std::map<std::string, std::vector<std::string>> read_rows(const std::string& path) {
-  std::map<std::string, std::vector<std::string>> rows;
-  std::ifstream in(path);
-  std::string line;
-  if (!std::getline(in, line)) return rows;
-  CFGAN_CHECK(line == kCsvHeader, path, ": not a results file of this study (header '", line, "')");
-  while (std::getline(in, line)) {
-    std::vector<std::string> f;
-    std::stringstream fields(line);
-    for (std::string v; std::getline(fields, v, ',');) f.push_back(v);
-    CFGAN_CHECK(f.size() == 15, path, ": malformed row '", line, "'");
-    rows[cat(f[0], "/", f[1], "/", f[2], "/", f[3])] = f;
-  }
-  return rows;
-}
-
-std::vector<std::string> train_and_score(const Run& run, int64_t steps, int64_t n_generated, int64_t real_per_class,
+ResultsTable::Row train_and_score(const Run& run, int64_t steps, int64_t n_generated, int64_t real_per_class,
                                          const ImageDataset& train_all, const ImageDataset& test_all,
                                          Classifier& classifier, Device device, const std::string& grid_path) {
   const std::vector<int32_t> classes = categories(run.categories);
@@ -105,49 +89,50 @@ std::vector<std::string> train_and_score(const Run& run, int64_t steps, int64_t 
                                             run.key());
   write_png(grid_path, image_grid(image_batch(fake, 0, std::min<int64_t>(64, fake.count)), 8));
   const GanScores s = score_images(classifier, real, fake, present_classes(real), config.seed);
-  return {std::to_string(run.categories), std::to_string(run.per_class), run.variant.name, std::to_string(run.seed),
-          std::to_string(steps), cat(s.fd), cat(s.kid.mean), cat(s.kid.std), cat(s.manifold.precision),
-          cat(s.manifold.recall), cat(s.manifold.density), cat(s.manifold.coverage), cat(s.histogram.covered),
-          cat(s.histogram.kl_uniform), cat(train_seconds)};
+  return {{"categories", cat(run.categories)}, {"per_class", cat(run.per_class)}, {"variant", run.variant.name},
+          {"seed", cat(run.seed)}, {"steps", cat(steps)}, {"fd", cat(s.fd)}, {"kid_mean", cat(s.kid.mean)},
+          {"kid_std", cat(s.kid.std)}, {"precision", cat(s.manifold.precision)}, {"recall", cat(s.manifold.recall)},
+          {"density", cat(s.manifold.density)}, {"coverage", cat(s.manifold.coverage)},
+          {"classes_covered", cat(s.histogram.covered)}, {"kl_uniform", cat(s.histogram.kl_uniform)},
+          {"train_seconds", cat(train_seconds)}};
 }
 
-double field(const std::vector<std::string>& row, int i) { return std::stod(row[i]); }
-
-// Mean and spread over seeds of one metric, for one (categories, per_class, variant).
-std::string summary(const std::vector<const std::vector<std::string>*>& rows, int column, int precision) {
-  std::vector<double> values;
-  for (const auto* r : rows) values.push_back(field(*r, column));
-  return format_mean_std(values, precision);
+std::string key_of(const ResultsTable::Row& row) {
+  return cat(row.at("categories"), "/", row.at("per_class"), "/", row.at("variant"), "/", row.at("seed"));
 }
 
-void write_reports(const std::string& out, const std::map<std::string, std::vector<std::string>>& rows,
-                   const std::vector<int64_t>& cats, const std::vector<int64_t>& sizes) {
-  std::ofstream md(out + "/results.md");
-  md << "| categories | per category | variant | FD ↓ | KID ↓ | precision ↑ | recall ↑ | density | coverage ↑ |\n"
-        "|---:|---:|---|---:|---:|---:|---:|---:|---:|\n";
+// The table over the requested cells (a results.csv may hold others from earlier studies),
+// and FD and recall against log10 of the images per category, a line per (categories, variant).
+void write_reports(const std::string& out, const ResultsTable& all, const std::vector<int64_t>& cats,
+                   const std::vector<int64_t>& sizes) {
+  ResultsTable table(all.columns());
+  auto wanted = [](const std::vector<int64_t>& v, const std::string& x) {
+    return std::find(v.begin(), v.end(), std::stoll(x)) != v.end();
+  };
+  for (const ResultsTable::Row& row : all.rows())
+    if (wanted(cats, row.at("categories")) && wanted(sizes, row.at("per_class"))) table.add(row);
+  std::ofstream(out + "/results.md") << markdown_summary(
+      table, {{"categories", "categories"}, {"per category", "per_class"}, {"variant", "variant"}},
+      {{"FD ↓", column_value("fd"), 1},
+       {"KID ↓", column_value("kid_mean"), 1},
+       {"precision ↑", column_value("precision"), 3},
+       {"recall ↑", column_value("recall"), 3},
+       {"density", column_value("density"), 3},
+       {"coverage ↑", column_value("coverage"), 3}});
   std::vector<Series> fd_series, recall_series;
-  for (int64_t c : cats) {
-    for (const Variant& v : kVariants) {
-      Series fd{.label = cat(c, " cat, ", v.name)}, recall = fd;
-      for (int64_t n : sizes) {
-        std::vector<const std::vector<std::string>*> cell;
-        for (const auto& [key, row] : rows) {
-          if (row[0] == std::to_string(c) && row[1] == std::to_string(n) && row[2] == v.name) cell.push_back(&row);
-        }
-        if (cell.empty()) continue;
-        md << "| " << c << " | " << n << " | " << v.name << " | " << summary(cell, 5, 1) << " | "
-           << summary(cell, 6, 1) << " | " << summary(cell, 8, 3) << " | " << summary(cell, 9, 3) << " | "
-           << summary(cell, 10, 3) << " | " << summary(cell, 11, 3) << " |\n";
-        double fd_mean = 0, recall_mean = 0;
-        for (const auto* r : cell) fd_mean += field(*r, 5) / cell.size(), recall_mean += field(*r, 9) / cell.size();
-        fd.x.push_back(std::log10(static_cast<double>(n)));
-        fd.y.push_back(fd_mean);
-        recall.x.push_back(std::log10(static_cast<double>(n)));
-        recall.y.push_back(recall_mean);
-      }
-      fd_series.push_back(fd);
-      recall_series.push_back(recall);
+  for (const ResultsTable::Group& line : table.group_by({"categories", "variant"})) {
+    Series fd{.label = cat(line.front()->at("categories"), " cat, ", line.front()->at("variant"))}, recall = fd;
+    ResultsTable points(table.columns());
+    for (const auto* row : line) points.add(*row);
+    for (const ResultsTable::Group& cell : points.group_by({"per_class"})) {
+      const double x = std::log10(ResultsTable::number(*cell.front(), "per_class"));
+      fd.x.push_back(x);
+      fd.y.push_back(group_mean(cell, "fd"));
+      recall.x.push_back(x);
+      recall.y.push_back(group_mean(cell, "recall"));
     }
+    fd_series.push_back(fd);
+    recall_series.push_back(recall);
   }
   write_plot_png(out + "/fd.png", fd_series,
                  {.title = "FD vs training-set size (lower is better)", .x_label = "log10(images per category)",
@@ -190,8 +175,10 @@ int run(int argc, char** argv) {
   const ImageDataset test_all = load_fashion_mnist(kFashionMnistDir, "test");
   fs::create_directories(fs::path(out) / "grids");
   const std::string csv_path = out + "/results.csv";
-  std::map<std::string, std::vector<std::string>> rows = read_rows(csv_path);
-  if (rows.empty()) std::ofstream(csv_path) << kCsvHeader << "\n";
+  ResultsTable table(kColumns);
+  table.attach_csv(csv_path, true);
+  std::set<std::string> finished;
+  for (const ResultsTable::Row& row : table.rows()) finished.insert(key_of(row));
 
   std::vector<Run> runs;
   for (int64_t seed = 1; seed <= seeds; ++seed) {
@@ -202,28 +189,27 @@ int run(int argc, char** argv) {
     }
   }
   std::printf("study: %zu runs of %ld steps on %s (%zu already in %s), classifier %s (test accuracy %.4f)\n",
-              runs.size(), static_cast<long>(steps), device_name(device), rows.size(), csv_path.c_str(),
+              runs.size(), static_cast<long>(steps), device_name(device), table.rows().size(), csv_path.c_str(),
               classifier_path.c_str(), classifier.test_accuracy);
   std::fflush(stdout);
   const auto started = std::chrono::steady_clock::now();
   size_t done = 0;
   for (const Run& run : runs) {
     ++done;
-    if (rows.count(run.key())) continue;
+    if (finished.count(run.key())) continue;
     const std::string grid = cat(out, "/grids/c", run.categories, "_n", run.per_class, "_", run.variant.name, "_s",
                                  run.seed, ".png");
-    std::vector<std::string> row =
+    const ResultsTable::Row row =
         train_and_score(run, steps, n_generated, real_per_class, train_all, test_all, *classifier.model, device, grid);
-    std::ofstream csv(csv_path, std::ios::app);
-    for (size_t i = 0; i < row.size(); ++i) csv << (i ? "," : "") << row[i];
-    csv << "\n";
-    rows[run.key()] = row;
+    table.add(row);
+    finished.insert(run.key());
     const double minutes = seconds_since(started) / 60;
     std::printf("study: [%zu/%zu] %s: FD %s, KID %s, precision %s, recall %s (%.1f min so far)\n", done, runs.size(),
-                run.key().c_str(), row[5].c_str(), row[6].c_str(), row[8].c_str(), row[9].c_str(), minutes);
+                run.key().c_str(), row.at("fd").c_str(), row.at("kid_mean").c_str(), row.at("precision").c_str(),
+                row.at("recall").c_str(), minutes);
     std::fflush(stdout);
   }
-  write_reports(out, rows, cats, sizes);
+  write_reports(out, table, cats, sizes);
   std::printf("study: done\n  table: %s/results.md\n  rows:  %s\n  plots: %s/fd.png, %s/recall.png\n  grids: %s/grids/\n",
               out.c_str(), csv_path.c_str(), out.c_str(), out.c_str(), out.c_str());
   return 0;

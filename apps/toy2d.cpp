@@ -20,6 +20,7 @@
 #include "engine/engine.h"
 #include "engine/io/plot.h"
 #include "engine/run/progress.h"
+#include "engine/run/results_table.h"
 #include "engine/run/run_dir.h"
 #include "engine/threads.h"
 #include "models/regularizers.h"
@@ -168,78 +169,51 @@ RunResult train_one(const Options& opt, const std::string& data_name, int64_t pe
   return r;
 }
 
-void write_csv_row(std::ofstream& out, const RunResult& r) {
-  out << r.data << "," << size_name(r.per_mode) << "," << r.train_points << "," << r.setting << "," << r.seed << ","
-      << r.modes.modes_covered << "," << r.modes.high_quality << "," << r.modes.kl << "," << r.info.ur_g << ","
-      << r.info.ur_d << "," << r.info.er_g << "," << r.info.er_d << "," << r.info.entropy_g << "," << r.info.entropy_d
-      << "," << r.info.dead_g << "," << r.info.dead_d << "," << r.info.log_norm_g << "," << r.info.log_norm_d << ","
-      << r.last.d_loss << "," << r.last.g_loss << ","
-      << r.diverged_at << "," << r.seconds << "\n";
-  out.flush();
+// One results.csv row per run; the names are the CSV's header.
+ResultsTable::Row to_row(const RunResult& r) {
+  return {{"data", r.data}, {"per_mode", size_name(r.per_mode)}, {"train_points", cat(r.train_points)},
+          {"setting", r.setting}, {"seed", cat(r.seed)}, {"modes_covered", cat(r.modes.modes_covered)},
+          {"high_quality", cat(r.modes.high_quality)}, {"kl", cat(r.modes.kl)}, {"ur_g", cat(r.info.ur_g)},
+          {"ur_d", cat(r.info.ur_d)}, {"er_g", cat(r.info.er_g)}, {"er_d", cat(r.info.er_d)},
+          {"entropy_g", cat(r.info.entropy_g)}, {"entropy_d", cat(r.info.entropy_d)}, {"dead_g", cat(r.info.dead_g)},
+          {"dead_d", cat(r.info.dead_d)}, {"log_norm_g", cat(r.info.log_norm_g)},
+          {"log_norm_d", cat(r.info.log_norm_d)}, {"d_loss", cat(r.last.d_loss)}, {"g_loss", cat(r.last.g_loss)},
+          {"diverged_at", cat(r.diverged_at)}, {"seconds", cat(r.seconds)}};
 }
 
-constexpr const char* kCsvHeader =
-    "data,per_mode,train_points,setting,seed,modes_covered,high_quality,kl,ur_g,ur_d,er_g,er_d,entropy_g,"
-    "entropy_d,dead_g,dead_d,log_norm_g,log_norm_d,d_loss,g_loss,diverged_at,seconds\n";
+const std::vector<std::string> kColumns{"data", "per_mode", "train_points", "setting", "seed", "modes_covered",
+                                        "high_quality", "kl", "ur_g", "ur_d", "er_g", "er_d", "entropy_g",
+                                        "entropy_d", "dead_g", "dead_d", "log_norm_g", "log_norm_d", "d_loss",
+                                        "g_loss", "diverged_at", "seconds"};
 
-template <typename F>
-std::vector<double> column(const std::vector<const RunResult*>& runs, F f) {
-  std::vector<double> out;
-  for (const RunResult* r : runs) out.push_back(f(*r));
-  return out;
-}
-
-// Runs grouped by (data, per_mode, setting), in the order they ran.
-using Groups = std::vector<std::pair<std::string, std::vector<const RunResult*>>>;
-Groups group_runs(const std::vector<RunResult>& results) {
-  Groups groups;
-  for (const RunResult& r : results) {
-    const std::string key = r.data + "|" + size_name(r.per_mode) + "|" + r.setting;
-    if (groups.empty() || groups.back().first != key) groups.push_back({key, {}});
-    groups.back().second.push_back(&r);
-  }
-  return groups;
-}
-
-void write_markdown(const std::string& path, const Groups& groups, const std::string& command, double seconds) {
+void write_markdown(const std::string& path, const ResultsTable& table, const std::string& command, double seconds) {
+  using Stat = SummaryColumn::Stat;
+  const std::vector<KeyColumn> keys{{"data", "data"}, {"per mode", "per_mode"}, {"setting", "setting"}};
+  auto diverged = [](const ResultsTable::Row& r) { return ResultsTable::number(r, "diverged_at") > 0 ? 1.0 : 0.0; };
   std::ofstream out(path);
   out << "# toy2d results\n\n`" << command << "`  \n" << format_duration(seconds)
       << "; mean ± std over seeds; HQ: within 3 std of the nearest mode; KL: mode histogram of HQ samples to "
          "uniform;\na diverged run (non-finite loss) counts as 0 modes, 0 % HQ, KL log(modes).\n\n"
-         "| data | per mode | setting | seeds | modes covered | HQ % | KL | diverged |\n"
-         "|---|---|---|---|---|---|---|---|\n";
-  for (const auto& [key, runs] : groups) {
-    const RunResult& r = *runs.front();
-    const auto diverged = column(runs, [](const RunResult& x) { return x.diverged() ? 1.0 : 0.0; });
-    out << "| " << r.data << " | " << size_name(r.per_mode) << " | " << r.setting << " | " << runs.size() << " | "
-        << format_mean_std(column(runs, [](const RunResult& x) { return double(x.modes.modes_covered); }), 1) << " | "
-        << format_mean_std(column(runs, [](const RunResult& x) { return 100 * x.modes.high_quality; }), 1) << " | "
-        << format_mean_std(column(runs, [](const RunResult& x) { return x.modes.kl; }), 3) << " | "
-        << std::accumulate(diverged.begin(), diverged.end(), 0.0) << " |\n";
-  }
-  out << "\nFeature information on held-out noise (f_G: G's last hidden layer; f_D: D's second hidden layer on "
+      << markdown_summary(table, keys,
+                          {{"seeds", {}, 0, Stat::count},
+                           {"modes covered", column_value("modes_covered"), 1},
+                           {"HQ %", column_value("high_quality", 100), 1},
+                           {"KL", column_value("kl"), 3},
+                           {"diverged", diverged, 0, Stat::sum}})
+      << "\nFeature information on held-out noise (f_G: G's last hidden layer; f_D: D's second hidden layer on "
          "generated points; H: 0.5 log det(Sigma + "
       << kEntropyEps << " I) of the L2-normalized features; dead: samples whose feature vector is all zero, left "
          "out of the others; log|f_G|: mean log-norm, ER's unbounded term; diverged runs left out).\n\n"
-      << "| data | per mode | setting | UR(f_G) | UR(f_D) | ER(f_G) | ER(f_D) | H(f_G) | H(f_D) | log\\|f_G\\| | "
-         "dead f_G % |\n|---|---|---|---|---|---|---|---|---|---|---|\n";
-  for (const auto& [key, all] : groups) {
-    std::vector<const RunResult*> runs;
-    for (const RunResult* r : all) {
-      if (!r->diverged()) runs.push_back(r);
-    }
-    const RunResult& r = *all.front();
-    out << "| " << r.data << " | " << size_name(r.per_mode) << " | " << r.setting;
-    if (runs.empty()) {
-      out << " | – | – | – | – | – | – | – | – |\n";
-      continue;
-    }
-    for (auto f : {&FeatureInfo::ur_g, &FeatureInfo::ur_d, &FeatureInfo::er_g, &FeatureInfo::er_d,
-                   &FeatureInfo::entropy_g, &FeatureInfo::entropy_d, &FeatureInfo::log_norm_g}) {
-      out << " | " << format_mean_std(column(runs, [f](const RunResult& x) { return x.info.*f; }), 2);
-    }
-    out << " | " << format_mean_std(column(runs, [](const RunResult& x) { return 100 * x.info.dead_g; }), 1) << " |\n";
-  }
+      << markdown_summary(table, keys,
+                          {{"UR(f_G)", column_value("ur_g")},
+                           {"UR(f_D)", column_value("ur_d")},
+                           {"ER(f_G)", column_value("er_g")},
+                           {"ER(f_D)", column_value("er_d")},
+                           {"H(f_G)", column_value("entropy_g")},
+                           {"H(f_D)", column_value("entropy_d")},
+                           {"log\\|f_G\\|", column_value("log_norm_g")},
+                           {"dead f_G %", column_value("dead_g", 100), 1}},
+                          [&](const ResultsTable::Row& r) { return diverged(r) == 0; });
 }
 
 // Per data set: the Gaussian entropy of f_G (lines) and f_D (faint lines) against
@@ -339,9 +313,8 @@ int run(int argc, char** argv) {
               static_cast<long>(opt.gan.layers), static_cast<long>(opt.gan.hidden), static_cast<long>(opt.gan.z_dim),
               gan_loss_name(opt.gan.loss), static_cast<long>(threads), run.path().c_str());
   std::fflush(stdout);
-  std::ofstream csv(run.file("results.csv"));
-  CFGAN_CHECK(csv, run.file("results.csv"), ": cannot open for writing");
-  csv << kCsvHeader;
+  ResultsTable table(kColumns);
+  table.attach_csv(run.file("results.csv"), false);
   Progress progress("step", runs * opt.steps);
   int64_t steps_done = 0;
   std::vector<RunResult> results;
@@ -350,7 +323,7 @@ int run(int argc, char** argv) {
       for (const Setting& setting : opt.settings) {
         for (int64_t seed = 1; seed <= opt.seeds; ++seed) {
           results.push_back(train_one(opt, data, per_mode, setting, seed, run, progress, steps_done));
-          write_csv_row(csv, results.back());
+          table.add(to_row(results.back()));
           const RunResult& r = results.back();
           run.append_metrics(nlohmann::json{{"data", r.data}, {"per_mode", r.per_mode}, {"setting", r.setting},
                                             {"seed", r.seed}, {"modes_covered", r.modes.modes_covered},
@@ -362,7 +335,7 @@ int run(int argc, char** argv) {
     }
   }
   progress.finish(steps_done, "done");
-  write_markdown(run.file("results.md"), group_runs(results), command, progress.elapsed_seconds());
+  write_markdown(run.file("results.md"), table, command, progress.elapsed_seconds());
   write_info_plots(run, opt, results);
   std::printf("toy2d: done in %s\n  table:   %s\n  csv:     %s\n  scatter: %s/samples/\n",
               format_duration(progress.elapsed_seconds()).c_str(), run.file("results.md").c_str(),
