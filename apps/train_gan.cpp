@@ -12,6 +12,7 @@
 #include "apps/common/app.h"
 #include "apps/common/data_flags.h"
 #include "apps/common/flags.h"
+#include "apps/common/loop_flags.h"
 #include "engine/data/dataset.h"
 #include "engine/engine.h"
 #include "engine/run/progress.h"
@@ -54,8 +55,7 @@ int run(int argc, char** argv) {
   config.spec.width = flags.get_int("width", 64, "base channel width of G and D");
   config.loss = parse_gan_loss(flags.get("loss", "bce", "bce (non-saturating) or hinge"));
   config.batch = flags.get_int("batch", 64, "batch size");
-  const int64_t steps = flags.get_int("steps", 3000, "total training steps (D + G update each)");
-  const double minutes = flags.get_double("minutes", 0, "stop after this many minutes (0: no limit)");
+  TrainingLoopOptions loop = declare_loop_flags(flags, "train_gan", 3000);
   config.lr_g = config.lr_d = static_cast<float>(flags.get_double("lr", 2e-4, "Adam learning rate of G and D"));
   const std::string betas = flags.get("betas", "0.5,0.999", "Adam betas");
   config.ema_decay = static_cast<float>(flags.get_double("ema-decay", 0.999, "EMA of G's weights (0: off)"));
@@ -69,15 +69,8 @@ int run(int argc, char** argv) {
   config.device = parse_device(flags.get("device", "auto", "cpu, cuda or auto"));
   const int64_t threads = flags.get_int("threads", max_threads(), "CPU threads");
   const std::string out = flags.get("out", "runs/train_gan", "run directory");
-  const int64_t log_every = flags.get_int("log-every", 10, "steps between metrics.jsonl lines");
-  const int64_t sample_every = flags.get_int("sample-every", 250, "steps between sample grids");
-  const int64_t checkpoint_every = flags.get_int("checkpoint-every", 500, "steps between checkpoints");
-  const int64_t keep = flags.get_int("keep", 3, "checkpoints kept");
   flags.finish();
-
-  CFGAN_CHECK(steps >= 1, "--steps: must be >= 1, got ", steps);
-  CFGAN_CHECK(log_every >= 1 && sample_every >= 1 && checkpoint_every >= 1 && keep >= 1,
-              "--log-every, --sample-every, --checkpoint-every and --keep must be >= 1");
+  check_loop_flags(loop);
   CFGAN_CHECK(std::sscanf(betas.c_str(), "%f,%f", &config.beta1, &config.beta2) == 2, "--betas: expected two ",
               "numbers like 0.5,0.999, got '", betas, "'");
   set_threads(static_cast<int>(threads));
@@ -118,8 +111,6 @@ int run(int argc, char** argv) {
   Generator fixed_noise(config.seed + 1000);
   GanTrainingJob job(trainer, Tensor::randn({64, config.spec.z_dim}, fixed_noise, config.device),
                      grid_labels(data, 64));
-  TrainingLoopOptions loop{.program = "train_gan", .steps = steps, .minutes = minutes, .log_every = log_every,
-                           .sample_every = sample_every, .checkpoint_every = checkpoint_every, .keep = keep};
   GanTrainingJob::describe(loop);
   const TrainingOutcome done = run_training_loop(job, run, loop);
   if (done.diverged) return 1;

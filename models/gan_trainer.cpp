@@ -29,21 +29,6 @@ const std::string& metadata_field(const Metadata& m, const std::string& key, con
   return it->second;
 }
 
-// Turns requires_grad off for a module's parameters while it lives. In the G update, D's
-// parameters need no gradients (D was already updated, and its gradients are zeroed
-// before its next update), so D's backward skips its weight gradients: about a tenth of
-// the reference DCGAN's step.
-class FrozenParameters {
- public:
-  explicit FrozenParameters(Module& m) : module_(m) { module_.requires_grad_(false); }
-  ~FrozenParameters() { module_.requires_grad_(true); }
-  FrozenParameters(const FrozenParameters&) = delete;
-  FrozenParameters& operator=(const FrozenParameters&) = delete;
-
- private:
-  Module& module_;
-};
-
 }  // namespace
 
 GanTrainer::GanTrainer(const GanTrainConfig& config, const ImageDataset& data)

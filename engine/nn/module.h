@@ -66,4 +66,19 @@ class Module {
   bool training_ = true;
 };
 
+// Turns requires_grad off for a module's parameters while it lives. In a generator's update
+// the discriminator's parameters need no gradients (it was already updated, and its
+// gradients are zeroed before its next update), so its backward skips its weight
+// gradients: about a tenth of the reference DCGAN's step.
+class FrozenParameters {
+ public:
+  explicit FrozenParameters(Module& m) : module_(m) { module_.requires_grad_(false); }
+  ~FrozenParameters() { module_.requires_grad_(true); }
+  FrozenParameters(const FrozenParameters&) = delete;
+  FrozenParameters& operator=(const FrozenParameters&) = delete;
+
+ private:
+  Module& module_;
+};
+
 }  // namespace cfgan

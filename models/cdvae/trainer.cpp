@@ -1,0 +1,164 @@
+#include "models/cdvae/trainer.h"
+
+#include <cmath>
+#include <numeric>
+
+#include "engine/autograd.h"
+#include "engine/error.h"
+#include "engine/io/image.h"
+#include "engine/io/safetensors.h"
+#include "engine/nn/init.h"
+#include "engine/ops.h"
+#include "models/cdvae/latent.h"
+#include "models/classifier.h"
+#include "models/gan_loss.h"
+
+namespace cfgan {
+namespace {
+
+const std::string& field(const Metadata& m, const std::string& key, const std::string& path) {
+  const auto it = m.find(key);
+  CFGAN_CHECK(it != m.end(), path, ": metadata lacks '", key, "' (not a train_cdvae checkpoint?)");
+  return it->second;
+}
+
+void add_prefixed(NamedTensors& out, const std::string& prefix, const NamedTensors& tensors) {
+  for (const auto& [name, t] : tensors) out.emplace_back(prefix + name, t);
+}
+
+}  // namespace
+
+CdvaeTrainer::CdvaeTrainer(const CdvaeConfig& config, const ImageDataset& data)
+    : config_(config), loader_(data, config.batch, config.seed, config.device), noise_(config.seed ^ 0x5eedull) {
+  config_.spec.validate();
+  CFGAN_CHECK(data.attribute_names == config.spec.attributes, "data ", data.source,
+              ": its attributes are not the model's (", config.spec.to_json(), ")");
+  CFGAN_CHECK(data.channels == config.spec.channels && data.height == config.spec.image_size, "data ", data.source,
+              " holds ", data.channels, "x", data.height, "x", data.width, " images, the model makes ",
+              config.spec.channels, "x", config.spec.image_size, "x", config.spec.image_size);
+  CFGAN_CHECK(config.batch >= 2 && config.batch <= data.count, "--batch: expected 2..", data.count,
+              " (the images there are), got ", config.batch);
+  CFGAN_CHECK(config.tau_start > 0 && config.tau_end > 0 && config.tau_steps >= 1,
+              "--tau, --tau-end must be > 0 and --tau-steps >= 1");
+  manual_seed(config.seed);
+  Generator init(config.seed);
+  model_ = std::make_shared<CdvaeGan>(config_.spec);
+  dcgan_init(*model_, init);
+  model_->to(config.device);
+  const AdamOptions adam{.lr = config.lr, .beta1 = config.beta1, .beta2 = config.beta2};
+  opt_eg_ = std::make_unique<Adam>(model_->autoencoder().named_parameters(), adam);
+  opt_d_ = std::make_unique<Adam>(model_->critic().named_parameters(), adam);
+  prior_ = Tensor::from_host({config_.spec.num_attributes()}, config_.spec.prior, config.device);
+  shown_ = image_batch(data, 0, std::min<int64_t>(8, data.count)).to(config.device);
+}
+
+float CdvaeTrainer::temperature() const {
+  const double t = std::min(1.0, static_cast<double>(steps_) / static_cast<double>(config_.tau_steps));
+  return static_cast<float>(config_.tau_start * std::pow(config_.tau_end / config_.tau_start, t));
+}
+
+StepScalars CdvaeTrainer::step() {
+  const Batch b = loader_.next();
+  const Tensor& x = b.images;
+  const int64_t n = x.dim(0), k = config_.spec.num_attributes();
+  CdvaeGan& m = *model_;
+  GanDiscriminator& d = m.critic();
+  const CdvaeWeights& w = config_.weights;
+
+  const CdvaeGan::Encoding e = m.encode(x);
+  const Tensor z = gaussian_sample(e.mu, e.logvar, noise_);
+  const Tensor codes = binary_concrete(e.logits, temperature(), config_.hard, noise_);
+  const Tensor x_rec = m.decode(z, codes);
+  Tensor prior_codes;
+  {
+    NoGrad no_grad;  // a ~ Bernoulli(prior): 1[u < p], u uniform
+    const Tensor u = Tensor::rand({n, k}, noise_, config_.device);
+    prior_codes = clamp((reshape(prior_, {1, k}) - u) * 1e30f, 0.0f, 1.0f);
+  }
+  const Tensor x_prior = m.decode(Tensor::randn({n, config_.spec.z_dim}, noise_, config_.device), prior_codes);
+
+  // Critic: real images against reconstructions and prior samples.
+  opt_d_->zero_grad();
+  const Tensor real_logits = d.score(x, {});
+  const Tensor d_loss = 0.5f * (discriminator_loss(GanLoss::bce, real_logits, d.score(x_rec.detach(), {})) +
+                                discriminator_loss(GanLoss::bce, real_logits, d.score(x_prior.detach(), {})));
+  d_loss.backward();
+  opt_d_->step();
+
+  // Encoder and decoder, the critic frozen.
+  opt_eg_->zero_grad();
+  const FrozenParameters frozen(d);
+  Tensor real_features, rec_features;
+  {
+    NoGrad no_grad;
+    d.score(x, {}, {config_.rec_block, &real_features});
+  }
+  const Tensor rec_logits = d.score(x_rec, {}, {config_.rec_block, &rec_features});
+  const Tensor rec = mse_loss(rec_features, real_features);
+  const Tensor adv = 0.5f * (generator_loss(GanLoss::bce, rec_logits) + generator_loss(GanLoss::bce, d.score(x_prior, {})));
+  const Tensor kl_z = gaussian_kl(e.mu, e.logvar), kl_a = bernoulli_kl(e.logits, prior_);
+  const Tensor sup = bce_with_logits(e.logits, b.attributes);
+  const Tensor l1 = l1_loss(x_rec, x);
+  const Tensor total = w.kl_z * kl_z + w.kl_a * kl_a + w.sup * sup + w.rec * rec + w.l1 * l1 + w.adv * adv;
+  total.backward();
+  opt_eg_->step();
+  ++steps_;
+  return {{"d_loss", d_loss.item()}, {"eg_loss", total.item()}, {"rec", rec.item()},    {"l1", l1.item()},
+          {"kl_z", kl_z.item()},     {"kl_a", kl_a.item()},     {"sup", sup.item()},    {"adv", adv.item()},
+          {"tau", temperature()}};
+}
+
+void CdvaeTrainer::save(const std::string& path) {
+  NamedTensors tensors;
+  add_prefixed(tensors, "model.", model_->state_dict());
+  add_prefixed(tensors, "optEG.", opt_eg_->state_dict());
+  add_prefixed(tensors, "optD.", opt_d_->state_dict());
+  save_safetensors(path, tensors,
+                   {{kCdvaeSpecKey, config_.spec.to_json()},
+                    {"step", std::to_string(steps_)},
+                    {"loader_epoch", std::to_string(loader_.epoch())},
+                    {"loader_position", std::to_string(loader_.position())},
+                    {"noise_offset", std::to_string(noise_.offset())},
+                    {"seed", std::to_string(config_.seed)}});
+}
+
+void CdvaeTrainer::load(const std::string& path) {
+  const SafetensorsFile file = load_safetensors(path);
+  const CdvaeSpec spec = CdvaeSpec::from_json(field(file.metadata, kCdvaeSpecKey, path));
+  CFGAN_CHECK(spec.to_json() == config_.spec.to_json(), path, ": checkpoint model ", spec.to_json(),
+              " differs from this run's ", config_.spec.to_json());
+  model_->load_state_dict(file.tensors, "model.");
+  opt_eg_->load_state_dict(file.tensors, "optEG.");
+  opt_d_->load_state_dict(file.tensors, "optD.");
+  steps_ = std::stoll(field(file.metadata, "step", path));
+  loader_.seek(std::stoll(field(file.metadata, "loader_epoch", path)),
+               std::stoll(field(file.metadata, "loader_position", path)));
+  noise_.set_offset(std::stoull(field(file.metadata, "noise_offset", path)));
+}
+
+void CdvaeTrainer::write_samples(const std::string& path) {
+  std::vector<int> every(static_cast<size_t>(config_.spec.num_attributes()));
+  std::iota(every.begin(), every.end(), 0);
+  write_png(path, image_grid(counterfactual_grid(*model_, shown_, every), 2 + config_.spec.num_attributes()));
+}
+
+void CdvaeTrainer::describe(TrainingLoopOptions& opts) {
+  opts.checked = {{"d_loss", "critic loss"}, {"eg_loss", "encoder/decoder loss"}};
+  opts.shown = {{"d_loss", "D", "%.3f"}, {"rec", "rec", "%.3f"}, {"l1", "L1", "%.3f"},
+                {"sup", "attr", "%.3f"},  {"kl_z", "KL", "%.2f"},  {"tau", "tau", "%.2f"}};
+  opts.plotted = {{"d_loss", "critic"}, {"rec", "feature reconstruction"}, {"l1", "pixel L1"}, {"sup", "attribute BCE"}};
+}
+
+Tensor counterfactual_grid(CdvaeGan& model, const Tensor& images, const std::vector<int>& flips) {
+  const int64_t n = images.dim(0), cols = 2 + static_cast<int64_t>(flips.size());
+  std::vector<Tensor> columns{images.detach(), model.counterfactual(images, {})};
+  for (int a : flips) columns.push_back(model.counterfactual(images, {a}));
+  // concat puts column after column; the grid wants row after row.
+  std::vector<int32_t> order;
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t c = 0; c < cols; ++c) order.push_back(static_cast<int32_t>(c * n + i));
+  NoGrad no_grad;
+  return index_select(concat(columns, 0), 0, order);
+}
+
+}  // namespace cfgan

@@ -1,0 +1,69 @@
+// Training a CDVAE-GAN: one critic update, then one update of encoder and decoder together
+// with the critic frozen, per step. Losses (each weight a flag of train_cdvae):
+//   critic:  BCE(D(x), real) + (BCE(D(x_rec), fake) + BCE(D(x_prior), fake)) / 2
+//   E and G: kl_z KL(q(z|x) || N(0, I)) + kl_a KL(Bern(sigmoid(l)) || Bern(prior))
+//            + sup BCE(l, the image's attribute labels)
+//            + rec |D_b(x_rec) - D_b(x)|^2 (the critic's block-b features) + l1 |x_rec - x|
+//            + adv (BCE(D(x_rec), real) + BCE(D(x_prior), real)) / 2
+// with x_rec = G(z ~ q(z|x), a ~ Concrete(l, tau)) and x_prior = G(z ~ N(0, I), a ~ Bern(prior)).
+// tau anneals geometrically from tau_start to tau_end over tau_steps.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "engine/data/loader.h"
+#include "engine/optim/optimizer.h"
+#include "engine/run/training_loop.h"
+#include "models/cdvae/model.h"
+
+namespace cfgan {
+
+struct CdvaeWeights {
+  float kl_z = 1.0f, kl_a = 1.0f, sup = 10.0f, rec = 1.0f, l1 = 10.0f, adv = 1.0f;
+};
+
+struct CdvaeConfig {
+  CdvaeSpec spec;
+  CdvaeWeights weights;
+  int64_t batch = 64;
+  float lr = 2e-4f, beta1 = 0.5f, beta2 = 0.999f;
+  float tau_start = 1.0f, tau_end = 0.3f;
+  int64_t tau_steps = 5000;
+  bool hard = false;      // straight-through hard codes
+  int rec_block = 1;      // the critic block whose features measure reconstruction
+  uint64_t seed = 1;
+  Device device = Device::cpu;
+};
+
+// Training images must carry attributes named as config.spec.attributes (in that order).
+class CdvaeTrainer : public TrainingJob {
+ public:
+  CdvaeTrainer(const CdvaeConfig& config, const ImageDataset& data);
+  StepScalars step() override;
+  int64_t steps_done() const override { return steps_; }
+  void save(const std::string& path) override;
+  void load(const std::string& path);  // errors name the file and what does not match
+  // Rows of originals | reconstructions | one flip per attribute for the fixed images `shown`.
+  void write_samples(const std::string& path) override;
+  float temperature() const;
+  CdvaeGan& model() { return *model_; }
+
+  // The loop's stops, progress fields and plotted curves.
+  static void describe(TrainingLoopOptions& opts);
+
+ private:
+  CdvaeConfig config_;
+  std::shared_ptr<CdvaeGan> model_;
+  std::unique_ptr<Adam> opt_eg_, opt_d_;
+  DataLoader loader_;
+  Generator noise_;
+  Tensor prior_, shown_;
+  int64_t steps_ = 0;
+};
+
+// A grid of `images` (N, C, S, S): per row an original, its reconstruction and one
+// counterfactual per attribute index in `flips` (one attribute flipped in each).
+Tensor counterfactual_grid(CdvaeGan& model, const Tensor& images, const std::vector<int>& flips);
+
+}  // namespace cfgan

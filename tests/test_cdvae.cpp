@@ -1,0 +1,103 @@
+// CDVAE-GAN: the spec, encode/decode shapes, counterfactuals as code flips, one training step.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "engine/autograd.h"
+#include "engine/nn/init.h"
+#include "engine/ops.h"
+#include "models/cdvae/model.h"
+#include "models/cdvae/trainer.h"
+#include "tests/test_util.h"
+
+using namespace cfgan;
+using ::testing::HasSubstr;
+using cfgan_test::error_of;
+
+namespace {
+
+CdvaeSpec small_spec() {
+  CdvaeSpec s;
+  s.image_size = 32, s.channels = 3, s.z_dim = 4, s.width = 4;
+  s.attributes = {"Red", "Large"};
+  s.prior = {0.4f, 0.5f};
+  return s;
+}
+
+// A data set of n random 32x32 RGB images, half of them "Red".
+ImageDataset tiny_data(int64_t n) {
+  ImageDataset d;
+  d.count = n, d.channels = 3, d.height = d.width = 32;
+  d.class_names = {"all"};
+  Generator gen(3);
+  for (float v : Tensor::rand({n * 3 * 32 * 32}, gen, Device::cpu, 0.0f, 255.0f).to_host())
+    d.pixels.push_back(static_cast<uint8_t>(v));
+  d.labels.assign(static_cast<size_t>(n), 0);
+  d.attribute_names = {"Red", "Large"};
+  for (int64_t i = 0; i < n; ++i) d.attributes.insert(d.attributes.end(), {int8_t(i % 2 ? 1 : -1), int8_t(-1)});
+  return d;
+}
+
+}  // namespace
+
+TEST(Cdvae, SpecRoundTripsAndRejectsBadValues) {
+  const CdvaeSpec s = small_spec();
+  EXPECT_EQ(CdvaeSpec::from_json(s.to_json()).to_json(), s.to_json());
+  EXPECT_EQ(s.attribute_index("Large", "--flip"), 1);
+  EXPECT_THAT(error_of([&] { s.attribute_index("Hat", "--flip"); }),
+              HasSubstr("--flip: unknown attribute 'Hat' (the model codes Red, Large)"));
+  CdvaeSpec bad = s;
+  bad.prior = {0.0f, 0.5f};
+  EXPECT_THAT(error_of([&] { bad.validate(); }), HasSubstr("strictly between 0 and 1"));
+  bad = s;
+  bad.image_size = 28;
+  EXPECT_THAT(error_of([&] { bad.validate(); }), HasSubstr("32 or 64"));
+  bad = s;
+  bad.attributes.clear(), bad.prior.clear();
+  EXPECT_THAT(error_of([&] { bad.validate(); }), HasSubstr("no attributes"));
+}
+
+TEST(Cdvae, CounterfactualsAreDecodesOfFlippedHardCodes) {
+  manual_seed(2);
+  CdvaeGan model(small_spec());
+  model.eval();
+  Generator gen(4);
+  const Tensor x = Tensor::rand({3, 3, 32, 32}, gen, Device::cpu, -1.0f, 1.0f);
+  NoGrad no_grad;
+  const CdvaeGan::Encoding e = model.encode(x);
+  EXPECT_EQ(e.mu.shape(), Shape({3, 4}));
+  EXPECT_EQ(e.logits.shape(), Shape({3, 2}));
+  std::vector<float> codes = e.logits.to_host();
+  for (float& c : codes) c = c > 0 ? 1.0f : 0.0f;
+  // No flip: the reconstruction from the mean code and the hard attribute codes.
+  const Tensor recon = model.decode(e.mu, Tensor::from_host({3, 2}, codes));
+  EXPECT_EQ(model.counterfactual(x, {}).to_host(), recon.to_host());
+  // Flipping attribute 1 inverts exactly its code.
+  std::vector<float> flipped = codes;
+  for (int n = 0; n < 3; ++n) flipped[n * 2 + 1] = 1.0f - flipped[n * 2 + 1];
+  const Tensor cf = model.counterfactual(x, {1});
+  EXPECT_EQ(cf.to_host(), model.decode(e.mu, Tensor::from_host({3, 2}, flipped)).to_host());
+  EXPECT_NE(cf.to_host(), recon.to_host());
+  EXPECT_THAT(error_of([&] { model.encode(Tensor::zeros({1, 3, 28, 28})); }), HasSubstr("expected images (N, 3, 32, 32)"));
+}
+
+TEST(Cdvae, ATrainingStepUpdatesEveryPartWithFiniteLosses) {
+  CdvaeConfig config;
+  config.spec = small_spec();
+  config.spec.prior = {0.5f, 0.01f};
+  config.batch = 4;
+  const ImageDataset data = tiny_data(8);
+  CdvaeTrainer trainer(config, data);
+  auto snapshot = [&](Module& m) { return m.named_parameters()[0].second.to_host(); };
+  const auto eg_before = snapshot(trainer.model().autoencoder()), d_before = snapshot(trainer.model().critic());
+  const StepScalars s = trainer.step();
+  for (const auto& [name, value] : s) EXPECT_TRUE(std::isfinite(value)) << name;
+  EXPECT_NE(snapshot(trainer.model().autoencoder()), eg_before);
+  EXPECT_NE(snapshot(trainer.model().critic()), d_before);
+  EXPECT_EQ(trainer.steps_done(), 1);
+  // Data whose attributes are not the model's is refused.
+  ImageDataset other = data;
+  other.attribute_names = {"Red", "Round"};
+  EXPECT_THAT(error_of([&] { CdvaeTrainer t(config, other); }), HasSubstr("its attributes are not the model's"));
+}
