@@ -61,6 +61,8 @@ int run(int argc, char** argv) {
   config.tau_end = static_cast<float>(flags.get_double("tau-end", config.tau_end, "temperature after --tau-steps"));
   config.tau_steps = flags.get_int("tau-steps", config.tau_steps, "steps of the geometric temperature annealing");
   config.hard = flags.get_bool("hard", "straight-through hard codes (0/1 forward, relaxed gradient)");
+  config.label_codes = flags.get_bool("label-codes", "feed the decoder the attribute labels instead of sampled codes "
+                                                     "(a baseline)");
   config.rec_block = static_cast<int>(flags.get_int("rec-block", config.rec_block, "critic block of the reconstruction features"));
   config.seed = static_cast<uint64_t>(flags.get_int("seed", 1, "seed of weights, data order and noise"));
   config.device = parse_device(flags.get("device", "auto", "cpu, cuda or auto"));

@@ -67,7 +67,7 @@ StepScalars CdvaeTrainer::step() {
 
   const CdvaeGan::Encoding e = m.encode(x);
   const Tensor z = gaussian_sample(e.mu, e.logvar, noise_);
-  const Tensor codes = binary_concrete(e.logits, temperature(), config_.hard, noise_);
+  const Tensor codes = config_.label_codes ? b.attributes : binary_concrete(e.logits, temperature(), config_.hard, noise_);
   const Tensor x_rec = m.decode(z, codes);
   Tensor prior_codes;
   {

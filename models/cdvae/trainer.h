@@ -31,6 +31,9 @@ struct CdvaeConfig {
   float tau_start = 1.0f, tau_end = 0.3f;
   int64_t tau_steps = 5000;
   bool hard = false;      // straight-through hard codes
+  // The decoder is fed the images' attribute labels instead of sampled codes (the
+  // "plain conditioning labels" baseline); the encoder's code head still learns them.
+  bool label_codes = false;
   int rec_block = 1;      // the critic block whose features measure reconstruction
   uint64_t seed = 1;
   Device device = Device::cpu;

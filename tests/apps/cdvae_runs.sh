@@ -25,6 +25,16 @@ done
   fail "counterfactuals of prior samples failed"
 [ "$(ls "$WORK/prior" | grep -c 'prior_1_flip_')" -eq 6 ] || fail "prior samples should flip all 6 attributes"
 
+# eval_cdvae with a judge (one epoch on the same world): a row per attribute, JSON beside.
+"$BIN/train_classifier" --data "$WORK/world" --attributes "$WORK/world/list_attr.txt" --image-size 32 --epochs 1 \
+  --batch 16 --threads 2 --out "$WORK/judge" > /dev/null 2>&1
+"$BIN/eval_cdvae" --checkpoint "$WORK/straight" --judge "$WORK/judge" --world "$WORK/world" --n 16 \
+  --json "$WORK/scores.json" > "$WORK/log" 2>&1 || { cat "$WORK/log" >&2; fail "eval_cdvae failed"; }
+expect_in "$WORK/log" "deception"
+[ "$(grep -c '"attribute"' "$WORK/scores.json")" -eq 6 ] || fail "scores.json should hold 6 attributes"
+"$BIN/train_classifier" --data "$WORK/world" --image-size 32 --epochs 1 --batch 16 --threads 2 --out "$WORK/clf" \
+  > /dev/null 2>&1
+
 bad() {  # bad <expected text> <program> <args...>
   local want=$1 program=$2
   shift 2
@@ -35,5 +45,6 @@ bad "--flip: unknown attribute 'Hat'" counterfactual --checkpoint "$WORK/straigh
 mkdir -p "$WORK/big/a" && cp "$WORK/straight/loss.png" "$WORK/big/a/"
 bad "the model makes 32x32 images" counterfactual --checkpoint "$WORK/straight" --images "$WORK/big" --out "$WORK/x"
 bad "not a train_cdvae checkpoint" counterfactual --checkpoint "$WORK/world/exogenous.safetensors" --out "$WORK/x"
+bad "the judge needs attribute heads" eval_cdvae --checkpoint "$WORK/straight" --judge "$WORK/clf" --world "$WORK/world"
 bad "no attribute labels" train_cdvae --data fashion-mnist --image-size 32 --channels 1 --steps 1 --out "$WORK/x"
 echo "train_cdvae resumes exactly; counterfactual writes its images; bad input is named"

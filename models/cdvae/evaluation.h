@@ -1,0 +1,40 @@
+// How good a CDVAE-GAN's counterfactuals are, on the causal world where the true ones exist.
+// An independent attribute judge (a train_classifier --target attributes checkpoint, never
+// trained against the model) reads every image. Per flipped attribute k:
+//   deception     the judge reads the flipped value of k on the counterfactual
+//   preservation  the judge reads every other attribute as on the original, apart for k's
+//                 descendants in the world's graph and for the rest
+//   distance      to the world's true counterfactual of the same unit under do(k := flipped):
+//                 pixel L1 (mean |difference|, pixels in [-1, 1]) and the judge-feature L2,
+//                 against the direct effect (a code flip holds the other codes) and the total
+// Over all: the reconstructions' pixel L1, and the Fréchet distances of reconstructions and of
+// counterfactuals to the real images in the judge's features.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "models/cdvae/model.h"
+#include "models/classifier.h"
+#include "models/world/scm.h"
+
+namespace cfgan {
+
+struct CdvaeAttributeScores {
+  std::string attribute;
+  double deception = 0, preserve_descendants = 0, preserve_others = 0;  // NaN: no such attribute
+  double l1_direct = 0, l1_total = 0, feature_direct = 0, feature_total = 0;
+};
+
+struct CdvaeScores {
+  int64_t units = 0;
+  double reconstruction_l1 = 0, fd_reconstructions = 0, fd_counterfactuals = 0;
+  std::vector<CdvaeAttributeScores> attributes;
+};
+
+// Scores over `units` of the world `spec`; the model's attributes must all be judge heads.
+CdvaeScores score_cdvae(CdvaeGan& model, Classifier& judge, const std::vector<std::string>& judge_heads,
+                        const WorldSpec& spec, const WorldUnits& units, int64_t batch = 128);
+
+}  // namespace cfgan
