@@ -1,12 +1,16 @@
 // eval_cdvae: how good a CDVAE-GAN's counterfactuals are on the causal world, read by an
 // independent attribute judge and measured against the world's true counterfactuals
-// (models/cdvae/evaluation.h). Prints a table per flipped attribute; --json saves it.
+// (models/cdvae/evaluation.h). Prints a table per flipped attribute and, for several
+// checkpoints, a side-by-side summary; --json saves everything.
 //
 //   eval_cdvae --checkpoint runs/cdvae --judge runs/judge --world worlds/test --n 1000
+//   eval_cdvae --checkpoint runs/cdvae,runs/cvae --names CDVAE-GAN,cVAE --judge runs/judge --world worlds/test
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "apps/common/app.h"
 #include "apps/common/flags.h"
@@ -20,39 +24,34 @@ using namespace cfgan;
 
 namespace {
 
-int run(int argc, char** argv) {
-  Flags flags(argc, argv, "eval_cdvae", "score a CDVAE-GAN's counterfactuals against the causal world's");
-  const std::string checkpoint_flag = flags.get("checkpoint", "", "train_cdvae run directory or checkpoint");
-  const std::string judge_flag = flags.get("judge", "", "train_classifier --target attributes run or checkpoint");
-  const std::string world_dir = flags.get("world", "", "a causal_world folder (its units are scored)");
-  const int64_t n = flags.get_int("n", 1000, "units scored (the first n of the world)");
-  const std::string json_path = flags.get("json", "", "also write the scores as JSON here");
-  set_threads(static_cast<int>(flags.get_int("threads", max_threads(), "CPU threads")));
-  flags.finish();
-  CFGAN_CHECK(!checkpoint_flag.empty() && !judge_flag.empty() && !world_dir.empty(),
-              "--checkpoint, --judge and --world are required (see --help)");
-  CFGAN_CHECK(n >= 2, "--n: must be >= 2, got ", n);
-  const std::string checkpoint = resolve_checkpoint(checkpoint_flag, "--checkpoint");
-  const std::shared_ptr<CdvaeGan> model = load_cdvae(checkpoint);
-  const std::string judge_path = resolve_checkpoint(judge_flag, "--judge");
-  const LoadedClassifier judge = load_classifier(judge_path);
-  CFGAN_CHECK(judge.model->spec().multi_label, "--judge ", judge_path,
-              ": a class classifier; the judge needs attribute heads (train_classifier --target attributes)");
-  WorldFolder world = read_world(world_dir);
-  world.units.count = std::min(world.units.count, n);
+std::vector<std::string> split_commas(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream in(text);
+  for (std::string item; std::getline(in, item, ',');) out.push_back(item);
+  return out;
+}
 
-  std::printf("eval_cdvae: %s on %ld units of %s, judge %s\n", checkpoint.c_str(), static_cast<long>(world.units.count),
-              world_dir.c_str(), judge_path.c_str());
-  std::fflush(stdout);
-  const CdvaeScores s = score_cdvae(*model, *judge.model, judge.class_names, world.spec, world.units);
-  std::printf("  reconstruction L1 %.4f   FD reconstructions %.2f   FD counterfactuals %.2f (%.2fx)\n",
-              s.reconstruction_l1, s.fd_reconstructions, s.fd_counterfactuals,
+double mean_of(const std::vector<CdvaeAttributeScores>& v, double CdvaeAttributeScores::*field) {
+  double sum = 0;
+  for (const auto& a : v) sum += a.*field;
+  return sum / static_cast<double>(v.size());
+}
+
+double min_of(const std::vector<CdvaeAttributeScores>& v, double CdvaeAttributeScores::*field) {
+  double m = 1e300;
+  for (const auto& a : v) m = std::min(m, a.*field);
+  return m;
+}
+
+nlohmann::json print_scores(const std::string& checkpoint, const CdvaeScores& s) {
+  std::printf("%s\n  reconstruction L1 %.4f   FD reconstructions %.2f   FD counterfactuals %.2f (%.2fx)\n",
+              checkpoint.c_str(), s.reconstruction_l1, s.fd_reconstructions, s.fd_counterfactuals,
               s.fd_counterfactuals / s.fd_reconstructions);
   std::printf("  %-20s %9s %12s %12s %10s %10s %10s %10s\n", "flipped", "deception", "keep desc.", "keep others",
               "L1 direct", "L1 total", "feat dir.", "feat tot.");
-  nlohmann::json j{{"checkpoint", checkpoint}, {"judge", judge_path}, {"world", world_dir}, {"units", s.units},
-                   {"reconstruction_l1", s.reconstruction_l1}, {"fd_reconstructions", s.fd_reconstructions},
-                   {"fd_counterfactuals", s.fd_counterfactuals}, {"attributes", nlohmann::json::array()}};
+  nlohmann::json j{{"checkpoint", checkpoint}, {"units", s.units}, {"reconstruction_l1", s.reconstruction_l1},
+                   {"fd_reconstructions", s.fd_reconstructions}, {"fd_counterfactuals", s.fd_counterfactuals},
+                   {"attributes", nlohmann::json::array()}};
   auto number = [](double v) { return std::isnan(v) ? nlohmann::json() : nlohmann::json(v); };
   for (const CdvaeAttributeScores& a : s.attributes) {
     std::printf("  %-20s %9.3f %12.3f %12.3f %10.4f %10.4f %10.3f %10.3f\n", a.attribute.c_str(), a.deception,
@@ -65,6 +64,58 @@ int run(int argc, char** argv) {
                                {"feature_total", a.feature_total}});
   }
   std::printf("  (keep desc. is nan for an attribute with no descendant in the world's graph)\n");
+  return j;
+}
+
+int run(int argc, char** argv) {
+  Flags flags(argc, argv, "eval_cdvae", "score CDVAE-GAN counterfactuals against the causal world's");
+  const std::string checkpoints_flag = flags.get("checkpoint", "", "train_cdvae runs or checkpoints, comma-separated");
+  const std::string names_flag = flags.get("names", "", "a name per checkpoint for the summary (default: the paths)");
+  const std::string judge_flag = flags.get("judge", "", "train_classifier --target attributes run or checkpoint");
+  const std::string world_dir = flags.get("world", "", "a causal_world folder (its units are scored)");
+  const int64_t n = flags.get_int("n", 1000, "units scored (the first n of the world)");
+  const std::string json_path = flags.get("json", "", "also write the scores as JSON here");
+  set_threads(static_cast<int>(flags.get_int("threads", max_threads(), "CPU threads")));
+  flags.finish();
+  CFGAN_CHECK(!checkpoints_flag.empty() && !judge_flag.empty() && !world_dir.empty(),
+              "--checkpoint, --judge and --world are required (see --help)");
+  CFGAN_CHECK(n >= 2, "--n: must be >= 2, got ", n);
+  const std::vector<std::string> checkpoints = split_commas(checkpoints_flag);
+  std::vector<std::string> names = names_flag.empty() ? checkpoints : split_commas(names_flag);
+  CFGAN_CHECK(names.size() == checkpoints.size(), "--names: ", names.size(), " names for ", checkpoints.size(),
+              " checkpoints");
+  const std::string judge_path = resolve_checkpoint(judge_flag, "--judge");
+  const LoadedClassifier judge = load_classifier(judge_path);
+  CFGAN_CHECK(judge.model->spec().multi_label, "--judge ", judge_path,
+              ": a class classifier; the judge needs attribute heads (train_classifier --target attributes)");
+  WorldFolder world = read_world(world_dir);
+  world.units.count = std::min(world.units.count, n);
+
+  std::printf("eval_cdvae: %ld units of %s, judge %s\n", static_cast<long>(world.units.count), world_dir.c_str(),
+              judge_path.c_str());
+  nlohmann::json j{{"judge", judge_path}, {"world", world_dir}, {"models", nlohmann::json::array()}};
+  std::vector<CdvaeScores> all;
+  for (size_t m = 0; m < checkpoints.size(); ++m) {
+    const std::string checkpoint = resolve_checkpoint(checkpoints[m], "--checkpoint");
+    const std::shared_ptr<CdvaeGan> model = load_cdvae(checkpoint);
+    all.push_back(score_cdvae(*model, *judge.model, judge.class_names, world.spec, world.units));
+    nlohmann::json entry = print_scores(names[m] + " (" + checkpoint + ")", all.back());
+    entry["name"] = names[m];
+    j["models"].push_back(entry);
+    std::fflush(stdout);
+  }
+  if (all.size() > 1) {
+    std::printf("\n| model | deception mean (min) | keep others mean (min) | L1 to direct truth | L1 to total truth | "
+                "recon L1 | FD cf / FD recon |\n|---|---|---|---|---|---|---|\n");
+    for (size_t m = 0; m < all.size(); ++m) {
+      const auto& a = all[m].attributes;
+      std::printf("| %s | %.3f (%.3f) | %.3f (%.3f) | %.4f | %.4f | %.4f | %.2f |\n", names[m].c_str(),
+                  mean_of(a, &CdvaeAttributeScores::deception), min_of(a, &CdvaeAttributeScores::deception),
+                  mean_of(a, &CdvaeAttributeScores::preserve_others), min_of(a, &CdvaeAttributeScores::preserve_others),
+                  mean_of(a, &CdvaeAttributeScores::l1_direct), mean_of(a, &CdvaeAttributeScores::l1_total),
+                  all[m].reconstruction_l1, all[m].fd_counterfactuals / all[m].fd_reconstructions);
+    }
+  }
   if (!json_path.empty()) {
     std::ofstream out(json_path);
     out << j.dump(2) << "\n";

@@ -31,7 +31,7 @@ done
 "$BIN/eval_cdvae" --checkpoint "$WORK/straight" --judge "$WORK/judge" --world "$WORK/world" --n 16 \
   --json "$WORK/scores.json" > "$WORK/log" 2>&1 || { cat "$WORK/log" >&2; fail "eval_cdvae failed"; }
 expect_in "$WORK/log" "deception"
-[ "$(grep -c '"attribute"' "$WORK/scores.json")" -eq 6 ] || fail "scores.json should hold 6 attributes"
+[ "$(grep -c "\"attribute\"" "$WORK/scores.json")" -eq 6 ] || fail "scores.json should hold 6 attributes"
 "$BIN/train_classifier" --data "$WORK/world" --image-size 32 --epochs 1 --batch 16 --threads 2 --out "$WORK/clf" \
   > /dev/null 2>&1
 
