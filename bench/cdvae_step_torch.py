@@ -1,0 +1,145 @@
+#!/usr/bin/python3
+"""The CDVAE-GAN training step of bench_cdvae_step in PyTorch (Debian python3-torch): the
+same networks (DCGAN-32 encoder body with Gaussian and code heads, DCGAN-32 decoder fed
+[z, 2a - 1], DCGAN-32 critic), losses and Adam, batch 64, 1 and 2 threads.
+
+    /usr/bin/python3 bench/cdvae_step_torch.py --ours build/bench/bench_cdvae_step [--rounds 3]
+
+Each setting runs cfgan's bench and PyTorch alternately `rounds` times, keeps the best of
+each and prints ms/step and the ratio cfgan / PyTorch (below 1: cfgan is faster).
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+import torch  # noqa: E402
+import torch.nn as nn  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+
+W, Z, K, B = 32, 32, 6, 64
+
+
+def critic_body():
+    return nn.Sequential(nn.Conv2d(3, W, 4, 2, 1), nn.LeakyReLU(0.2),
+                         nn.Conv2d(W, 2 * W, 4, 2, 1, bias=False), nn.BatchNorm2d(2 * W), nn.LeakyReLU(0.2),
+                         nn.Conv2d(2 * W, 4 * W, 4, 2, 1, bias=False), nn.BatchNorm2d(4 * W), nn.LeakyReLU(0.2),
+                         nn.Flatten())
+
+
+class Critic(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body, self.head = critic_body(), nn.Linear(4 * W * 16, 1)
+
+    def forward(self, x, tap=False):
+        f1 = self.body[:2](x)  # block 0
+        f2 = self.body[2:5](f1)  # block 1: the reconstruction features
+        out = self.head(self.body[5:](f2)).squeeze(1)
+        return (out, f2) if tap else out
+
+
+class Autoencoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = critic_body()
+        self.mu, self.logvar, self.codes = nn.Linear(4 * W * 16, Z), nn.Linear(4 * W * 16, Z), nn.Linear(4 * W * 16, K)
+        self.decoder = nn.Sequential(
+            nn.Unflatten(1, (Z + K, 1, 1)),
+            nn.ConvTranspose2d(Z + K, 4 * W, 4, 1, 0, bias=False), nn.BatchNorm2d(4 * W), nn.ReLU(),
+            nn.ConvTranspose2d(4 * W, 2 * W, 4, 2, 1, bias=False), nn.BatchNorm2d(2 * W), nn.ReLU(),
+            nn.ConvTranspose2d(2 * W, W, 4, 2, 1, bias=False), nn.BatchNorm2d(W), nn.ReLU(),
+            nn.ConvTranspose2d(W, 3, 4, 2, 1), nn.Tanh())
+
+    def encode(self, x):
+        f = self.body(x)
+        return self.mu(f), self.logvar(f), self.codes(f)
+
+    def decode(self, z, a):
+        return self.decoder(torch.cat([z, 2 * a - 1], 1))
+
+
+def step(ae, critic, opt_eg, opt_d, x, y, prior, tau=1.0):
+    ones, zeros = torch.ones(B), torch.zeros(B)
+    mu, logvar, logits = ae.encode(x)
+    z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
+    u = torch.rand_like(logits).clamp(1e-6, 1 - 1e-6)
+    codes = torch.sigmoid((logits + torch.log(u) - torch.log(1 - u)) / tau)
+    x_rec = ae.decode(z, codes)
+    x_prior = ae.decode(torch.randn(B, Z), (torch.rand(B, K) < prior).float())
+    opt_d.zero_grad()
+    real = critic(x)
+    d_loss = 0.5 * (F.binary_cross_entropy_with_logits(real, ones) + F.binary_cross_entropy_with_logits(critic(x_rec.detach()), zeros)
+                    + F.binary_cross_entropy_with_logits(real, ones) + F.binary_cross_entropy_with_logits(critic(x_prior.detach()), zeros))
+    d_loss.backward()
+    opt_d.step()
+    opt_eg.zero_grad()
+    for p in critic.parameters():
+        p.requires_grad_(False)
+    with torch.no_grad():
+        _, real_f = critic(x, tap=True)
+    rec_logits, rec_f = critic(x_rec, tap=True)
+    rec = F.mse_loss(rec_f, real_f)
+    adv = 0.5 * (F.binary_cross_entropy_with_logits(rec_logits, ones) + F.binary_cross_entropy_with_logits(critic(x_prior), ones))
+    kl_z = -0.5 * torch.mean(torch.sum(1 + logvar - mu ** 2 - logvar.exp(), 1))
+    q = torch.sigmoid(logits)
+    kl_a = torch.mean(torch.sum(q * (-F.softplus(-logits) - prior.log()) + (1 - q) * (-F.softplus(logits) - (1 - prior).log()), 1))
+    sup = F.binary_cross_entropy_with_logits(logits, y)
+    l1 = F.l1_loss(x_rec, x)
+    (kl_z + kl_a + 10 * sup + rec + 10 * l1 + adv).backward()
+    opt_eg.step()
+    for p in critic.parameters():
+        p.requires_grad_(True)
+
+
+def torch_ms(threads, seconds=3.0):
+    torch.manual_seed(1)
+    torch.set_num_threads(threads)
+    ae, critic = Autoencoder(), Critic()
+    opt_eg = torch.optim.Adam(ae.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(critic.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    x, y, prior = torch.rand(B, 3, 32, 32) * 2 - 1, (torch.rand(B, K) < 0.5).float(), torch.full((K,), 0.5)
+    for _ in range(3):
+        step(ae, critic, opt_eg, opt_d, x, y, prior)
+    iters, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        step(ae, critic, opt_eg, opt_d, x, y, prior)
+        iters += 1
+    return (time.perf_counter() - start) / iters * 1000
+
+
+def ours_ms(binary, threads):
+    with tempfile.NamedTemporaryFile(suffix=".json") as out:
+        done = subprocess.run([binary, f"--benchmark_filter=^BM_CdvaeTrainStep/threads:{threads}/",
+                               f"--benchmark_out={out.name}", "--benchmark_out_format=json"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        if done.returncode != 0:
+            sys.exit(f"{binary} failed (exit {done.returncode}):\n{done.stderr}")
+        with open(out.name) as f:
+            return json.load(f)["benchmarks"][0]["real_time"]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--ours", required=True, help="path of cfgan's bench_cdvae_step")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per setting (best kept)")
+    args = parser.parse_args()
+    if not os.access(args.ours, os.X_OK):
+        sys.exit(f"--ours: {args.ours} is not an executable (cmake --build build --target bench_cdvae_step)")
+    print(f"PyTorch {torch.__version__}, {args.rounds} alternating rounds per setting, best of each")
+    print("| threads | cfgan ms/step | PyTorch ms/step | ratio |")
+    print("|---:|---:|---:|---:|")
+    for threads in (1, 2):
+        ours = theirs = float("inf")
+        for _ in range(args.rounds):
+            ours = min(ours, ours_ms(args.ours, threads))
+            theirs = min(theirs, torch_ms(threads))
+        print(f"| {threads} | {ours:.1f} | {theirs:.1f} | {ours / theirs:.2f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
