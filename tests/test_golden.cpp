@@ -9,6 +9,7 @@
 #include "engine/nn/spectral_norm.h"
 #include "engine/ops.h"
 #include "engine/optim/optimizer.h"
+#include "models/cdvae/latent.h"
 #include "tests/golden_util.h"
 
 using namespace cfgan;
@@ -156,4 +157,19 @@ TEST(Golden, AdamSteps) {
   const NamedTensors state = adam.state_dict();
   expect_close(state[0].second, f.tensors.at("exp_avg"), 1e-6f, 1e-5f, "exp_avg");
   expect_close(state[1].second, f.tensors.at("exp_avg_sq"), 1e-7f, 1e-5f, "exp_avg_sq");
+}
+
+TEST(Golden, LatentKls) {
+  // Against torch.distributions.kl_divergence (Normal vs N(0, 1); Bernoulli(logits) vs Bernoulli(p)).
+  const SafetensorsFile f = load_golden("latent");
+  Tensor mu = param(f.tensors, "mu"), logvar = param(f.tensors, "logvar"), logits = param(f.tensors, "logits");
+  const Tensor kl_z = gaussian_kl(mu, logvar);
+  expect_close(kl_z, f.tensors.at("kl_z"), kAtol, kRtol, "kl_z");
+  kl_z.backward();
+  expect_close(mu.grad(), f.tensors.at("dmu"), kAtol, kRtol, "dmu");
+  expect_close(logvar.grad(), f.tensors.at("dlogvar"), kAtol, kRtol, "dlogvar");
+  const Tensor kl_a = bernoulli_kl(logits, f.tensors.at("prior"));
+  expect_close(kl_a, f.tensors.at("kl_a"), kAtol, kRtol, "kl_a");
+  kl_a.backward();
+  expect_close(logits.grad(), f.tensors.at("dlogits"), kAtol, kRtol, "dlogits");
 }

@@ -243,7 +243,27 @@ def ur_er():
     save("ur_er", dict(f=f, ur=u.reshape([]), er=e.reshape([]), dur=f1.grad, der=f2.grad))
 
 
+def latent():
+    """The CDVAE-GAN's KL terms, against torch.distributions' own KL formulas."""
+    torch.manual_seed(20261204)
+    from torch.distributions import Bernoulli, Normal, kl_divergence
+    mu, logvar = leaf(4, 3), leaf(4, 3)
+    kl_z = kl_divergence(Normal(mu, torch.exp(0.5 * logvar)), Normal(0.0, 1.0)).sum(1).mean()
+    kl_z.backward()
+    logits = leaf(4, 3, scale=3.0)
+    prior = torch.tensor([0.2, 0.5, 0.9])
+    kl_a = kl_divergence(Bernoulli(logits=logits), Bernoulli(probs=prior.expand(4, 3))).sum(1).mean()
+    kl_a.backward()
+    save("latent", dict(mu=mu, logvar=logvar, kl_z=kl_z.reshape([]), dmu=mu.grad, dlogvar=logvar.grad,
+                        logits=logits, prior=prior, kl_a=kl_a.reshape([]), dlogits=logits.grad))
+
+
 def main():
+    import sys
+    if len(sys.argv) > 1:  # only the named cases, e.g. `make_fixtures.py latent`
+        for name in sys.argv[1:]:
+            globals()[name]()
+        return
     torch.manual_seed(20261129)
     conv2d()
     conv_transpose2d()
@@ -258,6 +278,7 @@ def main():
     adam()
     dcgan_train_step()
     ur_er()
+    latent()
 
 
 if __name__ == "__main__":
