@@ -105,6 +105,37 @@ TEST_F(Checkpoint, CorruptHeaderIsReported) {
   expect_load_error(path("missing.safetensors"), "cannot open");
 }
 
+TEST_F(Checkpoint, TensorsMustTileTheDataSection) {
+  // The header length one less than the real header: every tensor shifts by a byte and would
+  // otherwise load as noise.
+  save_safetensors(path("h.safetensors"), {{"w", Tensor::ones({4})}});
+  std::fstream f(path("h.safetensors"), std::ios::in | std::ios::out | std::ios::binary);
+  unsigned char len[8];
+  f.read(reinterpret_cast<char*>(len), 8);
+  len[0] = static_cast<unsigned char>(len[0] - 1);  // headers here are short: the low byte holds it
+  f.seekp(0);
+  f.write(reinterpret_cast<const char*>(len), 8);
+  f.close();
+  expect_load_error(path("h.safetensors"), "header length");
+  write_raw(path("gap.safetensors"), R"({"w":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})", 8);
+  expect_load_error(path("gap.safetensors"), "a gap at byte 0");
+  write_raw(path("overlap.safetensors"),
+            R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})",
+            8);
+  expect_load_error(path("overlap.safetensors"), "an overlap at byte 4");
+  write_raw(path("tail.safetensors"), R"({"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})", 8);
+  expect_load_error(path("tail.safetensors"), "the data section has 8 bytes but the tensors cover 4");
+}
+
+TEST_F(Checkpoint, ByteTensorsRoundTrip) {
+  save_safetensors(path("m.safetensors"), {{"w", Tensor::ones({2})}}, {{"k", "v"}},
+                   {{"masks", ByteTensor{Shape{2, 3}, {0, 1, 2, 253, 254, 255}}}});
+  const SafetensorsFile f = load_safetensors(path("m.safetensors"));
+  EXPECT_EQ(f.bytes.at("masks").shape, Shape({2, 3}));
+  EXPECT_EQ(f.bytes.at("masks").data, (std::vector<uint8_t>{0, 1, 2, 253, 254, 255}));
+  EXPECT_EQ(f.tensors.at("w").to_host(), (std::vector<float>{1, 1}));
+}
+
 TEST_F(Checkpoint, WrongDtypeIsRejected) {
   write_raw(path("f16.safetensors"), R"({"w":{"dtype":"F16","shape":[2],"data_offsets":[0,4]}})", 4);
   expect_load_error(path("f16.safetensors"), "dtype F16, expected F32");

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -119,6 +120,7 @@ SafetensorsFile load_safetensors(const std::string& path) {
   CFGAN_CHECK(in, path, ": could not read ", data_size, " data bytes");
 
   SafetensorsFile file;
+  std::vector<std::pair<uint64_t, uint64_t>> spans;  // each tensor's [begin, end) in the data section
   for (const auto& [name, entry] : header.items()) {
     if (name == "__metadata__") {
       CFGAN_CHECK(entry.is_object(), path, ": __metadata__ is not an object");
@@ -151,6 +153,7 @@ SafetensorsFile load_safetensors(const std::string& path) {
                 offsets.dump(), " hold ", end - begin, " bytes, shape ", shape.str(), " needs ", expected);
     CFGAN_CHECK(end <= data_size, path, ": tensor '", name, "' ends at byte ", end, " but the data section has ",
                 data_size, " bytes (truncated file?)");
+    spans.emplace_back(begin, end);
     if (dtype == "U8") {
       file.bytes[name] = {shape, std::vector<uint8_t>(data.begin() + begin, data.begin() + end)};
       continue;
@@ -159,6 +162,18 @@ SafetensorsFile load_safetensors(const std::string& path) {
     std::memcpy(values.data(), data.data() + begin, expected);
     file.tensors[name] = Tensor::from_host(shape, values);
   }
+  // The tensors must tile the data section exactly, as the format requires: a header length
+  // that is off by a few bytes otherwise shifts every tensor and still "loads".
+  std::sort(spans.begin(), spans.end());
+  uint64_t covered = 0;
+  for (const auto& [begin, end] : spans) {
+    CFGAN_CHECK(begin == covered, path, ": the tensors do not tile the data section (",
+                begin > covered ? "a gap" : "an overlap", " at byte ", std::min(begin, covered),
+                "); the header length or the data_offsets are wrong");
+    covered = end;
+  }
+  CFGAN_CHECK(covered == data_size, path, ": the data section has ", data_size, " bytes but the tensors cover ",
+              covered, "; the header length or the file size is wrong");
   return file;
 }
 
