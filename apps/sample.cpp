@@ -42,6 +42,7 @@ int run(int argc, char** argv) {
   const int64_t label = flags.get_int("class", -1, "class of every image (conditional models; -1: cycle)");
   const uint64_t seed = static_cast<uint64_t>(flags.get_int("seed", 1, "noise seed"));
   const int64_t columns = flags.get_int("columns", 8, "grid columns");
+  const int64_t grid_max = flags.get_int("grid", 64, "images in grid.png at most (the PNG folder has them all)");
   const int64_t strips = flags.get_int("interpolations", 8, "latent interpolation strips");
   const int64_t strip_steps = flags.get_int("interpolation-steps", 10, "images per strip");
   const Device device = parse_device(flags.get("device", "auto", "cpu, cuda or auto"));
@@ -50,8 +51,8 @@ int run(int argc, char** argv) {
   CFGAN_CHECK(!checkpoint_flag.empty(), "--checkpoint: a train_gan checkpoint or run directory is required");
   CFGAN_CHECK(!out.empty(), "--out: an output directory is required");
   const std::string checkpoint = resolve_checkpoint(checkpoint_flag, "--checkpoint");
-  CFGAN_CHECK(n >= 1 && columns >= 1 && strips >= 0 && strip_steps >= 2,
-              "--n and --columns must be >= 1, --interpolations >= 0, --interpolation-steps >= 2");
+  CFGAN_CHECK(n >= 1 && columns >= 1 && grid_max >= 1 && strips >= 0 && strip_steps >= 2,
+              "--n, --columns and --grid must be >= 1, --interpolations >= 0, --interpolation-steps >= 2");
 
   const SafetensorsFile file = load_safetensors(checkpoint);
   auto spec_it = file.metadata.find(kSpecKey);
@@ -85,7 +86,8 @@ int run(int argc, char** argv) {
     }
     batches.push_back(images);
   }
-  write_png(out + "/grid.png", image_grid(concat(batches, 0), columns));
+  const Tensor all = concat(batches, 0);
+  write_png(out + "/grid.png", image_grid(narrow(all, 0, 0, std::min(grid_max, all.dim(0))), columns));
 
   if (strips > 0) {
     std::vector<Tensor> rows;

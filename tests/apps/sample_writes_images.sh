@@ -9,6 +9,12 @@ done
 "$BIN/sample" --checkpoint "$WORK/run" --n 10 --out "$WORK/gen" > "$WORK/log"
 [ "$(ls "$WORK"/gen/0000*.png | wc -l)" -eq 10 ] || fail "expected 10 sample files"
 [ -s "$WORK/gen/grid.png" ] && [ -s "$WORK/gen/interpolation.png" ] || fail "grid or interpolation missing"
+# The grid shows at most --grid images (8 columns x 2 rows of 28 px + 2 px gaps = 242 x 62);
+# every image is still a file.
+"$BIN/sample" --checkpoint "$WORK/run" --n 40 --grid 16 --interpolations 0 --out "$WORK/capped" > /dev/null
+[ "$(ls "$WORK"/capped/0000*.png | wc -l)" -eq 40 ] || fail "expected 40 sample files"
+size=$(od -An -tu1 -j16 -N8 "$WORK/capped/grid.png" | awk '{print $3 * 256 + $4, $7 * 256 + $8}')
+[ "$size" = "242 62" ] || fail "grid.png is $size pixels, expected 242 62 (16 images)"
 "$BIN/train_gan" "${SMALL[@]}" --steps 2 --conditional --model sngan --loss hinge --out "$WORK/cond" > /dev/null
 "$BIN/sample" --checkpoint "$WORK/cond" --n 3 --class 1 --interpolations 0 --out "$WORK/gen1" > /dev/null
 [ "$(ls "$WORK"/gen1/0000*.png | wc -l)" -eq 3 ] || fail "expected 3 conditional samples"
