@@ -57,11 +57,13 @@ int run(int argc, char** argv) {
   const int64_t n = flags.get_int("n", 16, "images (the first n of --images)");
   const std::string flip_text = flags.get("flip", "", "attributes to flip, one at a time, e.g. Red,Large (default all)");
   const uint64_t seed = static_cast<uint64_t>(flags.get_int("seed", 1, "seed of the prior samples"));
+  const int64_t zoom = flags.get_int("zoom", 3, "grid.png scaled by this factor, so small images can be looked at");
   const std::string out = flags.get("out", "", "output folder");
   set_threads(static_cast<int>(flags.get_int("threads", max_threads(), "CPU threads")));
   flags.finish();
   CFGAN_CHECK(!checkpoint_flag.empty() && !out.empty(), "--checkpoint and --out are required (see --help)");
   CFGAN_CHECK(n >= 1, "--n: must be >= 1, got ", n);
+  CFGAN_CHECK(zoom >= 1 && zoom <= 16, "--zoom: expected 1..16, got ", zoom);
   const std::string checkpoint = resolve_checkpoint(checkpoint_flag, "--checkpoint");
   const std::shared_ptr<CdvaeGan> model = load_cdvae(checkpoint);
   const CdvaeSpec& spec = model->spec();
@@ -100,7 +102,8 @@ int run(int argc, char** argv) {
                 image_from_tensor(reshape(narrow(grid, 0, i * cols + c, 1), {spec.channels, spec.image_size,
                                                                               spec.image_size})));
   const std::string grid_path = (fs::path(out) / "grid.png").string();
-  write_png(grid_path, image_grid(grid, cols));
+  const Image tiles = image_grid(grid, cols);
+  write_png(grid_path, resize_image(tiles, tiles.width * zoom, tiles.height * zoom));
   std::printf("counterfactual: %ld images x (original, reconstruction, %zu flips) in %s\n  grid: %s (columns: "
               "original | reconstruction",
               static_cast<long>(count), flips.size(), out.c_str(), grid_path.c_str());
