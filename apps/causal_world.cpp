@@ -9,10 +9,10 @@
 #include <nlohmann/json.hpp>
 
 #include "apps/common/app.h"
-#include "engine/run/run_dir.h"
 #include "apps/common/flags.h"
 #include "engine/error.h"
 #include "engine/io/plot.h"
+#include "engine/run/run_dir.h"
 #include "engine/threads.h"
 #include "models/classifier.h"
 #include "models/world/render.h"
@@ -30,7 +30,8 @@ int generate(int argc, char** argv) {
   SplitOptions split;
   split.split = flags.get("split", "train", "train or test (from the model), or biased (the planted shortcut)");
   split.label = flags.get("label", "Round", "the class: an attribute or a formula, e.g. Red&Large or Red|!Round");
-  split.shortcut = flags.get("shortcut", "Striped_Background", "biased split: the attribute made to agree with the label");
+  split.shortcut =
+      flags.get("shortcut", "Striped_Background", "biased split: the attribute made to agree with the label");
   split.strength = flags.get_double("shortcut-strength", 0.95, "biased split: how often the shortcut agrees");
   split.seed = static_cast<uint64_t>(flags.get_int("seed", 1, "seed of the units (each split its own stream)"));
   const std::string spec_path = flags.get("spec", "", "scm.json to use instead of the built-in model");
@@ -53,9 +54,10 @@ int generate(int argc, char** argv) {
   nlohmann::json about{{"split", split.split}, {"seed", split.seed}};
   if (split.split == "biased") about["shortcut"] = split.shortcut, about["shortcut_strength"] = split.strength;
   write_world(out, spec, units, label, about);
-  std::printf("causal_world: wrote %s: %s/ and %s/, list_attr.txt, exogenous.safetensors, masks.safetensors, "
-              "scm.json, world.json, graph.png, preview.png\n",
-              out.c_str(), label.class_name(false).c_str(), label.class_name(true).c_str());
+  std::printf(
+      "causal_world: wrote %s: %s/ and %s/, list_attr.txt, exogenous.safetensors, masks.safetensors, "
+      "scm.json, world.json, graph.png, preview.png\n",
+      out.c_str(), label.class_name(false).c_str(), label.class_name(true).c_str());
   return 0;
 }
 
@@ -128,23 +130,30 @@ int scores(int argc, char** argv) {
   // Fresh units from the model (stream 5, apart from the splits'): the scores are properties of
   // the model's population, whatever selection made the world folder.
   const WorldUnits units = sample_units(world.spec, n, seed, 5);
-  std::printf("causal_world: true %s-effect scores of '%s' (%s) over %ld units\n", effect_text.c_str(),
-              outcome.c_str(), checkpoint.c_str(), static_cast<long>(n));
+  std::printf("causal_world: true %s-effect scores of '%s' (%s) over %ld units\n", effect_text.c_str(), outcome.c_str(),
+              checkpoint.c_str(), static_cast<long>(n));
   const std::vector<CausalScores> result =
       true_causal_scores(world.spec, units, attributes, effect, decide_with_classifier(*judge.model, output));
   print_table(result);
 
-  nlohmann::json j{{"world", world_dir}, {"classifier", checkpoint}, {"outcome", outcome},
-                   {"effect", effect_text}, {"units", n}, {"seed", seed}, {"scores", nlohmann::json::array()}};
+  nlohmann::json j{{"world", world_dir},
+                   {"classifier", checkpoint},
+                   {"outcome", outcome},
+                   {"effect", effect_text},
+                   {"units", n},
+                   {"seed", seed},
+                   {"scores", nlohmann::json::array()}};
   BarChart bars;
   bars.series = {{"NEC"}, {"SUF"}, {"NESUF"}};
   for (const CausalScores& s : result) {
     auto entry = [](const Proportion& p) {
       return nlohmann::json{{"value", std::isnan(p.value) ? nlohmann::json() : nlohmann::json(p.value)},
-                            {"lo", p.lo}, {"hi", p.hi}, {"count", p.count}};
+                            {"lo", p.lo},
+                            {"hi", p.hi},
+                            {"count", p.count}};
     };
-    j["scores"].push_back({{"attribute", s.attribute}, {"nec", entry(s.nec)}, {"suf", entry(s.suf)},
-                           {"nesuf", entry(s.nesuf)}});
+    j["scores"].push_back(
+        {{"attribute", s.attribute}, {"nec", entry(s.nec)}, {"suf", entry(s.suf)}, {"nesuf", entry(s.nesuf)}});
     bars.categories.push_back(s.attribute);
     const Proportion* ps[3] = {&s.nec, &s.suf, &s.nesuf};
     for (int m = 0; m < 3; ++m) {
@@ -162,7 +171,9 @@ int scores(int argc, char** argv) {
       !chart.empty() ? chart : (fs::path(world_dir) / "scores" / (outcome + "-" + effect_text + ".png")).string();
   write_bar_chart_png(chart_path, bars,
                       {.title = "true " + effect_text + "-effect scores of '" + outcome + "' (95% intervals)",
-                       .y_label = "probability", .width = 900, .height = 480});
+                       .y_label = "probability",
+                       .width = 900,
+                       .height = 480});
   std::printf("causal_world: chart %s%s%s\n", chart_path.c_str(), json_path.empty() ? "" : ", JSON ",
               json_path.c_str());
   return 0;
@@ -173,7 +184,8 @@ int accuracy(int argc, char** argv) {
               "a class classifier's accuracy on a world, apart where a shortcut agrees and disagrees with the label");
   const std::string world_dir = flags.get("world", "", "a folder written by causal_world generate");
   const std::string classifier_path = flags.get("classifier", "", "train_classifier run or checkpoint (classes)");
-  const std::string shortcut = flags.get("shortcut", "Striped_Background", "the attribute that may stand in for the label");
+  const std::string shortcut =
+      flags.get("shortcut", "Striped_Background", "the attribute that may stand in for the label");
   set_threads(static_cast<int>(flags.get_int("threads", max_threads(), "CPU threads")));
   flags.finish();
   CFGAN_CHECK(!world_dir.empty() && !classifier_path.empty(), "--world and --classifier are required (see --help)");
@@ -182,7 +194,8 @@ int accuracy(int argc, char** argv) {
   const int cut = world.spec.index_of(shortcut, "--shortcut");
   const std::string checkpoint = resolve_checkpoint(classifier_path, "--classifier");
   const LoadedClassifier clf = load_classifier(checkpoint);
-  CFGAN_CHECK(!clf.model->spec().multi_label, "--classifier ", checkpoint, ": has attribute heads; give a class classifier");
+  CFGAN_CHECK(!clf.model->spec().multi_label, "--classifier ", checkpoint,
+              ": has attribute heads; give a class classifier");
   const int64_t positive = clf.output_index(label.class_name(true), "--classifier " + checkpoint);
   const Decide says_positive = decide_with_classifier(*clf.model, positive);
 
@@ -224,12 +237,13 @@ int run(int argc, char** argv) {
   if (command == "scores") return scores(argc - 1, argv + 1);
   if (command == "accuracy") return accuracy(argc - 1, argv + 1);
   if (command == "--help" || command == "-h" || command.empty()) {
-    std::printf("causal_world: a synthetic image world drawn from a known causal model\n"
-                "  causal_world generate        draw and render a split (train, test, biased)\n"
-                "  causal_world counterfactual  the exact counterfactual images of a generated split\n"
-                "  causal_world scores          a classifier's true necessity and sufficiency scores\n"
-                "  causal_world accuracy        a classifier's errors where a shortcut agrees / disagrees\n"
-                "each command prints its flags with --help\n");
+    std::printf(
+        "causal_world: a synthetic image world drawn from a known causal model\n"
+        "  causal_world generate        draw and render a split (train, test, biased)\n"
+        "  causal_world counterfactual  the exact counterfactual images of a generated split\n"
+        "  causal_world scores          a classifier's true necessity and sufficiency scores\n"
+        "  causal_world accuracy        a classifier's errors where a shortcut agrees / disagrees\n"
+        "each command prints its flags with --help\n");
     return command.empty() ? 1 : 0;
   }
   fail("unknown command '", command, "' (expected generate, counterfactual, scores or accuracy; see --help)");

@@ -55,7 +55,8 @@ int run(int argc, char** argv) {
   const std::string checkpoint_flag = flags.get("checkpoint", "", "train_cdvae run directory or checkpoint");
   const std::string images_dir = flags.get("images", "", "a folder of images (any depth); default: prior samples");
   const int64_t n = flags.get_int("n", 16, "images (the first n of --images)");
-  const std::string flip_text = flags.get("flip", "", "attributes to flip, one at a time, e.g. Red,Large (default all)");
+  const std::string flip_text =
+      flags.get("flip", "", "attributes to flip, one at a time, e.g. Red,Large (default all)");
   const uint64_t seed = static_cast<uint64_t>(flags.get_int("seed", 1, "seed of the prior samples"));
   const int64_t zoom = flags.get_int("zoom", 3, "grid.png scaled by this factor, so small images can be looked at");
   const std::string out = flags.get("out", "", "output folder");
@@ -87,8 +88,8 @@ int run(int argc, char** argv) {
     std::vector<float> codes = Tensor::rand({n, spec.num_attributes()}, gen).to_host();
     for (size_t i = 0; i < codes.size(); ++i) codes[i] = codes[i] < spec.prior[i % spec.prior.size()] ? 1.0f : 0.0f;
     NoGrad no_grad;
-    originals = model->decode(Tensor::randn({n, spec.z_dim}, gen),
-                              Tensor::from_host({n, spec.num_attributes()}, codes));
+    originals =
+        model->decode(Tensor::randn({n, spec.z_dim}, gen), Tensor::from_host({n, spec.num_attributes()}, codes));
     for (int64_t i = 0; i < n; ++i) stems.push_back(cat("prior_", i + 1));
   }
   const int64_t count = originals.dim(0), cols = 2 + static_cast<int64_t>(flips.size());
@@ -99,14 +100,15 @@ int run(int argc, char** argv) {
   for (int64_t i = 0; i < count; ++i)
     for (int64_t c = 0; c < cols; ++c)
       write_png((fs::path(out) / (stems[i] + "_" + suffixes[c] + ".png")).string(),
-                image_from_tensor(reshape(narrow(grid, 0, i * cols + c, 1), {spec.channels, spec.image_size,
-                                                                              spec.image_size})));
+                image_from_tensor(
+                    reshape(narrow(grid, 0, i * cols + c, 1), {spec.channels, spec.image_size, spec.image_size})));
   const std::string grid_path = (fs::path(out) / "grid.png").string();
   const Image tiles = image_grid(grid, cols);
   write_png(grid_path, resize_image(tiles, tiles.width * zoom, tiles.height * zoom));
-  std::printf("counterfactual: %ld images x (original, reconstruction, %zu flips) in %s\n  grid: %s (columns: "
-              "original | reconstruction",
-              static_cast<long>(count), flips.size(), out.c_str(), grid_path.c_str());
+  std::printf(
+      "counterfactual: %ld images x (original, reconstruction, %zu flips) in %s\n  grid: %s (columns: "
+      "original | reconstruction",
+      static_cast<long>(count), flips.size(), out.c_str(), grid_path.c_str());
   for (const std::string& f : flip_names) std::printf(" | %s flipped", f.c_str());
   std::printf(")\n");
   return 0;

@@ -49,18 +49,23 @@ nlohmann::json print_scores(const std::string& checkpoint, const CdvaeScores& s)
               s.fd_counterfactuals / s.fd_reconstructions);
   std::printf("  %-20s %9s %12s %12s %10s %10s %10s %10s\n", "flipped", "deception", "keep desc.", "keep others",
               "L1 direct", "L1 total", "feat dir.", "feat tot.");
-  nlohmann::json j{{"checkpoint", checkpoint}, {"units", s.units}, {"reconstruction_l1", s.reconstruction_l1},
-                   {"fd_reconstructions", s.fd_reconstructions}, {"fd_counterfactuals", s.fd_counterfactuals},
+  nlohmann::json j{{"checkpoint", checkpoint},
+                   {"units", s.units},
+                   {"reconstruction_l1", s.reconstruction_l1},
+                   {"fd_reconstructions", s.fd_reconstructions},
+                   {"fd_counterfactuals", s.fd_counterfactuals},
                    {"attributes", nlohmann::json::array()}};
   auto number = [](double v) { return std::isnan(v) ? nlohmann::json() : nlohmann::json(v); };
   for (const CdvaeAttributeScores& a : s.attributes) {
     std::printf("  %-20s %9.3f %12.3f %12.3f %10.4f %10.4f %10.3f %10.3f\n", a.attribute.c_str(), a.deception,
-                a.preserve_descendants, a.preserve_others, a.l1_direct, a.l1_total, a.feature_direct,
-                a.feature_total);
-    j["attributes"].push_back({{"attribute", a.attribute}, {"deception", a.deception},
+                a.preserve_descendants, a.preserve_others, a.l1_direct, a.l1_total, a.feature_direct, a.feature_total);
+    j["attributes"].push_back({{"attribute", a.attribute},
+                               {"deception", a.deception},
                                {"preserve_descendants", number(a.preserve_descendants)},
-                               {"preserve_others", number(a.preserve_others)}, {"l1_direct", a.l1_direct},
-                               {"l1_total", a.l1_total}, {"feature_direct", a.feature_direct},
+                               {"preserve_others", number(a.preserve_others)},
+                               {"l1_direct", a.l1_direct},
+                               {"l1_total", a.l1_total},
+                               {"feature_direct", a.feature_direct},
                                {"feature_total", a.feature_total}});
   }
   std::printf("  (keep desc. is nan for an attribute with no descendant in the world's graph)\n");
@@ -105,8 +110,9 @@ int run(int argc, char** argv) {
     std::fflush(stdout);
   }
   if (all.size() > 1) {
-    std::printf("\n| model | deception mean (min) | keep others mean (min) | L1 to direct truth | L1 to total truth | "
-                "recon L1 | FD cf / FD recon |\n|---|---|---|---|---|---|---|\n");
+    std::printf(
+        "\n| model | deception mean (min) | keep others mean (min) | L1 to direct truth | L1 to total truth | "
+        "recon L1 | FD cf / FD recon |\n|---|---|---|---|---|---|---|\n");
     for (size_t m = 0; m < all.size(); ++m) {
       const auto& a = all[m].attributes;
       std::printf("| %s | %.3f (%.3f) | %.3f (%.3f) | %.4f | %.4f | %.4f | %.2f |\n", names[m].c_str(),

@@ -61,9 +61,11 @@ int run(int argc, char** argv) {
   config.tau_end = static_cast<float>(flags.get_double("tau-end", config.tau_end, "temperature after --tau-steps"));
   config.tau_steps = flags.get_int("tau-steps", config.tau_steps, "steps of the geometric temperature annealing");
   config.hard = flags.get_bool("hard", "straight-through hard codes (0/1 forward, relaxed gradient)");
-  config.label_codes = flags.get_bool("label-codes", "feed the decoder the attribute labels instead of sampled codes "
-                                                     "(a baseline)");
-  config.rec_block = static_cast<int>(flags.get_int("rec-block", config.rec_block, "critic block of the reconstruction features"));
+  config.label_codes = flags.get_bool("label-codes",
+                                      "feed the decoder the attribute labels instead of sampled codes "
+                                      "(a baseline)");
+  config.rec_block =
+      static_cast<int>(flags.get_int("rec-block", config.rec_block, "critic block of the reconstruction features"));
   config.seed = static_cast<uint64_t>(flags.get_int("seed", 1, "seed of weights, data order and noise"));
   config.device = parse_device(flags.get("device", "auto", "cpu, cuda or auto"));
   TrainingLoopOptions loop = declare_loop_flags(flags, "train_cdvae", 5000);
@@ -91,27 +93,28 @@ int run(int argc, char** argv) {
     trainer.load(checkpoint);
     std::printf("train_cdvae: resumed %s at step %ld\n", checkpoint.c_str(), static_cast<long>(trainer.steps_done()));
   }
-  std::printf("train_cdvae: %ld images (%s), %ldx%ldx%ld, %ld attribute codes + z %ld, critic %s, batch %ld, "
-              "device %s, %ld threads, writing %s (started in %.2f s)\n",
-              static_cast<long>(data.count), data.source.c_str(), static_cast<long>(data.channels),
-              static_cast<long>(data.height), static_cast<long>(data.width),
-              static_cast<long>(config.spec.num_attributes()), static_cast<long>(config.spec.z_dim),
-              config.spec.discriminator.c_str(), static_cast<long>(config.batch), device_name(config.device),
-              static_cast<long>(threads), run.path().c_str(), seconds_since(launched));
+  std::printf(
+      "train_cdvae: %ld images (%s), %ldx%ldx%ld, %ld attribute codes + z %ld, critic %s, batch %ld, "
+      "device %s, %ld threads, writing %s (started in %.2f s)\n",
+      static_cast<long>(data.count), data.source.c_str(), static_cast<long>(data.channels),
+      static_cast<long>(data.height), static_cast<long>(data.width), static_cast<long>(config.spec.num_attributes()),
+      static_cast<long>(config.spec.z_dim), config.spec.discriminator.c_str(), static_cast<long>(config.batch),
+      device_name(config.device), static_cast<long>(threads), run.path().c_str(), seconds_since(launched));
   std::fflush(stdout);
 
   CdvaeTrainer::describe(loop);
   const TrainingOutcome done = run_training_loop(trainer, run, loop);
   if (done.diverged) return 1;
   if (done.interrupted) {
-    std::printf("train_cdvae: interrupted at step %ld; checkpoint saved: %s\n  continue with: train_cdvae --resume %s\n",
-                static_cast<long>(done.steps), done.checkpoint.c_str(), run.path().c_str());
+    std::printf(
+        "train_cdvae: interrupted at step %ld; checkpoint saved: %s\n  continue with: train_cdvae --resume %s\n",
+        static_cast<long>(done.steps), done.checkpoint.c_str(), run.path().c_str());
     return 130;
   }
-  std::printf("train_cdvae: done, %ld steps\n  flips:      %s (original | reconstruction | one column per attribute)\n"
-              "  checkpoint: %s\n  loss plot:  %s\n",
-              static_cast<long>(done.steps), done.samples.c_str(), done.checkpoint.c_str(),
-              run.file("loss.png").c_str());
+  std::printf(
+      "train_cdvae: done, %ld steps\n  flips:      %s (original | reconstruction | one column per attribute)\n"
+      "  checkpoint: %s\n  loss plot:  %s\n",
+      static_cast<long>(done.steps), done.samples.c_str(), done.checkpoint.c_str(), run.file("loss.png").c_str());
   return 0;
 }
 

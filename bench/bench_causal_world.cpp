@@ -43,8 +43,9 @@ static void BM_TrueScores(benchmark::State& state) {
   for (auto _ : state)
     benchmark::DoNotOptimize(true_causal_scores(spec, units, all, Effect::total, decide_with_classifier(judge, 0)));
   // One factual and one flipped image per attribute per unit are rendered and classified.
-  state.counters["images/s"] = benchmark::Counter(
-      static_cast<double>(state.range(0) * (1 + spec.num_attributes()) * state.iterations()), benchmark::Counter::kIsRate);
+  state.counters["images/s"] =
+      benchmark::Counter(static_cast<double>(state.range(0) * (1 + spec.num_attributes()) * state.iterations()),
+                         benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_TrueScores)->Args({10000, 2})->Iterations(1)->Unit(benchmark::kSecond)->UseRealTime();
 

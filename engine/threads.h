@@ -3,7 +3,7 @@
 
 namespace cfgan {
 
-int max_threads();         // what the kernels use now
-void set_threads(int n);   // n >= 1; errors name --threads
+int max_threads();        // what the kernels use now
+void set_threads(int n);  // n >= 1; errors name --threads
 
 }  // namespace cfgan

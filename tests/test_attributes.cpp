@@ -14,15 +14,14 @@
 #include "tests/test_util.h"
 
 using namespace cfgan;
-using ::testing::HasSubstr;
 using cfgan_test::error_of;
+using ::testing::HasSubstr;
 namespace fs = std::filesystem;
 
 namespace {
 
 class Attributes : public cfgan_test::TempDirTest {
  public:
-
   std::string write(const std::string& name, const std::string& text) {
     const std::string path = (dir / name).string();
     std::ofstream(path) << text;
@@ -33,7 +32,6 @@ class Attributes : public cfgan_test::TempDirTest {
     fs::create_directories((dir / rel).parent_path());
     write_png((dir / rel).string(), Image{w, h, 3, std::vector<uint8_t>(static_cast<size_t>(w * h * 3), value)});
   }
-
 };
 
 // The head of CelebA's list_attr_celeba.txt, spacing as in the real file: single spaces
@@ -49,7 +47,8 @@ const char* kCelebaSnippet =
 
 TEST_F(Attributes, ReadsCelebasOwnFormat) {
   const AttributeTable t = read_attribute_file(write("list_attr_celeba.txt", kCelebaSnippet));
-  EXPECT_EQ(t.names, (std::vector<std::string>{"5_o_Clock_Shadow", "Arched_Eyebrows", "Attractive", "Bags_Under_Eyes"}));
+  EXPECT_EQ(t.names,
+            (std::vector<std::string>{"5_o_Clock_Shadow", "Arched_Eyebrows", "Attractive", "Bags_Under_Eyes"}));
   EXPECT_EQ(t.files, (std::vector<std::string>{"000001.jpg", "000002.jpg", "000003.jpg"}));
   EXPECT_EQ(t.values, (std::vector<int8_t>{-1, 1, 1, -1, -1, -1, -1, 1, -1, -1, -1, -1}));
   EXPECT_EQ(t.at(1, 3), 1);
@@ -143,8 +142,7 @@ TEST_F(Attributes, AMissingImageRowIsAClearError) {
               HasSubstr("--attributes list.txt: no line for image '000002.png'"));
   image("b/000001.png", 4, 4, 30);  // the same bare name in another class folder
   ImageDataset twice = load_image_folder(dir.string(), 4, 3);
-  EXPECT_THAT(error_of([&] { attach_attributes(twice, t, "--attributes list.txt"); }),
-              HasSubstr("two images of"));
+  EXPECT_THAT(error_of([&] { attach_attributes(twice, t, "--attributes list.txt"); }), HasSubstr("two images of"));
 }
 
 TEST_F(Attributes, CelebaLayoutIsCroppedResizedSplitAndLabelled) {

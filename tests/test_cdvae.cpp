@@ -12,8 +12,8 @@
 #include "tests/test_util.h"
 
 using namespace cfgan;
-using ::testing::HasSubstr;
 using cfgan_test::error_of;
+using ::testing::HasSubstr;
 
 namespace {
 
@@ -79,7 +79,10 @@ TEST(Cdvae, CounterfactualsAreDecodesOfFlippedHardCodes) {
   const Tensor cf = model.counterfactual(x, {1});
   EXPECT_EQ(cf.to_host(), model.decode(e.mu, Tensor::from_host({3, 2}, flipped)).to_host());
   EXPECT_NE(cf.to_host(), recon.to_host());
-  EXPECT_THAT(error_of([&] { model.encode(Tensor::zeros({1, 3, 28, 28})); }), HasSubstr("expected images (N, 3, 32, 32)"));
+  EXPECT_THAT(error_of([&] {
+                model.encode(Tensor::zeros({1, 3, 28, 28}));
+              }),
+              HasSubstr("expected images (N, 3, 32, 32)"));
 }
 
 TEST(Cdvae, ATrainingStepUpdatesEveryPartWithFiniteLosses) {

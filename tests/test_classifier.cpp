@@ -73,5 +73,6 @@ TEST(Classifier, DecisionsAreArgmaxForClassesAndHalfForHeads) {
   EXPECT_EQ(decide_with_classifier(*heads, 2)(pixels.data(), nullptr, 2), (std::vector<uint8_t>{1, 1}));  // p = 0.5
   LoadedClassifier loaded{heads, {"Red", "Large", "Round"}, 0};
   EXPECT_EQ(loaded.output_index("Large", "--outcome"), 1);
-  EXPECT_THAT(cfgan_test::error_of([&] { loaded.output_index("Hat", "--outcome"); }), HasSubstr("--outcome: 'Hat' is not an output of the classifier (attributes: Red, Large, Round)"));
+  EXPECT_THAT(cfgan_test::error_of([&] { loaded.output_index("Hat", "--outcome"); }),
+              HasSubstr("--outcome: 'Hat' is not an output of the classifier (attributes: Red, Large, Round)"));
 }

@@ -58,10 +58,12 @@ TEST(Latent, GradientsMatchFiniteDifferences) {
         return gaussian_sample(in[0], in[1], gen);
       },
       {{uniform({3, 4}, 1)}, {uniform({3, 4}, 2)}}, tol);
-  check_gradients("gaussian_kl", [](const std::vector<Tensor>& in) { return gaussian_kl(in[0], in[1]); },
-                  {{uniform({3, 4}, 3)}, {uniform({3, 4}, 4)}}, tol);
-  check_gradients("bernoulli_kl", [](const std::vector<Tensor>& in) { return bernoulli_kl(in[0], in[1]); },
-                  {{uniform({3, 4}, 5, -3.0f, 3.0f)}, {uniform({4}, 6, 0.1f, 0.9f), false}}, tol);
+  check_gradients(
+      "gaussian_kl", [](const std::vector<Tensor>& in) { return gaussian_kl(in[0], in[1]); },
+      {{uniform({3, 4}, 3)}, {uniform({3, 4}, 4)}}, tol);
+  check_gradients(
+      "bernoulli_kl", [](const std::vector<Tensor>& in) { return bernoulli_kl(in[0], in[1]); },
+      {{uniform({3, 4}, 5, -3.0f, 3.0f)}, {uniform({4}, 6, 0.1f, 0.9f), false}}, tol);
   check_gradients(
       "binary_concrete (relaxed)",
       [](const std::vector<Tensor>& in) {

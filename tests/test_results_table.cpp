@@ -9,8 +9,8 @@
 #include "tests/test_util.h"
 
 using namespace cfgan;
-using ::testing::HasSubstr;
 using cfgan_test::error_of;
+using ::testing::HasSubstr;
 
 namespace {
 

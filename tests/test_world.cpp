@@ -14,8 +14,8 @@
 #include "tests/test_util.h"
 
 using namespace cfgan;
-using ::testing::HasSubstr;
 using cfgan_test::error_of;
+using ::testing::HasSubstr;
 
 namespace {
 
@@ -146,8 +146,7 @@ TEST(World, DescendantsFollowTheChainOnlyInTheTotalEffect) {
     // An intervention in the middle of the chain leaves its ancestor alone.
     Intervention mid(4, 0);
     mid[1] = static_cast<int8_t>(-f[1]);
-    EXPECT_EQ(attributes_of(spec, units, i, mid, Effect::total),
-              (std::vector<int8_t>{f[0], mid[1], mid[1], f[3]}));
+    EXPECT_EQ(attributes_of(spec, units, i, mid, Effect::total), (std::vector<int8_t>{f[0], mid[1], mid[1], f[3]}));
   }
 }
 
@@ -327,7 +326,8 @@ TEST(World, MonteCarloScoresMatchClosedFormsForRedAndRound) {
   const int red = spec.index_of("Red", "t"), round = spec.index_of("Round", "t");
   const Decide decide = [&](const uint8_t*, const int8_t* a, int64_t n) {
     std::vector<uint8_t> out(static_cast<size_t>(n));
-    for (int64_t i = 0; i < n; ++i) out[i] = a[i * spec.num_attributes() + red] > 0 && a[i * spec.num_attributes() + round] > 0;
+    for (int64_t i = 0; i < n; ++i)
+      out[i] = a[i * spec.num_attributes() + red] > 0 && a[i * spec.num_attributes() + round] > 0;
     return out;
   };
   const std::vector<int> scored{red, spec.index_of("Large", "t"), spec.index_of("Spotted", "t")};

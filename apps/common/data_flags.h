@@ -16,7 +16,7 @@
 namespace cfgan {
 
 struct DataChoice {
-  std::string data, attributes;  // attributes: the file given or found; empty when none
+  std::string data, attributes;   // attributes: the file given or found; empty when none
   bool attributes_given = false;  // --attributes was on the command line
   std::vector<int32_t> classes;
   int64_t per_class = 0, image_size = 0, channels = 0;

@@ -49,8 +49,8 @@ AttributeTable read_attribute_file(const std::string& path) {
     const std::vector<std::string> w = words(line);
     char* end = nullptr;
     if (w.size() == 1) expected = std::strtoll(w[0].c_str(), &end, 10);
-    CFGAN_CHECK(w.size() == 1 && end && *end == '\0' && expected >= 0, path,
-                ":1: expected the number of images, got '", line, "'");
+    CFGAN_CHECK(w.size() == 1 && end && *end == '\0' && expected >= 0, path, ":1: expected the number of images, got '",
+                line, "'");
   }
   CFGAN_CHECK(next_line(), path, ": line 2 (the attribute names) is missing");
   t.names = words(line);

@@ -487,9 +487,10 @@ void write_bar_chart_png(const std::string& path, const BarChart& chart, const P
       const double v = b.value[g];
       if (!std::isfinite(v)) continue;
       const double x0 = frame.plot.x0 + slot * (static_cast<double>(g) + 0.1) + bar * static_cast<double>(j);
-      const double y_value = frame.y.pixel(std::clamp(v, chart.y_min, chart.y_max)), y_base = frame.y.pixel(std::clamp(0.0, chart.y_min, chart.y_max));
-      const Rect r{static_cast<int>(x0 + 1), static_cast<int>(std::min(y_value, y_base)), static_cast<int>(x0 + bar - 1),
-                   static_cast<int>(std::max(y_value, y_base)) + 1};
+      const double y_value = frame.y.pixel(std::clamp(v, chart.y_min, chart.y_max)),
+                   y_base = frame.y.pixel(std::clamp(0.0, chart.y_min, chart.y_max));
+      const Rect r{static_cast<int>(x0 + 1), static_cast<int>(std::min(y_value, y_base)),
+                   static_cast<int>(x0 + bar - 1), static_cast<int>(std::max(y_value, y_base)) + 1};
       canvas.fill(r, colors[j]);
       for (int y = std::max(r.y0, 0); y < std::min(r.y1, opt.height); ++y)
         for (int x = std::max(r.x0, 0); x < std::min(r.x1, opt.width); ++x) busy[size_t(y) * opt.width + x] = 1;
@@ -507,8 +508,8 @@ void write_bar_chart_png(const std::string& path, const BarChart& chart, const P
     if (text_width(c, label_scale) > slot - 4) label_scale = 1;
   for (size_t g = 0; g < groups; ++g) {
     const int centre = static_cast<int>(frame.plot.x0 + slot * (static_cast<double>(g) + 0.5));
-    canvas.text(centre - text_width(chart.categories[g], label_scale) / 2, frame.plot.y1 + frame.tick_length + frame.pad,
-                chart.categories[g], label_scale, text_color);
+    canvas.text(centre - text_width(chart.categories[g], label_scale) / 2,
+                frame.plot.y1 + frame.tick_length + frame.pad, chart.categories[g], label_scale, text_color);
   }
   std::vector<Series> legend;
   for (const BarSeries& b : chart.series) legend.push_back({.label = b.label, .size = 8});

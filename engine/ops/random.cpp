@@ -1,7 +1,8 @@
 // Ops that draw random numbers on the device: dropout (its mask from the Philox stream).
+#include "engine/random.h"
+
 #include "engine/ops.h"
 #include "engine/ops/op_util.h"
-#include "engine/random.h"
 
 namespace cfgan {
 

@@ -38,8 +38,8 @@ void ResultsTable::attach_csv(const std::string& path, bool resume) {
     CFGAN_CHECK(out, path, ": cannot write");
     return;
   }
-  CFGAN_CHECK(line == join(columns_, ","), path, ": its header '", line, "' is not this table's (",
-              join(columns_, ","), ")");
+  CFGAN_CHECK(line == join(columns_, ","), path, ": its header '", line, "' is not this table's (", join(columns_, ","),
+              ")");
   for (int64_t n = 2; std::getline(in, line); ++n) {
     const std::vector<std::string> f = split_csv(line);
     CFGAN_CHECK(f.size() == columns_.size(), path, ":", n, ": ", f.size(), " fields, expected ", columns_.size());

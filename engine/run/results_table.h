@@ -30,7 +30,8 @@ class ResultsTable {
 
   // Rows grouped by equal values of `keys`, groups in the order their first row came.
   using Group = std::vector<const Row*>;
-  std::vector<Group> group_by(const std::vector<std::string>& keys, const std::function<bool(const Row&)>& keep = {}) const;
+  std::vector<Group> group_by(const std::vector<std::string>& keys,
+                              const std::function<bool(const Row&)>& keep = {}) const;
 
  private:
   std::vector<std::string> columns_;

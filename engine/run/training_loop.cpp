@@ -97,8 +97,8 @@ TrainingOutcome run_training_loop(TrainingJob& job, RunDir& run, const TrainingL
       if (values.count(key) && !std::isfinite(values[key])) {
         std::string all;
         for (const auto& [k, l] : opts.checked) all += (all.empty() ? "" : ", ") + l + " " + describe(values[k]);
-        std::fprintf(stderr, "\n%s: step %ld: %s is %s (%s); training stopped. %s\n", program,
-                     static_cast<long>(step), label.c_str(), describe(values[key]).c_str(), all.c_str(),
+        std::fprintf(stderr, "\n%s: step %ld: %s is %s (%s); training stopped. %s\n", program, static_cast<long>(step),
+                     label.c_str(), describe(values[key]).c_str(), all.c_str(),
                      out.checkpoint.empty() ? "No checkpoint was written yet."
                                             : ("Last good checkpoint: " + out.checkpoint).c_str());
         std::signal(SIGINT, SIG_DFL);
@@ -128,8 +128,8 @@ TrainingOutcome run_training_loop(TrainingJob& job, RunDir& run, const TrainingL
   job.write_samples(out.samples);
   write_loss_plot(run, opts.plotted);
   std::ofstream(run.file("summary.txt")) << "steps: " << out.steps << "\nlast losses: " << out.progress
-                                          << "\nsample grid: " << out.samples << "\ncheckpoint: " << out.checkpoint
-                                          << "\nloss plot: " << run.file("loss.png") << "\n";
+                                         << "\nsample grid: " << out.samples << "\ncheckpoint: " << out.checkpoint
+                                         << "\nloss plot: " << run.file("loss.png") << "\n";
   return out;
 }
 

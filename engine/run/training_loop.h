@@ -20,7 +20,7 @@ using StepScalars = std::vector<std::pair<std::string, float>>;
 class TrainingJob {
  public:
   virtual ~TrainingJob() = default;
-  virtual StepScalars step() = 0;               // one training step
+  virtual StepScalars step() = 0;  // one training step
   virtual int64_t steps_done() const = 0;
   virtual void save(const std::string& path) = 0;           // everything --resume needs, atomically
   virtual void write_samples(const std::string& path) = 0;  // a PNG of what the model makes now

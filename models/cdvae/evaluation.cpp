@@ -86,18 +86,21 @@ CdvaeScores score_cdvae(CdvaeGan& model, Classifier& judge, const std::vector<st
         for (int64_t j = 0; j < k_count; ++j) {
           if (j == k) continue;
           const bool kept = (jc.logits[i * heads + head[j]] >= 0) == (jx.logits[i * heads + head[j]] >= 0);
-          if (spec.is_descendant(world[j], world[k])) t.kept_desc += kept, ++t.n_desc;
-          else t.kept_other += kept, ++t.n_other;
+          if (spec.is_descendant(world[j], world[k]))
+            t.kept_desc += kept, ++t.n_desc;
+          else
+            t.kept_other += kept, ++t.n_other;
         }
       }
       for (Effect effect : {Effect::direct, Effect::total}) {
-        render_units(spec, units, b, n,
-                     [&](int64_t unit) {
-                       Intervention flip(static_cast<size_t>(wk), 0);
-                       flip[world[k]] = static_cast<int8_t>(-attrs[(unit - b) * wk + world[k]]);
-                       return flip;
-                     },
-                     effect, pixels.data(), scratch.data());
+        render_units(
+            spec, units, b, n,
+            [&](int64_t unit) {
+              Intervention flip(static_cast<size_t>(wk), 0);
+              flip[world[k]] = static_cast<int8_t>(-attrs[(unit - b) * wk + world[k]]);
+              return flip;
+            },
+            effect, pixels.data(), scratch.data());
         const std::vector<float> truth = pixels_to_tensor(pixels.data(), n, 3, s, s).to_host();
         const JudgeView jt = judge_view(judge, truth, n, s);
         double l1 = 0, fd = 0;

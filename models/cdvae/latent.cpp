@@ -26,7 +26,8 @@ Tensor bernoulli_kl(const Tensor& logits, const Tensor& prior) {
               prior.shape().str());
   const Tensor q = sigmoid(logits);
   const Tensor log_q = -softplus(-logits), log_not_q = -softplus(logits);
-  const Tensor log_p = reshape(log(prior), {1, prior.dim(0)}), log_not_p = reshape(log(1.0f - prior), {1, prior.dim(0)});
+  const Tensor log_p = reshape(log(prior), {1, prior.dim(0)}),
+               log_not_p = reshape(log(1.0f - prior), {1, prior.dim(0)});
   const Tensor per_code = q * (log_q - log_p) + (1.0f - q) * (log_not_q - log_not_p);
   return mean(sum(per_code, {1}));
 }

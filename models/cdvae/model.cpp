@@ -33,9 +33,9 @@ GanSpec CdvaeSpec::critic_spec() const {
 }
 
 std::string CdvaeSpec::to_json() const {
-  return nlohmann::json{{"image_size", image_size}, {"channels", channels},       {"z_dim", z_dim},
-                        {"width", width},           {"discriminator", discriminator}, {"attributes", attributes},
-                        {"prior", prior}}
+  return nlohmann::json{
+      {"image_size", image_size},       {"channels", channels},     {"z_dim", z_dim}, {"width", width},
+      {"discriminator", discriminator}, {"attributes", attributes}, {"prior", prior}}
       .dump();
 }
 
@@ -99,10 +99,10 @@ CdvaeGan::CdvaeGan(const CdvaeSpec& spec)
 }
 
 CdvaeGan::Encoding CdvaeGan::encode(const Tensor& x) {
-  CFGAN_CHECK(x.ndim() == 4 && x.dim(1) == spec_.channels && x.dim(2) == spec_.image_size &&
-                  x.dim(3) == spec_.image_size,
-              "CDVAE-GAN: expected images (N, ", spec_.channels, ", ", spec_.image_size, ", ", spec_.image_size,
-              "), got ", x.shape().str());
+  CFGAN_CHECK(
+      x.ndim() == 4 && x.dim(1) == spec_.channels && x.dim(2) == spec_.image_size && x.dim(3) == spec_.image_size,
+      "CDVAE-GAN: expected images (N, ", spec_.channels, ", ", spec_.image_size, ", ", spec_.image_size, "), got ",
+      x.shape().str());
   // The body's last block is its feature map; its own real/fake head goes unused.
   GanDiscriminator& body = *autoencoder_->body;
   Tensor features;
@@ -115,8 +115,8 @@ CdvaeGan::Encoding CdvaeGan::encode(const Tensor& x) {
 Tensor CdvaeGan::decode(const Tensor& z, const Tensor& codes) {
   CFGAN_CHECK(codes.ndim() == 2 && codes.dim(1) == spec_.num_attributes() && z.ndim() == 2 &&
                   z.dim(0) == codes.dim(0) && z.dim(1) == spec_.z_dim,
-              "CDVAE-GAN decode: expected z (N, ", spec_.z_dim, ") and codes (N, ", spec_.num_attributes(),
-              "), got ", z.shape().str(), " and ", codes.shape().str());
+              "CDVAE-GAN decode: expected z (N, ", spec_.z_dim, ") and codes (N, ", spec_.num_attributes(), "), got ",
+              z.shape().str(), " and ", codes.shape().str());
   return autoencoder_->decoder->generate(concat({z, affine(codes, 2.0f, -1.0f)}, 1), {});
 }
 

@@ -67,7 +67,8 @@ StepScalars CdvaeTrainer::step() {
 
   const CdvaeGan::Encoding e = m.encode(x);
   const Tensor z = gaussian_sample(e.mu, e.logvar, noise_);
-  const Tensor codes = config_.label_codes ? b.attributes : binary_concrete(e.logits, temperature(), config_.hard, noise_);
+  const Tensor codes =
+      config_.label_codes ? b.attributes : binary_concrete(e.logits, temperature(), config_.hard, noise_);
   const Tensor x_rec = m.decode(z, codes);
   Tensor prior_codes;
   {
@@ -95,7 +96,8 @@ StepScalars CdvaeTrainer::step() {
   }
   const Tensor rec_logits = d.score(x_rec, {}, {config_.rec_block, &rec_features});
   const Tensor rec = mse_loss(rec_features, real_features);
-  const Tensor adv = 0.5f * (generator_loss(GanLoss::bce, rec_logits) + generator_loss(GanLoss::bce, d.score(x_prior, {})));
+  const Tensor adv =
+      0.5f * (generator_loss(GanLoss::bce, rec_logits) + generator_loss(GanLoss::bce, d.score(x_prior, {})));
   const Tensor kl_z = gaussian_kl(e.mu, e.logvar), kl_a = bernoulli_kl(e.logits, prior_);
   const Tensor sup = bce_with_logits(e.logits, b.attributes);
   const Tensor l1 = l1_loss(x_rec, x);
@@ -103,9 +105,9 @@ StepScalars CdvaeTrainer::step() {
   total.backward();
   opt_eg_->step();
   ++steps_;
-  return {{"d_loss", d_loss.item()}, {"eg_loss", total.item()}, {"rec", rec.item()},    {"l1", l1.item()},
-          {"kl_z", kl_z.item()},     {"kl_a", kl_a.item()},     {"sup", sup.item()},    {"adv", adv.item()},
-          {"tau", temperature()}};
+  return {{"d_loss", d_loss.item()}, {"eg_loss", total.item()}, {"rec", rec.item()},
+          {"l1", l1.item()},         {"kl_z", kl_z.item()},     {"kl_a", kl_a.item()},
+          {"sup", sup.item()},       {"adv", adv.item()},       {"tau", temperature()}};
 }
 
 void CdvaeTrainer::save(const std::string& path) {
@@ -145,8 +147,9 @@ void CdvaeTrainer::write_samples(const std::string& path) {
 void CdvaeTrainer::describe(TrainingLoopOptions& opts) {
   opts.checked = {{"d_loss", "critic loss"}, {"eg_loss", "encoder/decoder loss"}};
   opts.shown = {{"d_loss", "D", "%.3f"}, {"rec", "rec", "%.3f"}, {"l1", "L1", "%.3f"},
-                {"sup", "attr", "%.3f"},  {"kl_z", "KL", "%.2f"},  {"tau", "tau", "%.2f"}};
-  opts.plotted = {{"d_loss", "critic"}, {"rec", "feature reconstruction"}, {"l1", "pixel L1"}, {"sup", "attribute BCE"}};
+                {"sup", "attr", "%.3f"}, {"kl_z", "KL", "%.2f"}, {"tau", "tau", "%.2f"}};
+  opts.plotted = {
+      {"d_loss", "critic"}, {"rec", "feature reconstruction"}, {"l1", "pixel L1"}, {"sup", "attribute BCE"}};
 }
 
 Tensor counterfactual_grid(CdvaeGan& model, const Tensor& images, const std::vector<int>& flips) {

@@ -30,11 +30,11 @@ struct CdvaeConfig {
   float lr = 2e-4f, beta1 = 0.5f, beta2 = 0.999f;
   float tau_start = 1.0f, tau_end = 0.3f;
   int64_t tau_steps = 5000;
-  bool hard = false;      // straight-through hard codes
+  bool hard = false;  // straight-through hard codes
   // The decoder is fed the images' attribute labels instead of sampled codes (the
   // "plain conditioning labels" baseline); the encoder's code head still learns them.
   bool label_codes = false;
-  int rec_block = 1;      // the critic block whose features measure reconstruction
+  int rec_block = 1;  // the critic block whose features measure reconstruction
   uint64_t seed = 1;
   Device device = Device::cpu;
 };

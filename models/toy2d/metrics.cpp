@@ -34,8 +34,10 @@ std::vector<int32_t> live_rows(const Tensor& f, int64_t& dead) {
   for (int64_t i = 0; i < f.dim(0); ++i) {
     bool zero = true;
     for (int64_t j = 0; j < d && zero; ++j) zero = v[i * d + j] == 0.0f;
-    if (zero) ++dead;
-    else live.push_back(static_cast<int32_t>(i));
+    if (zero)
+      ++dead;
+    else
+      live.push_back(static_cast<int32_t>(i));
   }
   return live;
 }
@@ -110,7 +112,8 @@ FeatureInfo feature_information(ToyGan& gan, int64_t batches, Generator& gen) {
     Tensor f_g, f_d;
     ToyGenerator& g = gan.generator();
     ToyDiscriminator& d = gan.discriminator();
-    const Tensor fake = g.generate(Tensor::randn({batch, gan.config().z_dim}, gen), {}, {g.default_feature_block(), &f_g});
+    const Tensor fake =
+        g.generate(Tensor::randn({batch, gan.config().z_dim}, gen), {}, {g.default_feature_block(), &f_g});
     d.score(fake, {}, {d.default_feature_block(), &f_d});
     const std::vector<int32_t> live_g = live_rows(f_g, dead_g), live_d = live_rows(f_d, dead_d);
     // UR needs two halves of >= 2 rows each.

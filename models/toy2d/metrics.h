@@ -13,10 +13,10 @@
 namespace cfgan {
 
 struct ModeMetrics {
-  int64_t modes_covered = 0;     // modes nearest to at least one high-quality sample
-  double high_quality = 0;       // fraction of samples within 3 std of their nearest mode
-  double kl = 0;                 // KL(histogram of HQ samples over modes || uniform);
-                                 // log(modes), its maximum, when no sample is HQ
+  int64_t modes_covered = 0;         // modes nearest to at least one high-quality sample
+  double high_quality = 0;           // fraction of samples within 3 std of their nearest mode
+  double kl = 0;                     // KL(histogram of HQ samples over modes || uniform);
+                                     // log(modes), its maximum, when no sample is HQ
   std::vector<int64_t> histogram{};  // HQ samples per mode
 };
 // `samples` (n, 2); non-finite samples are never high quality.

@@ -33,8 +33,8 @@ Tensor ToyGenerator::generate(const Tensor& z, const std::vector<int32_t>& label
 }
 
 ToyDiscriminator::ToyDiscriminator(int64_t hidden, int64_t layers) {
-  CFGAN_CHECK(hidden >= 2 && layers >= 1, "toy discriminator: expected hidden >= 2, layers >= 1, got ", hidden,
-              ", ", layers);
+  CFGAN_CHECK(hidden >= 2 && layers >= 1, "toy discriminator: expected hidden >= 2, layers >= 1, got ", hidden, ", ",
+              layers);
   for (int64_t i = 0; i <= layers; ++i) {
     layers_.push_back(std::make_shared<Linear>(i == 0 ? 2 : hidden, i == layers ? 1 : hidden));
     register_module(std::to_string(i), layers_.back());

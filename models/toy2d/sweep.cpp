@@ -12,7 +12,6 @@
 namespace cfgan {
 namespace {
 
-
 std::string size_name(int64_t per_mode) { return per_mode == 0 ? "unlimited" : std::to_string(per_mode); }
 
 // The axes of a scatter plot: a margin around the modes, the same for every run.
@@ -23,14 +22,14 @@ void write_scatter(const std::string& path, const ToyMixture& mixture, const Toy
   const double half = view_half_width(mixture);
   // Invisible corners pin the axes, so plots of the same data set compare at a glance.
   Series frame{.x = {-half, half}, .y = {-half, half}, .style = Series::Style::points, .opacity = 0.0};
-  Series centers{.label = "mode centers", .color = Rgb{214, 39, 40}, .style = Series::Style::points, .size = 14,
-                 .opacity = 0.4};
+  Series centers{
+      .label = "mode centers", .color = Rgb{214, 39, 40}, .style = Series::Style::points, .size = 14, .opacity = 0.4};
   for (int64_t k = 0; k < mixture.modes(); ++k) {
     centers.x.push_back(mixture.centers[2 * k]);
     centers.y.push_back(mixture.centers[2 * k + 1]);
   }
-  Series generated{.label = "generated", .color = palette_color(0), .style = Series::Style::points, .size = 3,
-                   .opacity = 0.6};
+  Series generated{
+      .label = "generated", .color = palette_color(0), .style = Series::Style::points, .size = 3, .opacity = 0.6};
   // A diverged run's generator has NaN weights: its output means nothing and is not drawn.
   const std::vector<float> xy = r.diverged() ? std::vector<float>{} : samples.to_host();
   int64_t outside = 0;
@@ -79,8 +78,8 @@ ToyRunResult train_toy_run(const ToySweep& opt, const std::string& data_name, in
   ToyGan gan(config);
   // A run on fresh samples sees steps * batch distinct points: its training-set size.
   r.train_points = per_mode > 0 ? per_mode * mixture.modes() : opt.steps * config.batch;
-  const std::string label = data_name + " " + size_name(per_mode) + "/mode " + setting.name + " seed " +
-                            std::to_string(seed);
+  const std::string label =
+      data_name + " " + size_name(per_mode) + "/mode " + setting.name + " seed " + std::to_string(seed);
   const auto start = std::chrono::steady_clock::now();
   for (int64_t step = 1; step <= opt.steps; ++step) {
     r.last = gan.step(data.next(config.batch));
@@ -94,8 +93,8 @@ ToyRunResult train_toy_run(const ToySweep& opt, const std::string& data_name, in
       break;
     }
     char fields[160];
-    std::snprintf(fields, sizeof fields, "%s  D %.3f  G %.3f  UR/ER %.3f", label.c_str(), r.last.d_loss,
-                  r.last.g_loss, r.last_reg);
+    std::snprintf(fields, sizeof fields, "%s  D %.3f  G %.3f  UR/ER %.3f", label.c_str(), r.last.d_loss, r.last.g_loss,
+                  r.last_reg);
     progress.update(steps_done, fields);
   }
   r.seconds = seconds_since(start);
@@ -113,35 +112,51 @@ ToyRunResult train_toy_run(const ToySweep& opt, const std::string& data_name, in
     r.info = feature_information(gan, opt.info_batches, eval);
   }
   if (seed == 1) {
-    write_scatter(run.file("samples/" + data_name + "_" + size_name(per_mode) + "_" + setting.name + ".png"),
-                  mixture, data, samples, r);
+    write_scatter(run.file("samples/" + data_name + "_" + size_name(per_mode) + "_" + setting.name + ".png"), mixture,
+                  data, samples, r);
   }
   return r;
 }
 
 // One results.csv row per run; the names are the CSV's header.
 ResultsTable::Row toy_result_row(const ToyRunResult& r) {
-  return {{"data", r.data}, {"per_mode", size_name(r.per_mode)}, {"train_points", cat(r.train_points)},
-          {"setting", r.setting}, {"seed", cat(r.seed)}, {"modes_covered", cat(r.modes.modes_covered)},
-          {"high_quality", cat(r.modes.high_quality)}, {"kl", cat(r.modes.kl)}, {"ur_g", cat(r.info.ur_g)},
-          {"ur_d", cat(r.info.ur_d)}, {"er_g", cat(r.info.er_g)}, {"er_d", cat(r.info.er_d)},
-          {"entropy_g", cat(r.info.entropy_g)}, {"entropy_d", cat(r.info.entropy_d)}, {"dead_g", cat(r.info.dead_g)},
-          {"dead_d", cat(r.info.dead_d)}, {"log_norm_g", cat(r.info.log_norm_g)},
-          {"log_norm_d", cat(r.info.log_norm_d)}, {"d_loss", cat(r.last.d_loss)}, {"g_loss", cat(r.last.g_loss)},
-          {"diverged_at", cat(r.diverged_at)}, {"seconds", cat(r.seconds)}};
+  return {{"data", r.data},
+          {"per_mode", size_name(r.per_mode)},
+          {"train_points", cat(r.train_points)},
+          {"setting", r.setting},
+          {"seed", cat(r.seed)},
+          {"modes_covered", cat(r.modes.modes_covered)},
+          {"high_quality", cat(r.modes.high_quality)},
+          {"kl", cat(r.modes.kl)},
+          {"ur_g", cat(r.info.ur_g)},
+          {"ur_d", cat(r.info.ur_d)},
+          {"er_g", cat(r.info.er_g)},
+          {"er_d", cat(r.info.er_d)},
+          {"entropy_g", cat(r.info.entropy_g)},
+          {"entropy_d", cat(r.info.entropy_d)},
+          {"dead_g", cat(r.info.dead_g)},
+          {"dead_d", cat(r.info.dead_d)},
+          {"log_norm_g", cat(r.info.log_norm_g)},
+          {"log_norm_d", cat(r.info.log_norm_d)},
+          {"d_loss", cat(r.last.d_loss)},
+          {"g_loss", cat(r.last.g_loss)},
+          {"diverged_at", cat(r.diverged_at)},
+          {"seconds", cat(r.seconds)}};
 }
 
-const std::vector<std::string> kToyColumns{"data", "per_mode", "train_points", "setting", "seed", "modes_covered",
-                                        "high_quality", "kl", "ur_g", "ur_d", "er_g", "er_d", "entropy_g",
-                                        "entropy_d", "dead_g", "dead_d", "log_norm_g", "log_norm_d", "d_loss",
-                                        "g_loss", "diverged_at", "seconds"};
+const std::vector<std::string> kToyColumns{
+    "data",       "per_mode",   "train_points", "setting", "seed",        "modes_covered", "high_quality", "kl",
+    "ur_g",       "ur_d",       "er_g",         "er_d",    "entropy_g",   "entropy_d",     "dead_g",       "dead_d",
+    "log_norm_g", "log_norm_d", "d_loss",       "g_loss",  "diverged_at", "seconds"};
 
-void write_toy_markdown(const std::string& path, const ResultsTable& table, const std::string& command, double seconds) {
+void write_toy_markdown(const std::string& path, const ResultsTable& table, const std::string& command,
+                        double seconds) {
   using Stat = SummaryColumn::Stat;
   const std::vector<KeyColumn> keys{{"data", "data"}, {"per mode", "per_mode"}, {"setting", "setting"}};
   auto diverged = [](const ResultsTable::Row& r) { return ResultsTable::number(r, "diverged_at") > 0 ? 1.0 : 0.0; };
   std::ofstream out(path);
-  out << "# toy2d results\n\n`" << command << "`  \n" << format_duration(seconds)
+  out << "# toy2d results\n\n`" << command << "`  \n"
+      << format_duration(seconds)
       << "; mean ± std over seeds; HQ: within 3 std of the nearest mode; KL: mode histogram of HQ samples to "
          "uniform;\na diverged run (non-finite loss) counts as 0 modes, 0 % HQ, KL log(modes).\n\n"
       << markdown_summary(table, keys,
@@ -152,7 +167,8 @@ void write_toy_markdown(const std::string& path, const ResultsTable& table, cons
                            {"diverged", diverged, 0, Stat::sum}})
       << "\nFeature information on held-out noise (f_G: G's last hidden layer; f_D: D's second hidden layer on "
          "generated points; H: 0.5 log det(Sigma + "
-      << kEntropyEps << " I) of the L2-normalized features; dead: samples whose feature vector is all zero, left "
+      << kEntropyEps
+      << " I) of the L2-normalized features; dead: samples whose feature vector is all zero, left "
          "out of the others; log|f_G|: mean log-norm, ER's unbounded term; diverged runs left out).\n\n"
       << markdown_summary(table, keys,
                           {{"UR(f_G)", column_value("ur_g")},
@@ -174,8 +190,8 @@ void write_toy_info_plots(const RunDir& run, const ToySweep& opt, const std::vec
     for (size_t s = 0; s < opt.settings.size(); ++s) {
       for (bool of_g : {true, false}) {
         const std::string name = opt.settings[s].name + (of_g ? " f_G" : " f_D");
-        Series mean_line{.label = name, .color = palette_color(s), .size = of_g ? 2.5 : 1.5,
-                         .opacity = of_g ? 1.0 : 0.5};
+        Series mean_line{
+            .label = name, .color = palette_color(s), .size = of_g ? 2.5 : 1.5, .opacity = of_g ? 1.0 : 0.5};
         Series dots{.color = palette_color(s), .style = Series::Style::points, .size = 4, .opacity = 0.35};
         for (int32_t per_mode : opt.per_mode) {
           double sum = 0, x = 0;

@@ -15,7 +15,6 @@
 
 namespace cfgan {
 
-
 struct ToySetting {
   std::string name;
   bool ur = false, er = false;
@@ -37,7 +36,7 @@ struct ToyRunResult {
   ModeMetrics modes{};
   FeatureInfo info{};
   GanStepStats last{};
-  float last_reg = 0;  // the UR / ER part of G's last loss
+  float last_reg = 0;       // the UR / ER part of G's last loss
   int64_t diverged_at = 0;  // the step whose loss was not finite; 0: trained to the end
   bool diverged() const { return diverged_at > 0; }
   double seconds = 0;
@@ -54,8 +53,7 @@ extern const std::vector<std::string> kToyColumns;
 ResultsTable::Row toy_result_row(const ToyRunResult& r);
 
 // results.md: mode coverage and feature information, mean ± std over seeds.
-void write_toy_markdown(const std::string& path, const ResultsTable& table, const std::string& command,
-                        double seconds);
+void write_toy_markdown(const std::string& path, const ResultsTable& table, const std::string& command, double seconds);
 // info_<data>.png: feature entropy against training-set size, per setting.
 void write_toy_info_plots(const RunDir& run, const ToySweep& sweep, const std::vector<ToyRunResult>& results);
 

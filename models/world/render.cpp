@@ -19,18 +19,11 @@ Color mix(Color a, Color b, float t) { return {a.r + (b.r - a.r) * t, a.g + (b.g
 // linear ramp across the edge, which is what a box-filtered edge looks like.
 float coverage(float d) { return std::clamp(0.5f - d, 0.0f, 1.0f); }
 
-// splitmix64: the pixel noise is a pure function of (unit key, pixel), so an intervention
-// that leaves a pixel's content alone leaves its noise, and so the pixel, alone.
-uint64_t mix64(uint64_t x) {
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
-
-// Two standard normals from one hash (Box-Muller).
+// Two standard normals from one hash (Box-Muller). The pixel noise is a pure function of
+// (unit key, pixel), so an intervention that leaves a pixel's content alone leaves its
+// noise, and so the pixel, alone.
 std::pair<float, float> gaussian_pair(uint64_t key) {
-  const uint64_t h = mix64(key);
+  const uint64_t h = world_hash(key);
   const double u1 = (static_cast<double>(h >> 40) + 0.5) / 16777216.0;
   const double u2 = static_cast<double>((h >> 16) & 0xFFFFFF) / 16777216.0;
   const double radius = std::sqrt(-2.0 * std::log(u1)), angle = 2.0 * M_PI * u2;
@@ -42,8 +35,8 @@ uint8_t quantize(float v) { return static_cast<uint8_t>(std::lround(std::clamp(v
 }  // namespace
 
 const std::vector<std::string>& renderable_attributes() {
-  static const std::vector<std::string> names{"Red",     "Large",           "Round",
-                                              "Spotted", "Striped_Background", "Light_Background"};
+  static const std::vector<std::string> names{
+      "Red", "Large", "Round", "Spotted", "Striped_Background", "Light_Background"};
   return names;
 }
 
@@ -59,12 +52,18 @@ WorldLook look_of(const WorldSpec& spec, const int8_t* a) {
   for (size_t k = 0; k < spec.attributes.size(); ++k) {
     const std::string& n = spec.attributes[k].name;
     const bool on = a[k] > 0;
-    if (n == "Red") look.red = on;
-    else if (n == "Large") look.large = on;
-    else if (n == "Round") look.round = on;
-    else if (n == "Spotted") look.spotted = on;
-    else if (n == "Striped_Background") look.striped = on;
-    else if (n == "Light_Background") look.light = on;
+    if (n == "Red")
+      look.red = on;
+    else if (n == "Large")
+      look.large = on;
+    else if (n == "Round")
+      look.round = on;
+    else if (n == "Spotted")
+      look.spotted = on;
+    else if (n == "Striped_Background")
+      look.striped = on;
+    else if (n == "Light_Background")
+      look.light = on;
   }
   return look;
 }
@@ -81,8 +80,8 @@ void render_world_image(int64_t size, double pixel_noise, const WorldLook& look,
   const float cx = s * (0.35f + 0.3f * pos_x), cy = s * (0.35f + 0.3f * pos_y);
   const float half_side = radius * 0.886f;  // a square of the circle's area
   const float angle = rotation * static_cast<float>(M_PI) / 2, ca = std::cos(angle), sa = std::sin(angle);
-  const Color body = look.red ? Color{0.85f, 0.10f + 0.2f * (hue - 0.5f), 0.10f}
-                              : Color{0.10f, 0.22f + 0.2f * (hue - 0.5f), 0.85f};
+  const Color body =
+      look.red ? Color{0.85f, 0.10f + 0.2f * (hue - 0.5f), 0.10f} : Color{0.10f, 0.22f + 0.2f * (hue - 0.5f), 0.85f};
   // The mark: a white dot inside the object, where its own noise puts it.
   const float mark_r = std::max(0.28f * radius, 1.2f * unit);
   const float mark_d = 0.3f * radius * mark_radius, mark_a = 2 * static_cast<float>(M_PI) * mark_angle;

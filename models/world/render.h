@@ -25,8 +25,8 @@ int factor_painted_by(const std::string& attribute);  // index into kWorldFactor
 // integer below 2^24 that seeds the pixel noise).
 inline constexpr int kWorldNuisance = 9;
 inline constexpr std::array<const char*, kWorldNuisance> kWorldNuisanceNames{
-    "position_x", "position_y", "rotation", "hue", "size_jitter", "texture_phase", "mark_angle", "mark_radius",
-    "noise_key"};
+    "position_x",    "position_y", "rotation",    "hue",      "size_jitter",
+    "texture_phase", "mark_angle", "mark_radius", "noise_key"};
 
 struct WorldLook {
   bool red = false, large = false, round = false, spotted = false, striped = false, light = false;

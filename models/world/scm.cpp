@@ -8,17 +8,11 @@
 namespace cfgan {
 namespace {
 
-uint64_t mix64(uint64_t x) {
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
-
 // 24 random bits of (seed, stream, unit, column): every U is a float with an exact value.
 uint32_t bits24(uint64_t seed, uint64_t stream, int64_t unit, int64_t column) {
-  const uint64_t h = mix64(mix64(mix64(seed) ^ stream) ^ static_cast<uint64_t>(unit)) ^ static_cast<uint64_t>(column);
-  return static_cast<uint32_t>(mix64(h) >> 40);
+  const uint64_t h =
+      world_hash(world_hash(world_hash(seed) ^ stream) ^ static_cast<uint64_t>(unit)) ^ static_cast<uint64_t>(column);
+  return static_cast<uint32_t>(world_hash(h) >> 40);
 }
 
 std::string trimmed(const std::string& s) {
@@ -126,10 +120,14 @@ bool LabelRule::operator()(const int8_t* a) const {
 std::string LabelRule::class_name(bool positive) const {
   std::string name;
   for (char c : text_) {
-    if (c == '&') name += "_and_";
-    else if (c == '|') name += "_or_";
-    else if (c == '!') name += "not_";
-    else if (c != ' ') name += c;
+    if (c == '&')
+      name += "_and_";
+    else if (c == '|')
+      name += "_or_";
+    else if (c == '!')
+      name += "not_";
+    else if (c != ' ')
+      name += c;
   }
   return positive ? "1_" + name : "0_not_" + name;
 }
@@ -139,8 +137,8 @@ WorldUnits draw_split(const WorldSpec& spec, int64_t n, const SplitOptions& opti
   if (options.split == "train") return sample_units(spec, n, options.seed, 1);
   if (options.split == "test") return sample_units(spec, n, options.seed, 2);
   CFGAN_CHECK(options.split == "biased", "--split: expected train, test or biased, got '", options.split, "'");
-  CFGAN_CHECK(options.strength >= 0 && options.strength <= 1, "--shortcut-strength: expected a probability in [0, 1], got ",
-              options.strength);
+  CFGAN_CHECK(options.strength >= 0 && options.strength <= 1,
+              "--shortcut-strength: expected a probability in [0, 1], got ", options.strength);
   const LabelRule label = LabelRule::parse(spec, options.label);
   const int shortcut = spec.index_of(options.shortcut, "--shortcut");
   // Each slot first decides whether its unit agrees with the label; then units are drawn from

@@ -12,6 +12,14 @@
 
 namespace cfgan {
 
+// splitmix64's finalizer: the world's one hash, behind its exogenous streams and its pixel noise.
+inline uint64_t world_hash(uint64_t x) {
+  x += 0x9E3779B97F4A7C15ull;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+  return x ^ (x >> 31);
+}
+
 struct WorldUnits {
   int64_t count = 0, width = 0;  // width = attributes + kWorldNuisance
   std::vector<float> u;          // (count, width), row-major

@@ -95,8 +95,8 @@ std::vector<CausalScores> true_causal_scores(const WorldSpec& spec, const WorldU
       if (!x_on && !o) suf_count++, suf_hits += o_plus_i;
       both += o_plus_i && !o_minus_i;
     }
-    scores.push_back({spec.attributes[x].name, wilson(nec_hits, nec_count), wilson(suf_hits, suf_count),
-                      wilson(both, units.count)});
+    scores.push_back(
+        {spec.attributes[x].name, wilson(nec_hits, nec_count), wilson(suf_hits, suf_count), wilson(both, units.count)});
   }
   return scores;
 }

@@ -47,9 +47,12 @@ std::vector<int> topological_order(const std::vector<WorldAttribute>& attributes
 WorldSpec WorldSpec::defaults() {
   WorldSpec s;
   // Large (0) -> Red (2) -> Light_Background (5); Round (1) -> Spotted (3).
-  s.attributes = {{"Large", {}, {0.5}},        {"Round", {}, {0.5}},
-                  {"Red", {0}, {0.25, 0.75}},  {"Spotted", {1}, {0.3, 0.7}},
-                  {"Striped_Background", {}, {0.5}}, {"Light_Background", {2}, {0.3, 0.7}}};
+  s.attributes = {{"Large", {}, {0.5}},
+                  {"Round", {}, {0.5}},
+                  {"Red", {0}, {0.25, 0.75}},
+                  {"Spotted", {1}, {0.3, 0.7}},
+                  {"Striped_Background", {}, {0.5}},
+                  {"Light_Background", {2}, {0.3, 0.7}}};
   s.order = topological_order(s.attributes, "defaults");
   return s;
 }

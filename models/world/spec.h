@@ -24,7 +24,7 @@ struct WorldAttribute {
 };
 
 struct WorldSpec {
-  int64_t image_size = 32;  // 32 or 64
+  int64_t image_size = 32;    // 32 or 64
   double pixel_noise = 0.02;  // std of the per-pixel Gaussian noise, in [0, 1] intensity units
   std::vector<WorldAttribute> attributes;
   std::vector<int> order;  // a topological order of `attributes` (parents first)

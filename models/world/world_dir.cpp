@@ -43,7 +43,8 @@ Image hwc_image(const uint8_t* chw, int64_t size) {
 void write_tiles(const std::string& path, const uint8_t* pixels, int64_t count, int64_t size, int64_t cols,
                  int64_t zoom) {
   const int64_t rows = (count + cols - 1) / cols, cell = size + 2;
-  Image grid{cols * cell, rows * cell, 3, std::vector<uint8_t>(static_cast<size_t>(cols * cell * rows * cell * 3), 255)};
+  Image grid{cols * cell, rows * cell, 3,
+             std::vector<uint8_t>(static_cast<size_t>(cols * cell * rows * cell * 3), 255)};
   for (int64_t i = 0; i < count; ++i) {
     const Image one = hwc_image(pixels + i * 3 * size * size, size);
     const int64_t x0 = (i % cols) * cell + 1, y0 = (i / cols) * cell + 1;
@@ -75,7 +76,8 @@ void write_world(const std::string& dir, const WorldSpec& spec, const WorldUnits
   table.names = spec.names();
   table.files.resize(static_cast<size_t>(n));
   table.values.resize(static_cast<size_t>(n * k_count));
-  ByteTensor masks{Shape{n, kWorldFactors, size, size}, std::vector<uint8_t>(static_cast<size_t>(n * kWorldFactors * plane))};
+  ByteTensor masks{Shape{n, kWorldFactors, size, size},
+                   std::vector<uint8_t>(static_cast<size_t>(n * kWorldFactors * plane))};
   std::vector<uint8_t> preview(static_cast<size_t>(std::min<int64_t>(n, 64) * image));
 
   Progress progress("causal_world: rendering", n);
@@ -92,7 +94,8 @@ void write_world(const std::string& dir, const WorldSpec& spec, const WorldUnits
         render_world_image(size, spec.pixel_noise, look_of(spec, a), units.row(i) + k_count, pixels.data(),
                            masks.data.data() + i * kWorldFactors * plane);
         table.files[i] = world_file_name(i, n);
-        write_png((fs::path(dir) / label.class_name(label(a)) / table.files[i]).string(), hwc_image(pixels.data(), size));
+        write_png((fs::path(dir) / label.class_name(label(a)) / table.files[i]).string(),
+                  hwc_image(pixels.data(), size));
         if (i < 64) std::copy(pixels.begin(), pixels.end(), preview.begin() + i * image);
       } catch (const std::exception& e) {
 #pragma omp critical
@@ -139,8 +142,8 @@ void write_counterfactual_pairs(const std::string& path, const WorldSpec& spec, 
   std::vector<uint8_t> pixels(static_cast<size_t>(2 * n * image));
   std::vector<int8_t> attributes(static_cast<size_t>(n * spec.num_attributes()));
   render_units(spec, units, 0, n, nullptr, effect, pixels.data(), attributes.data());
-  render_units(spec, units, 0, n, [&](int64_t) { return intervention; }, effect, pixels.data() + n * image,
-               attributes.data());
+  render_units(
+      spec, units, 0, n, [&](int64_t) { return intervention; }, effect, pixels.data() + n * image, attributes.data());
   write_tiles(path, pixels.data(), 2 * n, size, n, 3);
 }
 
@@ -163,8 +166,8 @@ WorldFolder read_world(const std::string& dir) {
   CFGAN_CHECK(it != file.tensors.end(), u_path, ": no tensor 'U'");
   const Tensor& u = it->second;
   const int64_t width = w.spec.num_attributes() + kWorldNuisance;
-  CFGAN_CHECK(u.ndim() == 2 && u.dim(1) == width, u_path, ": 'U' has shape ", u.shape().str(), ", expected (N, ",
-              width, ") for the ", w.spec.num_attributes(), " attributes of scm.json");
+  CFGAN_CHECK(u.ndim() == 2 && u.dim(1) == width, u_path, ": 'U' has shape ", u.shape().str(), ", expected (N, ", width,
+              ") for the ", w.spec.num_attributes(), " attributes of scm.json");
   w.units.count = u.dim(0);
   w.units.width = width;
   w.units.u = u.to_host();
