@@ -55,7 +55,7 @@ CdvaeScores score_cdvae(CdvaeGan& model, Classifier& judge, const std::vector<st
   const int64_t heads = static_cast<int64_t>(judge_heads.size()), feats = judge.spec().features;
 
   struct Sums {
-    double deceived = 0, kept_desc = 0, n_desc = 0, kept_other = 0, n_other = 0;
+    double deceived = 0, kept_desc = 0, n_desc = 0, kept_other = 0, n_other = 0, kept_other_rec = 0;
     double l1_direct = 0, l1_total = 0, f_direct = 0, f_total = 0;
   };
   std::vector<Sums> sums(static_cast<size_t>(k_count));
@@ -72,7 +72,8 @@ CdvaeScores score_cdvae(CdvaeGan& model, Classifier& judge, const std::vector<st
     const JudgeView jx = judge_view(judge, xv, n, s);
     append_rows(real, jx.features, feats);
     const std::vector<float> rec = quantized(model.counterfactual(x, {}));
-    append_rows(recon_m, judge_view(judge, rec, n, s).features, feats);
+    const JudgeView jr = judge_view(judge, rec, n, s);
+    append_rows(recon_m, jr.features, feats);
     for (size_t i = 0; i < rec.size(); ++i) recon_l1 += std::abs(rec[i] - xv[i]);
 
     for (int64_t k = 0; k < k_count; ++k) {
@@ -85,11 +86,14 @@ CdvaeScores score_cdvae(CdvaeGan& model, Classifier& judge, const std::vector<st
         t.deceived += (jc.logits[i * heads + head[k]] >= 0) == flipped_on;
         for (int64_t j = 0; j < k_count; ++j) {
           if (j == k) continue;
-          const bool kept = (jc.logits[i * heads + head[j]] >= 0) == (jx.logits[i * heads + head[j]] >= 0);
-          if (spec.is_descendant(world[j], world[k]))
+          const bool reads = jc.logits[i * heads + head[j]] >= 0;
+          const bool kept = reads == (jx.logits[i * heads + head[j]] >= 0);
+          if (spec.is_descendant(world[j], world[k])) {
             t.kept_desc += kept, ++t.n_desc;
-          else
+          } else {
             t.kept_other += kept, ++t.n_other;
+            t.kept_other_rec += reads == (jr.logits[i * heads + head[j]] >= 0);
+          }
         }
       }
       for (Effect effect : {Effect::direct, Effect::total}) {
@@ -128,7 +132,8 @@ CdvaeScores score_cdvae(CdvaeGan& model, Classifier& judge, const std::vector<st
   for (int64_t k = 0; k < k_count; ++k) {
     const Sums& t = sums[k];
     out.attributes.push_back({ms.attributes[k], t.deceived / u, t.n_desc ? t.kept_desc / t.n_desc : nan,
-                              t.n_other ? t.kept_other / t.n_other : nan, t.l1_direct / u, t.l1_total / u,
+                              t.n_other ? t.kept_other / t.n_other : nan,
+                              t.n_other ? t.kept_other_rec / t.n_other : nan, t.l1_direct / u, t.l1_total / u,
                               t.f_direct / u, t.f_total / u});
   }
   return out;

@@ -3,7 +3,8 @@
 // trained against the model) reads every image. Per flipped attribute k:
 //   deception     the judge reads the flipped value of k on the counterfactual
 //   preservation  the judge reads every other attribute as on the original, apart for k's
-//                 descendants in the world's graph and for the rest
+//                 descendants in the world's graph and for the rest; and, for the rest, as on
+//                 the reconstruction (the flip's own side effects, without reconstruction error)
 //   distance      to the world's true counterfactual of the same unit under do(k := flipped):
 //                 pixel L1 (mean |difference|, pixels in [-1, 1]) and the judge-feature L2,
 //                 against the direct effect (a code flip holds the other codes) and the total
@@ -24,6 +25,7 @@ namespace cfgan {
 struct CdvaeAttributeScores {
   std::string attribute;
   double deception = 0, preserve_descendants = 0, preserve_others = 0;  // NaN: no such attribute
+  double preserve_others_vs_reconstruction = 0;
   double l1_direct = 0, l1_total = 0, feature_direct = 0, feature_total = 0;
 };
 
