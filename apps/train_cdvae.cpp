@@ -37,12 +37,8 @@ std::vector<float> attribute_frequencies(const ImageDataset& data) {
 int run(int argc, char** argv) {
   const auto launched = std::chrono::steady_clock::now();
   Flags flags(argc, argv, "train_cdvae", "train a CDVAE-GAN: attribute counterfactuals by flipping Bernoulli codes");
-  const std::string resume = flags.get("resume", "", "continue the run in this directory from its newest checkpoint");
-  std::optional<RunDir> resumed;
-  if (!resume.empty()) {
-    resumed.emplace(resume, true);
-    flags.set_defaults(resumed->read_config());
-  }
+  std::optional<RunDir> resumed = declare_resume_flag(flags);
+  const bool resuming = resumed.has_value();
   const DataChoice data_choice = declare_data_flags(flags);
   CdvaeConfig config;
   config.spec.z_dim = flags.get_int("z-dim", 32, "Gaussian code dimensions");
@@ -75,9 +71,7 @@ int run(int argc, char** argv) {
   check_loop_flags(loop);
   set_threads(static_cast<int>(threads));
 
-  ImageDataset data = read_data(data_choice, "train", data_choice.image_size, data_choice.channels);
-  if (!data_choice.classes.empty() || data_choice.per_class > 0)
-    data = select_subset(data, data_choice.classes, data_choice.per_class, config.seed);
+  const ImageDataset data = read_training_images(data_choice, config.seed);
   CFGAN_CHECK(data.num_attributes() > 0, "--data ", data.source, ": no attribute labels (give --attributes FILE, ",
               "or put a CelebA-format list_attr.txt in the folder)");
   config.spec.image_size = data_choice.image_size;
@@ -88,7 +82,7 @@ int run(int argc, char** argv) {
   run.write_config(flags.effective());
 
   CdvaeTrainer trainer(config, data);
-  if (!resume.empty()) {
+  if (resuming) {
     const std::string checkpoint = *run.latest_checkpoint();
     trainer.load(checkpoint);
     std::printf("train_cdvae: resumed %s at step %ld\n", checkpoint.c_str(), static_cast<long>(trainer.steps_done()));
@@ -104,18 +98,7 @@ int run(int argc, char** argv) {
 
   CdvaeTrainer::describe(loop);
   const TrainingOutcome done = run_training_loop(trainer, run, loop);
-  if (done.diverged) return 1;
-  if (done.interrupted) {
-    std::printf(
-        "train_cdvae: interrupted at step %ld; checkpoint saved: %s\n  continue with: train_cdvae --resume %s\n",
-        static_cast<long>(done.steps), done.checkpoint.c_str(), run.path().c_str());
-    return 130;
-  }
-  std::printf(
-      "train_cdvae: done, %ld steps\n  flips:      %s (original | reconstruction | one column per attribute)\n"
-      "  checkpoint: %s\n  loss plot:  %s\n",
-      static_cast<long>(done.steps), done.samples.c_str(), done.checkpoint.c_str(), run.file("loss.png").c_str());
-  return 0;
+  return report_outcome(done, run, "train_cdvae", "original | reconstruction | one column per attribute");
 }
 
 }  // namespace

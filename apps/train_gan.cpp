@@ -40,12 +40,8 @@ std::vector<int32_t> grid_labels(const ImageDataset& data, int64_t n) {
 int run(int argc, char** argv) {
   const auto launched = std::chrono::steady_clock::now();
   Flags flags(argc, argv, "train_gan", "train a GAN and write a run directory");
-  const std::string resume = flags.get("resume", "", "continue the run in this directory from its newest checkpoint");
-  std::optional<RunDir> resumed;
-  if (!resume.empty()) {
-    resumed.emplace(resume, true);
-    flags.set_defaults(resumed->read_config());
-  }
+  std::optional<RunDir> resumed = declare_resume_flag(flags);
+  const bool resuming = resumed.has_value();
   const DataChoice data_choice = declare_data_flags(flags);
   const int64_t image_size = data_choice.image_size;
   GanTrainConfig config;
@@ -82,9 +78,7 @@ int run(int argc, char** argv) {
   config.reg.er_weight = er ? static_cast<float>(er_weight) : 0.0f;
   if (!reg_layers.empty()) config.reg.g_block = reg_layers[0], config.reg.d_block = reg_layers[1];
 
-  ImageDataset data = read_data(data_choice, "train", image_size, data_choice.channels);
-  if (!data_choice.classes.empty() || data_choice.per_class > 0)
-    data = select_subset(data, data_choice.classes, data_choice.per_class, config.seed);
+  const ImageDataset data = read_training_images(data_choice, config.seed);
   const double load_seconds = seconds_since(launched);
   config.spec.image_size = image_size;
   config.spec.channels = data.channels;
@@ -93,7 +87,7 @@ int run(int argc, char** argv) {
   run.write_config(flags.effective());
 
   GanTrainer trainer(config, data);
-  if (!resume.empty()) {
+  if (resuming) {
     const std::string checkpoint = *run.latest_checkpoint();
     trainer.load(checkpoint);
     std::printf("train_gan: resumed %s at step %ld\n", checkpoint.c_str(), static_cast<long>(trainer.steps_done()));
@@ -113,16 +107,7 @@ int run(int argc, char** argv) {
                      grid_labels(data, 64));
   GanTrainingJob::describe(loop);
   const TrainingOutcome done = run_training_loop(job, run, loop);
-  if (done.diverged) return 1;
-  if (done.interrupted) {
-    std::printf("train_gan: interrupted at step %ld; checkpoint saved: %s\n  continue with: train_gan --resume %s\n",
-                static_cast<long>(done.steps), done.checkpoint.c_str(), run.path().c_str());
-    return 130;
-  }
-  std::printf("train_gan: done, %ld steps\n  samples:    %s\n  checkpoint: %s\n  loss plot:  %s\n",
-              static_cast<long>(done.steps), done.samples.c_str(), done.checkpoint.c_str(),
-              run.file("loss.png").c_str());
-  return 0;
+  return report_outcome(done, run, "train_gan", "one fixed noise batch");
 }
 
 }  // namespace

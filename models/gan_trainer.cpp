@@ -19,15 +19,6 @@ float mean_probability(const Tensor& logits) {
   return mean(sigmoid(logits)).item();
 }
 
-void add_prefixed(NamedTensors& out, const std::string& prefix, const NamedTensors& tensors) {
-  for (const auto& [name, t] : tensors) out.emplace_back(prefix + name, t);
-}
-
-const std::string& metadata_field(const Metadata& m, const std::string& key, const std::string& path) {
-  auto it = m.find(key);
-  CFGAN_CHECK(it != m.end(), path, ": checkpoint metadata lacks '", key, "' (not a train_gan checkpoint?)");
-  return it->second;
-}
 
 }  // namespace
 
@@ -149,20 +140,20 @@ void GanTrainer::save(const std::string& path) const {
 
 void GanTrainer::load(const std::string& path) {
   const SafetensorsFile file = load_safetensors(path);
-  const GanSpec spec = GanSpec::from_json(metadata_field(file.metadata, kSpecKey, path));
+  const GanSpec spec = GanSpec::from_json(metadata_field(file.metadata, kSpecKey, path, "train_gan"));
   CFGAN_CHECK(spec.to_json() == config_.spec.to_json(), path, ": checkpoint model ", spec.to_json(),
               " differs from this run's ", config_.spec.to_json());
-  CFGAN_CHECK((metadata_field(file.metadata, "ema", path) == "1") == (g_ema_ != nullptr), path,
+  CFGAN_CHECK((metadata_field(file.metadata, "ema", path, "train_gan") == "1") == (g_ema_ != nullptr), path,
               ": checkpoint and run disagree on keeping an EMA generator (--ema-decay)");
   g_->load_state_dict(file.tensors, "G.");
   d_->load_state_dict(file.tensors, "D.");
   if (g_ema_) g_ema_->load_state_dict(file.tensors, "G_ema.");
   opt_g_->load_state_dict(file.tensors, "optG.");
   opt_d_->load_state_dict(file.tensors, "optD.");
-  steps_ = std::stoll(metadata_field(file.metadata, "step", path));
-  loader_.seek(std::stoll(metadata_field(file.metadata, "loader_epoch", path)),
-               std::stoll(metadata_field(file.metadata, "loader_position", path)));
-  noise_.set_offset(std::stoull(metadata_field(file.metadata, "noise_offset", path)));
+  steps_ = std::stoll(metadata_field(file.metadata, "step", path, "train_gan"));
+  loader_.seek(std::stoll(metadata_field(file.metadata, "loader_epoch", path, "train_gan")),
+               std::stoll(metadata_field(file.metadata, "loader_position", path, "train_gan")));
+  noise_.set_offset(std::stoull(metadata_field(file.metadata, "noise_offset", path, "train_gan")));
 }
 
 std::string sampling_prefix(const Metadata& metadata) {

@@ -43,6 +43,12 @@ ImageDataset read_data(const DataChoice& c, const std::string& split, int64_t si
   return data;
 }
 
+ImageDataset read_training_images(const DataChoice& c, uint64_t seed) {
+  ImageDataset data = read_data(c, "train", c.image_size, c.channels);
+  if (!c.classes.empty() || c.per_class > 0) data = select_subset(data, c.classes, c.per_class, seed);
+  return data;
+}
+
 std::pair<ImageDataset, ImageDataset> read_train_test(const DataChoice& c, double holdout, uint64_t seed) {
   ImageDataset train, test;
   if (c.fashion_mnist() || c.celeba()) {

@@ -34,6 +34,10 @@ DataChoice declare_data_flags(Flags& flags, int64_t per_class = 0, bool shape = 
 // has no splits (all its images).
 ImageDataset read_data(const DataChoice& choice, const std::string& split, int64_t size, int64_t channels);
 
+// The training images of a generative model: read_data's "train" split at the chosen size,
+// then --classes and --per-class (a seeded choice).
+ImageDataset read_training_images(const DataChoice& choice, uint64_t seed);
+
 // Training and held-out images: Fashion-MNIST's and CelebA's own train / test splits, or a
 // seeded `holdout` fraction of each class of a folder. --classes and --per-class applied.
 std::pair<ImageDataset, ImageDataset> read_train_test(const DataChoice& choice, double holdout, uint64_t seed);

@@ -1,8 +1,19 @@
 #include "apps/common/loop_flags.h"
 
+#include <cstdio>
+
 #include "engine/error.h"
 
 namespace cfgan {
+
+std::optional<RunDir> declare_resume_flag(Flags& flags) {
+  const std::string resume = flags.get("resume", "", "continue the run in this directory from its newest checkpoint");
+  if (resume.empty()) return std::nullopt;
+  std::optional<RunDir> run;
+  run.emplace(resume, true);
+  flags.set_defaults(run->read_config());
+  return run;
+}
 
 TrainingLoopOptions declare_loop_flags(Flags& flags, const std::string& program, int64_t steps) {
   TrainingLoopOptions loop;
@@ -21,6 +32,21 @@ void check_loop_flags(const TrainingLoopOptions& loop) {
   CFGAN_CHECK(loop.minutes >= 0, "--minutes: must be >= 0, got ", loop.minutes);
   CFGAN_CHECK(loop.log_every >= 1 && loop.sample_every >= 1 && loop.checkpoint_every >= 1 && loop.keep >= 1,
               "--log-every, --sample-every, --checkpoint-every and --keep must be >= 1");
+}
+
+int report_outcome(const TrainingOutcome& done, const RunDir& run, const std::string& program,
+                   const std::string& samples) {
+  if (done.diverged) return 1;
+  const char* p = program.c_str();
+  if (done.interrupted) {
+    std::printf("%s: interrupted at step %ld; checkpoint saved: %s\n  continue with: %s --resume %s\n", p,
+                static_cast<long>(done.steps), done.checkpoint.c_str(), p, run.path().c_str());
+    return 130;
+  }
+  std::printf("%s: done, %ld steps\n  samples:    %s (%s)\n  checkpoint: %s\n  loss plot:  %s\n", p,
+              static_cast<long>(done.steps), done.samples.c_str(), samples.c_str(), done.checkpoint.c_str(),
+              run.file("loss.png").c_str());
+  return 0;
 }
 
 }  // namespace cfgan

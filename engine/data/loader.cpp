@@ -48,10 +48,11 @@ Batch DataLoader::next() {
   }
   const int64_t k = data_.num_attributes();
   if (k > 0) {
-    std::vector<float> targets(static_cast<size_t>(batch_size_ * k));
+    attribute_staging_.resize(static_cast<size_t>(batch_size_ * k));
     for (int64_t b = 0; b < batch_size_; ++b)
-      for (int64_t j = 0; j < k; ++j) targets[b * k + j] = data_.attributes[order_[position_ + b] * k + j] > 0;
-    batch.attributes = Tensor::from_host({batch_size_, k}, targets, device_);
+      for (int64_t j = 0; j < k; ++j)
+        attribute_staging_[b * k + j] = data_.attributes[order_[position_ + b] * k + j] > 0;
+    batch.attributes = Tensor::from_host({batch_size_, k}, attribute_staging_, device_);
   }
   position_ += batch_size_;
   batch.images = Tensor::from_host({batch_size_, data_.channels, data_.height, data_.width}, staging_, device_);

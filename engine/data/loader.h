@@ -35,7 +35,7 @@ class DataLoader {
   Device device_;
   int64_t epoch_ = 0, position_ = 0;
   std::vector<int64_t> order_;
-  std::vector<float> staging_;
+  std::vector<float> staging_, attribute_staging_;
 };
 
 }  // namespace cfgan

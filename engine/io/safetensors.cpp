@@ -37,6 +37,17 @@ void fsync_directory(const std::filesystem::path& dir) {
 
 }  // namespace
 
+void add_prefixed(NamedTensors& out, const std::string& prefix, const NamedTensors& tensors) {
+  for (const auto& [name, t] : tensors) out.emplace_back(prefix + name, t);
+}
+
+const std::string& metadata_field(const Metadata& metadata, const std::string& key, const std::string& path,
+                                  const std::string& writer) {
+  const auto it = metadata.find(key);
+  CFGAN_CHECK(it != metadata.end(), path, ": checkpoint metadata lacks '", key, "' (not a ", writer, " checkpoint?)");
+  return it->second;
+}
+
 void save_safetensors(const std::string& path, const NamedTensors& tensors, const Metadata& metadata,
                       const ByteTensors& bytes) {
   nlohmann::ordered_json header = nlohmann::ordered_json::object();

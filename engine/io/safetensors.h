@@ -31,6 +31,13 @@ struct SafetensorsFile {
   ByteTensors bytes;  // U8 tensors
 };
 
+// `tensors` with every name prefixed, appended to `out`: several modules in one file.
+void add_prefixed(NamedTensors& out, const std::string& prefix, const NamedTensors& tensors);
+
+// metadata[key]; the error names the file and says which program writes such checkpoints.
+const std::string& metadata_field(const Metadata& metadata, const std::string& key, const std::string& path,
+                                  const std::string& writer);
+
 // Validates everything it reads; errors name the file and the offending tensor.
 // F32 and U8 tensors are accepted.
 SafetensorsFile load_safetensors(const std::string& path);

@@ -31,7 +31,7 @@ Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, cons
                  grads.needs(0) ? grads.grad(0).data() : nullptr, grads.needs(1) ? grads.grad(1).data() : nullptr,
                  grads.needs(2) ? grads.grad(2).data() : nullptr, gout.data(), x.data(), rm.data(), rv.data(),
                  gamma.defined() ? gamma.data() : nullptr, n, c, hw, eps,
-                 scratch(kg.batch_norm_workspace_bytes(n, c, hw), gout.device()).data());
+                 workspace_of(scratch(kg.batch_norm_workspace_bytes(n, c, hw), gout.device())));
            });
     return out;
   }
@@ -41,7 +41,7 @@ Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, cons
   k.batch_norm_forward_train(out.data(), save_mean.data(), save_invstd.data(),
                              running_mean.defined() ? running_mean.data() : nullptr,
                              running_var.defined() ? running_var.data() : nullptr, x.data(), g, b, n, c, hw, momentum,
-                             eps, scratch(k.batch_norm_workspace_bytes(n, c, hw), x.device()).data());
+                             eps, workspace_of(scratch(k.batch_norm_workspace_bytes(n, c, hw), x.device())));
   record(out, "batch_norm", {x, gamma, beta},
          [x, gamma, save_mean, save_invstd, n, c, hw](const Tensor& gout, GradSink& grads) {
            const Kernels& kg = kern(gout);
@@ -49,7 +49,7 @@ Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, cons
                grads.needs(0) ? grads.grad(0).data() : nullptr, grads.needs(1) ? grads.grad(1).data() : nullptr,
                grads.needs(2) ? grads.grad(2).data() : nullptr, gout.data(), x.data(), save_mean.data(),
                save_invstd.data(), gamma.defined() ? gamma.data() : nullptr, n, c, hw,
-               scratch(kg.batch_norm_workspace_bytes(n, c, hw), gout.device()).data());
+               workspace_of(scratch(kg.batch_norm_workspace_bytes(n, c, hw), gout.device())));
          });
   return out;
 }

@@ -8,7 +8,7 @@ namespace cfgan {
 namespace {
 
 Tensor workspace(const ConvGeom& g, Device d) {
-  return scratch(4 * kernels_for(d).conv_workspace_floats(g), d);
+  return Tensor::empty(Shape{kernels_for(d).conv_workspace_floats(g)}, d);
 }
 
 void check_conv_args(const char* op, const Tensor& x, const Tensor& weight, const Tensor& bias, int64_t channels_in,
@@ -51,7 +51,7 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Conv2dO
     if (grads.needs(1)) k.conv2d_backward_weight(grads.grad(1).data(), gout.data(), x.data(), g, ws.data());
     if (grads.needs(2))
       k.bias_backward(grads.grad(2).data(), gout.data(), g.n, g.k, g.p * g.q,
-                      scratch(k.bias_backward_workspace_bytes(g.n, g.k, g.p * g.q), gout.device()).data());
+                      workspace_of(scratch(k.bias_backward_workspace_bytes(g.n, g.k, g.p * g.q), gout.device())));
   });
   return out;
 }
@@ -86,7 +86,7 @@ Tensor conv_transpose2d(const Tensor& x, const Tensor& weight, const Tensor& bia
     if (grads.needs(1)) k.conv2d_backward_weight(grads.grad(1).data(), x.data(), gout.data(), g, ws.data());
     if (grads.needs(2))
       k.bias_backward(grads.grad(2).data(), gout.data(), g.n, g.c, g.h * g.w,
-                      scratch(k.bias_backward_workspace_bytes(g.n, g.c, g.h * g.w), gout.device()).data());
+                      workspace_of(scratch(k.bias_backward_workspace_bytes(g.n, g.c, g.h * g.w), gout.device())));
   });
   return out;
 }

@@ -77,7 +77,7 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
     if (grads.needs(2)) {
       const Kernels& k = kern(gout);
       k.bias_backward(grads.grad(2).data(), gout.data(), rows, out_features, 1,
-                      scratch(k.bias_backward_workspace_bytes(rows, out_features, 1), gout.device()).data());
+                      workspace_of(scratch(k.bias_backward_workspace_bytes(rows, out_features, 1), gout.device())));
     }
   });
   return out;

@@ -29,7 +29,12 @@ int64_t extent_product(const Shape& s, int begin, int end);
 
 // Scratch memory of at least `bytes` on `d` for a kernel's workspace, from the caching
 // allocator (so a repeating step allocates nothing new); alive while the tensor is.
-inline Tensor scratch(int64_t bytes, Device d) { return Tensor::empty(Shape{(bytes + 3) / 4}, d); }
+// Undefined when `bytes` is 0, as it always is on the CPU: nothing is allocated then.
+inline Tensor scratch(int64_t bytes, Device d) {
+  return bytes > 0 ? Tensor::empty(Shape{(bytes + 3) / 4}, d) : Tensor();
+}
+// The workspace pointer a kernel takes: null for an undefined (empty) scratch tensor.
+inline void* workspace_of(const Tensor& scratch) { return scratch.defined() ? scratch.data() : nullptr; }
 
 // A tensor viewed as (outer, r, inner) around one dim: how reductions and softmax see it.
 struct Split {

@@ -24,7 +24,7 @@ Tensor reduce_sum_split(const char* name, const Tensor& x, Split sp, const Shape
   Tensor out = Tensor::empty(out_shape, x.device());
   const Kernels& k = kern(x);
   k.reduce_sum(out.data(), x.data(), sp.outer, sp.r, sp.inner, scale,
-               scratch(k.reduce_workspace_bytes(sp.outer, sp.r, sp.inner), x.device()).data());
+               workspace_of(scratch(k.reduce_workspace_bytes(sp.outer, sp.r, sp.inner), x.device())));
   record(out, name, {x}, [sp, scale](const Tensor& gout, GradSink& grads) {
     kern(gout).reduce_sum_backward(grads.grad(0).data(), gout.data(), sp.outer, sp.r, sp.inner, scale);
   });
@@ -55,7 +55,7 @@ Tensor max_split(const Tensor& x, Split sp, const Shape& out_shape) {
   auto argmax = Storage::make(sizeof(int32_t) * std::max<int64_t>(out.numel(), 1), x.device());
   const Kernels& k = kern(x);
   k.reduce_max(out.data(), ints_mut(argmax), x.data(), sp.outer, sp.r, sp.inner,
-               scratch(k.reduce_workspace_bytes(sp.outer, sp.r, sp.inner), x.device()).data());
+               workspace_of(scratch(k.reduce_workspace_bytes(sp.outer, sp.r, sp.inner), x.device())));
   record(out, "max", {x}, [argmax, sp](const Tensor& gout, GradSink& grads) {
     kern(gout).reduce_max_backward(grads.grad(0).data(), gout.data(), ints(argmax), sp.outer, sp.r, sp.inner);
   });

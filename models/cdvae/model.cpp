@@ -139,10 +139,8 @@ Tensor CdvaeGan::counterfactual(const Tensor& x, const std::vector<int>& flip) {
 
 std::shared_ptr<CdvaeGan> load_cdvae(const std::string& path) {
   const SafetensorsFile file = load_safetensors(path);
-  const auto spec = file.metadata.find(kCdvaeSpecKey);
-  CFGAN_CHECK(spec != file.metadata.end(), path, ": not a train_cdvae checkpoint (no '", kCdvaeSpecKey,
-              "' in its metadata)");
-  auto model = std::make_shared<CdvaeGan>(CdvaeSpec::from_json(spec->second));
+  auto model =
+      std::make_shared<CdvaeGan>(CdvaeSpec::from_json(metadata_field(file.metadata, kCdvaeSpecKey, path, "train_cdvae")));
   model->load_state_dict(file.tensors, "model.");
   model->eval();
   return model;

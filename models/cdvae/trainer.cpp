@@ -14,19 +14,6 @@
 #include "models/gan_loss.h"
 
 namespace cfgan {
-namespace {
-
-const std::string& field(const Metadata& m, const std::string& key, const std::string& path) {
-  const auto it = m.find(key);
-  CFGAN_CHECK(it != m.end(), path, ": metadata lacks '", key, "' (not a train_cdvae checkpoint?)");
-  return it->second;
-}
-
-void add_prefixed(NamedTensors& out, const std::string& prefix, const NamedTensors& tensors) {
-  for (const auto& [name, t] : tensors) out.emplace_back(prefix + name, t);
-}
-
-}  // namespace
 
 CdvaeTrainer::CdvaeTrainer(const CdvaeConfig& config, const ImageDataset& data)
     : config_(config), loader_(data, config.batch, config.seed, config.device), noise_(config.seed ^ 0x5eedull) {
@@ -126,16 +113,16 @@ void CdvaeTrainer::save(const std::string& path) {
 
 void CdvaeTrainer::load(const std::string& path) {
   const SafetensorsFile file = load_safetensors(path);
-  const CdvaeSpec spec = CdvaeSpec::from_json(field(file.metadata, kCdvaeSpecKey, path));
+  const CdvaeSpec spec = CdvaeSpec::from_json(metadata_field(file.metadata, kCdvaeSpecKey, path, "train_cdvae"));
   CFGAN_CHECK(spec.to_json() == config_.spec.to_json(), path, ": checkpoint model ", spec.to_json(),
               " differs from this run's ", config_.spec.to_json());
   model_->load_state_dict(file.tensors, "model.");
   opt_eg_->load_state_dict(file.tensors, "optEG.");
   opt_d_->load_state_dict(file.tensors, "optD.");
-  steps_ = std::stoll(field(file.metadata, "step", path));
-  loader_.seek(std::stoll(field(file.metadata, "loader_epoch", path)),
-               std::stoll(field(file.metadata, "loader_position", path)));
-  noise_.set_offset(std::stoull(field(file.metadata, "noise_offset", path)));
+  steps_ = std::stoll(metadata_field(file.metadata, "step", path, "train_cdvae"));
+  loader_.seek(std::stoll(metadata_field(file.metadata, "loader_epoch", path, "train_cdvae")),
+               std::stoll(metadata_field(file.metadata, "loader_position", path, "train_cdvae")));
+  noise_.set_offset(std::stoull(metadata_field(file.metadata, "noise_offset", path, "train_cdvae")));
 }
 
 void CdvaeTrainer::write_samples(const std::string& path) {
