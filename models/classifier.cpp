@@ -9,12 +9,8 @@
 namespace cfgan {
 
 std::string ClassifierSpec::to_json() const {
-  return nlohmann::json{{"image_size", image_size},
-                        {"channels", channels},
-                        {"num_classes", num_classes},
-                        {"width", width},
-                        {"features", features},
-                        {"multi_label", multi_label}}
+  return nlohmann::json{{"image_size", image_size}, {"channels", channels}, {"num_classes", num_classes},
+                        {"width", width},           {"features", features}, {"multi_label", multi_label}}
       .dump();
 }
 
@@ -39,8 +35,9 @@ void ClassifierSpec::validate() const {
   CFGAN_CHECK(image_size == 28 || image_size == 32 || image_size == 64, "--image-size: expected 28, 32 or 64, got ",
               image_size);
   CFGAN_CHECK(channels == 1 || channels == 3, "image channels: expected 1 or 3, got ", channels);
-  CFGAN_CHECK(num_classes >= (multi_label ? 1 : 2), multi_label ? "an attribute classifier needs at least 1 attribute, got "
-                                                                : "a classifier needs at least 2 classes, got ",
+  CFGAN_CHECK(num_classes >= (multi_label ? 1 : 2),
+              multi_label ? "an attribute classifier needs at least 1 attribute, got "
+                          : "a classifier needs at least 2 classes, got ",
               num_classes);
   CFGAN_CHECK(width >= 1 && features >= 1, "--width and --features must be >= 1, got ", width, " and ", features);
 }
@@ -82,19 +79,38 @@ Tensor Classifier::logits(const Tensor& x) { return head_->forward(features(x));
 
 Tensor Classifier::logits_from_features(const Tensor& f) { return head_->forward(f); }
 
+// body_: conv, BN, ReLU, pool (block1), conv, BN, ReLU, pool (block2), flatten, linear, ReLU (features).
+size_t Classifier::block_end(const std::string& block) const {
+  if (block == "block1") return 4;
+  if (block == "block2") return 8;
+  fail("classifier: no block '", block, "' (blocks: block1, block2)");
+}
+
 std::vector<std::pair<std::string, Tensor>> Classifier::taps(const Tensor& x) {
   check_input(x);
   std::vector<std::pair<std::string, Tensor>> out;
   Tensor h = x;
-  // body_: conv, BN, ReLU, pool (block1), conv, BN, ReLU, pool (block2), flatten, linear, ReLU (features).
   for (size_t i = 0; i < body_->size(); ++i) {
     h = (*body_)[i].forward(h);
-    if (i == 3) out.emplace_back("block1", h);
-    if (i == 7) out.emplace_back("block2", h);
+    if (i + 1 == block_end("block1")) out.emplace_back("block1", h);
+    if (i + 1 == block_end("block2")) out.emplace_back("block2", h);
   }
   out.emplace_back("features", h);
   out.emplace_back("logits", head_->forward(h));
   return out;
+}
+
+Tensor Classifier::block_output(const Tensor& x, const std::string& block) {
+  check_input(x);
+  Tensor h = x;
+  for (size_t i = 0; i < block_end(block); ++i) h = (*body_)[i].forward(h);
+  return h;
+}
+
+Tensor Classifier::logits_from_block(const std::string& block, const Tensor& map) {
+  Tensor h = map;
+  for (size_t i = block_end(block); i < body_->size(); ++i) h = (*body_)[i].forward(h);
+  return head_->forward(h);
 }
 
 int64_t LoadedClassifier::output_index(const std::string& name, const std::string& context) const {
@@ -103,8 +119,8 @@ int64_t LoadedClassifier::output_index(const std::string& name, const std::strin
     if (class_names[i] == name) return static_cast<int64_t>(i);
     known += (i ? ", " : "") + class_names[i];
   }
-  fail(context, ": '", name, "' is not an output of the classifier (", model->spec().multi_label ? "attributes" : "classes",
-       ": ", known, ")");
+  fail(context, ": '", name, "' is not an output of the classifier (",
+       model->spec().multi_label ? "attributes" : "classes", ": ", known, ")");
 }
 
 LoadedClassifier load_classifier(const std::string& path) {

@@ -24,8 +24,8 @@
 namespace cfgan {
 
 struct ClassifierSpec {
-  int64_t image_size = 28;  // 28, 32 or 64
-  int64_t channels = 1;     // 1 or 3
+  int64_t image_size = 28;   // 28, 32 or 64
+  int64_t channels = 1;      // 1 or 3
   int64_t num_classes = 10;  // outputs: classes, or attribute heads when multi_label
   bool multi_label = false;
   int64_t width = 32;      // channels of the first conv; the second has twice as many
@@ -46,11 +46,16 @@ class Classifier : public Module {
   // The outputs of "block1" (N, w, S/2, S/2), "block2" (N, 2w, S/4, S/4), "features" and
   // "logits", in that order, from one forward pass.
   std::vector<std::pair<std::string, Tensor>> taps(const Tensor& x);
+  // The network split after a block ("block1" or "block2"): the block's output, and the
+  // logits computed from such an output (Grad-CAM differentiates the second half alone).
+  Tensor block_output(const Tensor& x, const std::string& block);
+  Tensor logits_from_block(const std::string& block, const Tensor& map);
   Tensor forward(const Tensor& x) override { return logits(x); }
   const ClassifierSpec& spec() const { return spec_; }
 
  private:
   void check_input(const Tensor& x) const;
+  size_t block_end(const std::string& block) const;  // body_ layers [0, end) make the block
   ClassifierSpec spec_;
   std::shared_ptr<Sequential> body_;  // conv blocks and the feature layer
   std::shared_ptr<Linear> head_;
@@ -63,7 +68,7 @@ inline constexpr const char* kClassNamesKey = "class_names";
 inline constexpr const char* kTestAccuracyKey = "test_accuracy";
 
 struct LoadedClassifier {
-  std::shared_ptr<Classifier> model;  // in eval mode
+  std::shared_ptr<Classifier> model;     // in eval mode
   std::vector<std::string> class_names;  // or attribute head names
   double test_accuracy = 0;
   // The output index of `name` (a class, or a head when multi_label); errors list the names.

@@ -31,8 +31,8 @@ ModulePtr conv_t(int64_t in, int64_t out, int64_t kernel, int64_t stride, int64_
 }
 
 Tensor run_blocks(Sequential& blocks, const Tensor& x, FeatureTap tap) {
-  CFGAN_CHECK(!tap.out || (tap.block >= 0 && tap.block < static_cast<int>(blocks.size())), "feature block ",
-              tap.block, " does not exist: the network has blocks 0-", blocks.size() - 1);
+  CFGAN_CHECK(!tap.out || (tap.block >= 0 && tap.block < static_cast<int>(blocks.size())), "feature block ", tap.block,
+              " does not exist: the network has blocks 0-", blocks.size() - 1);
   Tensor h = x;
   for (size_t i = 0; i < blocks.size(); ++i) {
     h = blocks[i].forward(h);
@@ -58,8 +58,8 @@ class DcganGenerator : public GanGenerator {
     } else {
       // z -> (w 2^(n-1)) x 4 x 4, halving channels while doubling resolution
       int64_t ch = w << (stages(spec) - 1);
-      blocks_->add(block({Unflatten({in, 1, 1}), conv_t(in, ch, 4, 1, 0, false), std::make_shared<BatchNorm2d>(ch),
-                          ReLU()}));
+      blocks_->add(
+          block({Unflatten({in, 1, 1}), conv_t(in, ch, 4, 1, 0, false), std::make_shared<BatchNorm2d>(ch), ReLU()}));
       for (int64_t s = 1; s < stages(spec); ++s, ch /= 2) {
         blocks_->add(block({conv_t(ch, ch / 2, 4, 2, 1, false), std::make_shared<BatchNorm2d>(ch / 2), ReLU()}));
       }
@@ -74,17 +74,23 @@ class DcganGenerator : public GanGenerator {
 
   int num_blocks() const override { return static_cast<int>(blocks_->size()); }
 
-  Tensor generate(const Tensor& z, const std::vector<int32_t>& labels, FeatureTap tap) override {
+  Tensor configuration(const Tensor& z, const std::vector<int32_t>& labels) override {
     CFGAN_CHECK(z.ndim() == 2 && z.dim(1) == spec_.z_dim, "generator: z must be (N, ", spec_.z_dim, "), got ",
                 z.shape().str());
-    Tensor h = z;
-    if (label_embedding_) {
-      CFGAN_CHECK(static_cast<int64_t>(labels.size()) == z.dim(0), "conditional generator: ", labels.size(),
-                  " labels for ", z.dim(0), " noise vectors");
-      h = concat({z, label_embedding_->forward(labels)}, 1);
-    }
-    return run_blocks(*blocks_, h, tap);
+    if (!label_embedding_) return z;
+    CFGAN_CHECK(static_cast<int64_t>(labels.size()) == z.dim(0), "conditional generator: ", labels.size(),
+                " labels for ", z.dim(0), " noise vectors");
+    return concat({z, label_embedding_->forward(labels)}, 1);
   }
+
+  Tensor decode(const Tensor& configuration, FeatureTap tap) override {
+    CFGAN_CHECK(configuration.ndim() == 2 && configuration.dim(1) == configuration_dim(),
+                "generator: a configuration must be (N, ", configuration_dim(), "), got ", configuration.shape().str());
+    return run_blocks(*blocks_, configuration, tap);
+  }
+
+  int64_t configuration_dim() const override { return spec_.z_dim + (label_embedding_ ? kLabelEmbedding : 0); }
+  int64_t z_dim() const override { return spec_.z_dim; }
 
  private:
   GanSpec spec_;
@@ -131,13 +137,13 @@ class DcganDiscriminator : public GanDiscriminator {
   Tensor score(const Tensor& images, const std::vector<int32_t>& labels, FeatureTap tap) override {
     CFGAN_CHECK(images.ndim() == 4 && images.dim(1) == spec_.channels && images.dim(2) == spec_.image_size &&
                     images.dim(3) == spec_.image_size,
-                "discriminator: images must be (N, ", spec_.channels, ", ", spec_.image_size, ", ",
-                spec_.image_size, "), got ", images.shape().str());
+                "discriminator: images must be (N, ", spec_.channels, ", ", spec_.image_size, ", ", spec_.image_size,
+                "), got ", images.shape().str());
     const Tensor phi = flatten(run_blocks(*blocks_, images, tap), 1);
     Tensor logits = reshape(head_->forward(phi), {images.dim(0)});
     if (projection_) {
-      CFGAN_CHECK(static_cast<int64_t>(labels.size()) == images.dim(0), "conditional discriminator: ",
-                  labels.size(), " labels for ", images.dim(0), " images");
+      CFGAN_CHECK(static_cast<int64_t>(labels.size()) == images.dim(0), "conditional discriminator: ", labels.size(),
+                  " labels for ", images.dim(0), " images");
       logits = logits + sum(projection_->forward(labels) * phi, {1});
     }
     return logits;

@@ -35,7 +35,15 @@ struct FeatureTap {
 class GanGenerator : public Module {
  public:
   // z (N, z_dim), labels (N) when conditional (else empty) -> images (N, C, S, S) in [-1, 1].
-  virtual Tensor generate(const Tensor& z, const std::vector<int32_t>& labels, FeatureTap tap = {}) = 0;
+  Tensor generate(const Tensor& z, const std::vector<int32_t>& labels = {}, FeatureTap tap = {}) {
+    return decode(configuration(z, labels), tap);
+  }
+  // The configuration the image is decoded from: z, joined to the label's embedding when
+  // conditional -> (N, configuration_dim()). Inverting G and walking between images move it.
+  virtual Tensor configuration(const Tensor& z, const std::vector<int32_t>& labels) = 0;
+  virtual Tensor decode(const Tensor& configuration, FeatureTap tap = {}) = 0;
+  virtual int64_t configuration_dim() const = 0;
+  virtual int64_t z_dim() const = 0;  // the configuration's first columns
   virtual int num_blocks() const = 0;
   // The block producing the half-resolution map before the to-image block (14x14 for
   // the 28 px model, 32x32 for 64 px): the regularizers' default generator features.

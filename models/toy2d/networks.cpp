@@ -20,10 +20,14 @@ ToyGenerator::ToyGenerator(int64_t z_dim, int64_t hidden, int64_t layers) : z_di
   }
 }
 
-Tensor ToyGenerator::generate(const Tensor& z, const std::vector<int32_t>& labels, FeatureTap tap) {
+Tensor ToyGenerator::configuration(const Tensor& z, const std::vector<int32_t>& labels) {
+  CFGAN_CHECK(labels.empty(), "toy generator: unconditional, got ", labels.size(), " labels");
+  return z;
+}
+
+Tensor ToyGenerator::decode(const Tensor& z, FeatureTap tap) {
   CFGAN_CHECK(z.ndim() == 2 && z.dim(1) == z_dim_, "toy generator: expected z (N, ", z_dim_, "), got ",
               z.shape().str());
-  CFGAN_CHECK(labels.empty(), "toy generator: unconditional, got ", labels.size(), " labels");
   Tensor h = z;
   for (size_t i = 0; i + 1 < layers_.size(); ++i) {
     h = relu(layers_[i]->forward(h));

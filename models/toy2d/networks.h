@@ -23,9 +23,11 @@ namespace cfgan {
 class ToyGenerator : public GanGenerator {
  public:
   ToyGenerator(int64_t z_dim, int64_t hidden, int64_t layers);
-  Tensor generate(const Tensor& z, const std::vector<int32_t>& labels = {}, FeatureTap tap = {}) override;
+  Tensor configuration(const Tensor& z, const std::vector<int32_t>& labels) override;
+  Tensor decode(const Tensor& z, FeatureTap tap = {}) override;
+  int64_t configuration_dim() const override { return z_dim_; }
+  int64_t z_dim() const override { return z_dim_; }
   int num_blocks() const override { return static_cast<int>(layers_.size()); }
-  int64_t z_dim() const { return z_dim_; }
 
  private:
   std::vector<std::shared_ptr<Linear>> layers_;

@@ -1,0 +1,93 @@
+// Counterfactual images from a GAN, driven by the classifier under explanation: invert the
+// generator on an image (find the configuration it decodes to nearly that image), move the
+// configuration until the classifier says another class while the image stays close, and
+// walk the straight path between the two to see where the decision flips.
+//
+// A generator's configuration is z, joined to the class embedding for a conditional model
+// (GanGenerator::configuration). Searches move z only; transitions move all of it, so the
+// conditional model's own answer (the same z with the target class's embedding) has a path too.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "engine/optim/optimizer.h"
+#include "models/classifier.h"
+#include "models/gan.h"
+
+namespace cfgan {
+
+// Adam on the z columns of a batch of configurations (N, D), through the frozen generator,
+// against per-row losses of the decoded images. The columns after z (a class embedding) stay.
+// The caller freezes the generator's and the loss's parameters, so backward fills z alone.
+class LatentSearch {
+ public:
+  // images (N, C, H, W) and z (N, z_dim) -> per-row losses (N)
+  using Loss = std::function<Tensor(const Tensor& images, const Tensor& z)>;
+  LatentSearch(GanGenerator& generator, const Tensor& start, Loss loss, float lr);
+  // One Adam step; returns the per-row losses before it.
+  std::vector<float> step();
+  Tensor configuration() const;  // (N, D), outside the graph
+
+ private:
+  GanGenerator& generator_;
+  Tensor z_, rest_;  // rest_ undefined when the configuration is z alone
+  Loss loss_;
+  std::unique_ptr<Adam> adam_;
+};
+
+struct InversionOptions {
+  int64_t steps = 400;
+  int64_t restarts = 4;  // starting points per image; the best final loss is kept
+  float lr = 0.05f;
+  float feature_weight = 1.0f;  // weight of the classifier-feature MSE beside the pixel MSE
+  float prior_weight = 1e-3f;   // keeps z where the generator was trained: mean z^2
+  uint64_t seed = 1;
+};
+struct Inversion {
+  Tensor configuration;            // (N, D)
+  Tensor images;                   // (N, C, H, W): G(configuration), the reconstruction
+  std::vector<float> pixel_error;  // mean squared pixel error per image
+};
+// labels: the class each image's embedding is fixed to (conditional generators; else empty).
+Inversion invert(GanGenerator& generator, Classifier& classifier, const Tensor& images,
+                 const std::vector<int32_t>& labels, const InversionOptions& options);
+
+struct SearchOptions {
+  int64_t steps = 200;
+  int64_t restarts = 3;        // restart 0 starts at the inversion, the others nearby
+  float restart_noise = 0.5f;  // standard deviation of the others' offsets in z
+  float lr = 0.05f;
+  float proximity = 10.0f;  // weight of the mean |G(z) - reconstruction| beside the class margin
+  float margin = 2.0f;      // the target's logit must beat every other by this much
+  uint64_t seed = 1;
+};
+struct Counterfactual {
+  int64_t image = 0, target = 0, restart = 0;
+  Tensor configuration;              // (1, D)
+  Tensor picture;                    // (1, C, H, W)
+  std::vector<float> probabilities;  // the classifier's, over its classes
+  bool valid = false;                // the classifier's argmax is the target
+  float l1 = 0;                      // mean |picture - reconstruction|
+};
+// For every image i and each class in targets[i], `restarts` counterfactuals, in that order.
+std::vector<Counterfactual> search_counterfactuals(GanGenerator& generator, Classifier& classifier,
+                                                   const Inversion& start,
+                                                   const std::vector<std::vector<int64_t>>& targets,
+                                                   const SearchOptions& options);
+
+struct Transition {
+  Tensor pictures;                                // (steps, C, H, W), first = G(from), last = G(to)
+  std::vector<std::vector<float>> probabilities;  // per step, over the classes
+  int64_t flip_step = -1;                         // first step whose argmax is `target`, -1 when none
+};
+// G along the straight line from configuration `from` to `to` (each (1, D)), in `steps` points.
+Transition transition(GanGenerator& generator, Classifier& classifier, const Tensor& from, const Tensor& to,
+                      int64_t steps, int64_t target);
+
+// The classifier's softmax probabilities, row by row, in eval mode.
+std::vector<std::vector<float>> class_probabilities(Classifier& classifier, const Tensor& images);
+
+}  // namespace cfgan
