@@ -18,13 +18,13 @@
 #include "apps/common/flags.h"
 #include "engine/data/dataset.h"
 #include "engine/engine.h"
+#include "engine/io/image.h"
 #include "engine/run/run_dir.h"
 #include "engine/threads.h"
-#include "engine/io/image.h"
 #include "models/classifier.h"
+#include "models/evaluation.h"
 #include "models/gan.h"
 #include "models/gan_trainer.h"
-#include "models/evaluation.h"
 #include "models/metrics.h"
 
 using namespace cfgan;
@@ -45,16 +45,12 @@ ImageDataset empty_set(const ClassifierSpec& spec, const std::string& source) {
 // --n images from a train_gan checkpoint; conditional models cycle through `classes`.
 ImageDataset generate(const std::string& path, const ClassifierSpec& cspec, int64_t n,
                       const std::vector<int32_t>& classes, uint64_t seed, Device device) {
-  const SafetensorsFile file = load_safetensors(path);
-  auto spec_it = file.metadata.find(kSpecKey);
-  CFGAN_CHECK(spec_it != file.metadata.end(), "--generated ", path, ": not a train_gan checkpoint (no '", kSpecKey,
-              "' in its metadata)");
-  const GanSpec spec = GanSpec::from_json(spec_it->second);
+  const LoadedGenerator loaded = load_generator(path);
+  const GanSpec& spec = loaded.spec;
   CFGAN_CHECK(spec.channels == cspec.channels && spec.image_size == cspec.image_size, "--generated ", path,
               ": the generator makes ", shape_text(spec.channels, spec.image_size, spec.image_size),
               " images, the classifier expects ", shape_text(cspec.channels, cspec.image_size, cspec.image_size));
-  auto g = make_generator(spec);
-  g->load_state_dict(file.tensors, sampling_prefix(file.metadata));
+  GanGenerator* g = loaded.model.get();
   g->to(device);
   return generate_images(*g, spec, n, classes, seed, device, path);
 }

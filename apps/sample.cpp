@@ -9,8 +9,8 @@
 #include "apps/common/app.h"
 #include "apps/common/flags.h"
 #include "engine/engine.h"
-#include "engine/run/run_dir.h"
 #include "engine/io/image.h"
+#include "engine/run/run_dir.h"
 #include "engine/threads.h"
 #include "models/gan.h"
 #include "models/gan_trainer.h"
@@ -27,9 +27,10 @@ Tensor slerp(const std::vector<float>& a, const std::vector<float>& b, float t) 
   const double omega = std::acos(std::clamp(dot / std::sqrt(na * nb), -1.0, 1.0));
   std::vector<float> out(a.size());
   for (size_t i = 0; i < a.size(); ++i) {
-    out[i] = omega < 1e-6 ? a[i] + t * (b[i] - a[i])
-                          : static_cast<float>((std::sin((1 - t) * omega) * a[i] + std::sin(t * omega) * b[i]) /
-                                               std::sin(omega));
+    out[i] =
+        omega < 1e-6
+            ? a[i] + t * (b[i] - a[i])
+            : static_cast<float>((std::sin((1 - t) * omega) * a[i] + std::sin(t * omega) * b[i]) / std::sin(omega));
   }
   return Tensor::from_host({1, static_cast<int64_t>(a.size())}, out);
 }
@@ -54,16 +55,12 @@ int run(int argc, char** argv) {
   CFGAN_CHECK(n >= 1 && columns >= 1 && grid_max >= 1 && strips >= 0 && strip_steps >= 2,
               "--n, --columns and --grid must be >= 1, --interpolations >= 0, --interpolation-steps >= 2");
 
-  const SafetensorsFile file = load_safetensors(checkpoint);
-  auto spec_it = file.metadata.find(kSpecKey);
-  CFGAN_CHECK(spec_it != file.metadata.end(), checkpoint, ": not a train_gan checkpoint (no model description)");
-  const GanSpec spec = GanSpec::from_json(spec_it->second);
+  const LoadedGenerator loaded = load_generator(checkpoint);
+  const GanSpec& spec = loaded.spec;
   CFGAN_CHECK(label < spec.num_classes, "--class ", label, ": the model ",
               spec.num_classes ? "has classes 0-" + std::to_string(spec.num_classes - 1) : "is not conditional");
-  auto g = make_generator(spec);
-  g->load_state_dict(file.tensors, sampling_prefix(file.metadata));
+  GanGenerator* g = loaded.model.get();
   g->to(device);
-  g->eval();
   NoGrad no_grad;
   fs::create_directories(out);
 
@@ -81,8 +78,8 @@ int run(int argc, char** argv) {
     for (int64_t i = 0; i < count; ++i) {
       char name[32];
       std::snprintf(name, sizeof name, "/%06ld.png", static_cast<long>(first + i));
-      write_png(out + name, image_from_tensor(reshape(narrow(images, 0, i, 1), {spec.channels, spec.image_size,
-                                                                                  spec.image_size})));
+      write_png(out + name,
+                image_from_tensor(reshape(narrow(images, 0, i, 1), {spec.channels, spec.image_size, spec.image_size})));
     }
     batches.push_back(images);
   }

@@ -19,7 +19,6 @@ float mean_probability(const Tensor& logits) {
   return mean(sigmoid(logits)).item();
 }
 
-
 }  // namespace
 
 GanTrainer::GanTrainer(const GanTrainConfig& config, const ImageDataset& data)
@@ -161,12 +160,26 @@ std::string sampling_prefix(const Metadata& metadata) {
   return it != metadata.end() && it->second == "1" ? "G_ema." : "G.";
 }
 
+LoadedGenerator load_generator(const std::string& path) {
+  const SafetensorsFile file = load_safetensors(path);
+  LoadedGenerator out;
+  out.spec = GanSpec::from_json(metadata_field(file.metadata, kSpecKey, path, "train_gan"));
+  out.model = make_generator(out.spec);
+  out.model->load_state_dict(file.tensors, sampling_prefix(file.metadata));
+  out.model->eval();
+  return out;
+}
+
 StepScalars GanTrainingJob::step() {
   const GanStepStats s = trainer_.step();
   StepScalars out{{"d_loss", s.d_loss}, {"g_loss", s.g_loss}, {"d_real", s.d_real}, {"d_fake", s.d_fake}};
   if (trainer_.config().reg.enabled())
-    out.insert(out.end(), {{"ur_g", s.ur_g}, {"ur_d", s.ur_d}, {"er_g", s.er_g}, {"er_d", s.er_d},
-                           {"log_norm_g", s.log_norm_g}, {"log_norm_d", s.log_norm_d}});
+    out.insert(out.end(), {{"ur_g", s.ur_g},
+                           {"ur_d", s.ur_d},
+                           {"er_g", s.er_g},
+                           {"er_d", s.er_d},
+                           {"log_norm_g", s.log_norm_g},
+                           {"log_norm_d", s.log_norm_d}});
   return out;
 }
 
@@ -176,8 +189,8 @@ void GanTrainingJob::write_samples(const std::string& path) {
 
 void GanTrainingJob::describe(TrainingLoopOptions& opts) {
   opts.checked = {{"d_loss", "D loss"}, {"g_loss", "G loss"}};
-  opts.shown = {{"d_loss", "D", "%.3f"}, {"g_loss", "G", "%.3f"}, {"d_real", "D(x)", "%.2f"},
-                {"d_fake", "D(G(z))", "%.2f"}};
+  opts.shown = {
+      {"d_loss", "D", "%.3f"}, {"g_loss", "G", "%.3f"}, {"d_real", "D(x)", "%.2f"}, {"d_fake", "D(G(z))", "%.2f"}};
   opts.plotted = {{"d_loss", "D loss"}, {"g_loss", "G loss"}};
 }
 

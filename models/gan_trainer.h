@@ -109,4 +109,12 @@ class GanTrainingJob : public TrainingJob {
 inline constexpr const char* kSpecKey = "gan_spec";
 std::string sampling_prefix(const Metadata& metadata);
 
+// The generator samples come from, read from a train_gan checkpoint, in eval mode; errors name
+// the file and what is missing.
+struct LoadedGenerator {
+  GanSpec spec;
+  std::shared_ptr<GanGenerator> model;
+};
+LoadedGenerator load_generator(const std::string& path);
+
 }  // namespace cfgan

@@ -96,7 +96,10 @@ Inversion invert(GanGenerator& generator, Classifier& classifier, const Tensor& 
                pw * mean(square(z), {1});
       },
       options.lr);
-  for (int64_t s = 0; s < options.steps; ++s) search.step();
+  for (int64_t s = 0; s < options.steps; ++s) {
+    search.step();
+    if (options.on_step) options.on_step(s + 1, options.steps);
+  }
 
   NoGrad no_grad;
   const Tensor all = search.configuration();
@@ -144,7 +147,7 @@ std::vector<Counterfactual> search_counterfactuals(GanGenerator& generator, Clas
   const int64_t m = static_cast<int64_t>(rows.size());
   const int64_t z_dim = generator.z_dim();
   FrozenParameters frozen_g(generator), frozen_c(classifier);
-  Tensor begin, reference, one_hot;
+  Tensor begin, reference, anchor, one_hot;
   {
     NoGrad no_grad;
     const Device device = start.configuration.device();
@@ -160,20 +163,25 @@ std::vector<Counterfactual> search_counterfactuals(GanGenerator& generator, Clas
     }
     begin = pick_rows(start.configuration, rows) + Tensor::from_host({m, dim}, offsets, device);
     reference = pick_rows(start.images, rows);
+    anchor = narrow(pick_rows(start.configuration, rows), 1, 0, z_dim);
     one_hot = Tensor::from_host({m, classes}, hot, device);
   }
   // A hinge on the margin: once the target wins by `margin`, only proximity pulls.
-  const float margin = options.margin, proximity = options.proximity;
+  const float margin = options.margin, proximity = options.proximity, latent = options.latent_proximity;
   LatentSearch search(
       generator, begin,
-      [&](const Tensor& x, const Tensor&) {
+      [&](const Tensor& x, const Tensor& z) {
         const Tensor logits = classifier.logits(x);
         const Tensor target_logit = sum(logits * one_hot, {1});
         const Tensor best_other = max(logits - one_hot * 1e4f, 1);
-        return relu(best_other - target_logit + margin) + proximity * mean(abs(x - reference), {1, 2, 3});
+        return relu(best_other - target_logit + margin) + proximity * mean(abs(x - reference), {1, 2, 3}) +
+               latent * mean(square(z - anchor), {1});
       },
       options.lr);
-  for (int64_t s = 0; s < options.steps; ++s) search.step();
+  for (int64_t s = 0; s < options.steps; ++s) {
+    search.step();
+    if (options.on_step) options.on_step(s + 1, options.steps);
+  }
 
   NoGrad no_grad;
   const Tensor found = search.configuration();

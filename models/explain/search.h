@@ -45,6 +45,7 @@ struct InversionOptions {
   float feature_weight = 1.0f;  // weight of the classifier-feature MSE beside the pixel MSE
   float prior_weight = 1e-3f;   // keeps z where the generator was trained: mean z^2
   uint64_t seed = 1;
+  std::function<void(int64_t step, int64_t steps)> on_step{};  // progress, after each step
 };
 struct Inversion {
   Tensor configuration;            // (N, D)
@@ -60,9 +61,14 @@ struct SearchOptions {
   int64_t restarts = 3;        // restart 0 starts at the inversion, the others nearby
   float restart_noise = 0.5f;  // standard deviation of the others' offsets in z
   float lr = 0.05f;
-  float proximity = 10.0f;  // weight of the mean |G(z) - reconstruction| beside the class margin
-  float margin = 2.0f;      // the target's logit must beat every other by this much
+  // Weight of the distance to the inversion beside the class margin: the mean |G(z) - reconstruction|
+  // per pixel, plus latent_proximity x the mean (z - z_inversion)^2 — a change the generator makes
+  // with a short step in z (a whole striped background) may be long in pixels.
+  float proximity = 10.0f;
+  float latent_proximity = 0.0f;
+  float margin = 2.0f;  // the target's logit must beat every other by this much
   uint64_t seed = 1;
+  std::function<void(int64_t step, int64_t steps)> on_step{};  // progress, after each step
 };
 struct Counterfactual {
   int64_t image = 0, target = 0, restart = 0;

@@ -47,7 +47,7 @@ awk -v fd="$gan_fd" 'BEGIN { exit !(fd > 1) }' || fail "FD of a 3-step GAN is on
 check "--classifier $WORK/nothing: no such file or directory" --classifier "$WORK/nothing" --generated "$WORK/gan"
 check "not a train_classifier checkpoint (metadata lacks 'classifier_spec')" --classifier "$WORK/gan" \
   --generated "$WORK/gan"
-check "not a train_gan checkpoint (no 'gan_spec' in its metadata)" "${CLF[@]}" --generated "$WORK/clf"
+check "lacks 'gan_spec' (not a train_gan checkpoint?)" "${CLF[@]}" --generated "$WORK/clf"
 check "--generated: a checkpoint, run directory, PNG folder or fashion-mnist:SPLIT is required" "${CLF[@]}"
 check "--split: expected train or test, got 'dev'" "${CLF[@]}" --split dev --generated "$WORK/gan"
 check "--n 7: real images as --generated are drawn evenly from the 2 classes" "${CLF[@]}" \
