@@ -18,6 +18,7 @@
 #include "apps/common/app.h"
 #include "apps/common/data_flags.h"
 #include "apps/common/flags.h"
+#include "engine/autograd.h"
 #include "engine/error.h"
 #include "engine/run/progress.h"
 #include "engine/run/run_dir.h"
@@ -89,6 +90,8 @@ int run(int argc, char** argv) {
   options.transition_steps = flags.get_int("transition-steps", 9, "images on each transition");
   const std::string shortcut =
       flags.get("shortcut", "", "causal world: the attribute the classifier took as a shortcut (pointing score)");
+  const std::string judge_flag = flags.get(
+      "judge", "", "an attribute classifier (train_classifier --target attributes): which attributes each way changes");
   const uint64_t seed = static_cast<uint64_t>(flags.get_int("seed", 1, "seed of the inversion and the restarts"));
   const Device device = parse_device(flags.get("device", "auto", "cpu, cuda or auto"));
   set_threads(static_cast<int>(flags.get_int("threads", max_threads(), "CPU threads")));
@@ -204,6 +207,10 @@ int run(int argc, char** argv) {
         for (const CounterfactualSet& set : explained[i].counterfactuals) {
           if (set.target == explained[i].label) {
             cause.pointing.emplace_back(set.way, pointing_score(set.difference.data(), cause.mask.data(), plane));
+            if (!set.flip_difference.empty()) {
+              cause.pointing.emplace_back(set.way + " (flip step)",
+                                          pointing_score(set.flip_difference.data(), cause.mask.data(), plane));
+            }
           }
         }
         for (const auto& [name, score] : cause.pointing) pointing.add(name, score);
@@ -252,6 +259,37 @@ int run(int argc, char** argv) {
       j["pointing"][pointing.names[k]] = {{"mean", mean}, {"images", pointing.count[k]}};
     }
     j["pointing_images"] = usable;
+  }
+  if (!judge_flag.empty()) {
+    // What each way changes, in attribute terms: the share of best counterfactuals whose judged
+    // attribute differs from the judged reconstruction's.
+    const LoadedClassifier judge = load_classifier(resolve_checkpoint(judge_flag, "--judge"));
+    CFGAN_CHECK(judge.model->spec().multi_label, "--judge ", judge_flag, ": not an attribute classifier");
+    judge.model->to(device);
+    std::printf("\n  attributes changed (judge %s), share of counterfactuals:\n  %-12s", judge_flag.c_str(), "way");
+    for (const std::string& a : judge.class_names) std::printf(" %9.9s", a.c_str());
+    std::printf("\n");
+    for (const WayScores& w : scores.ways) {
+      std::vector<int64_t> changed(judge.class_names.size(), 0);
+      int64_t count = 0;
+      NoGrad no_grad;
+      for (const ExplainedImage& e : explained) {
+        const std::vector<float> before = judge.model->logits(e.reconstruction).to_host();
+        for (const CounterfactualSet& set : e.counterfactuals) {
+          if (set.way != w.way) continue;
+          const std::vector<float> after = judge.model->logits(set.found[set.best].picture).to_host();
+          for (size_t a = 0; a < changed.size(); ++a) changed[a] += (before[a] >= 0) != (after[a] >= 0);
+          ++count;
+        }
+      }
+      std::printf("  %-12s", w.way.c_str());
+      for (size_t a = 0; a < changed.size(); ++a) {
+        const double share = static_cast<double>(changed[a]) / static_cast<double>(count);
+        std::printf(" %9.3f", share);
+        j["attributes_changed"][w.way][judge.class_names[a]] = share;
+      }
+      std::printf("\n");
+    }
   }
   for (const ExplainedImage& e : explained) {
     nlohmann::json item{{"index", e.index},

@@ -47,6 +47,11 @@ void complete(CounterfactualSet& set, GanGenerator& generator, Classifier& class
   set.transition = transition(generator, classifier, inversion, best.configuration, steps, set.target);
   NoGrad no_grad;
   set.difference = map_magnitudes(best.picture - image.reconstruction);
+  const int64_t f = set.transition.flip_step;
+  if (f > 0) {
+    const Tensor& path = set.transition.pictures;
+    set.flip_difference = map_magnitudes(narrow(path, 0, f, 1) - narrow(path, 0, f - 1, 1));
+  }
 }
 
 Matrix features_of(Classifier& classifier, const std::vector<Tensor>& pictures) {

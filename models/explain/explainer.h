@@ -35,6 +35,9 @@ struct CounterfactualSet {
   int64_t best = 0;                   // the valid one closest to the reconstruction, else the closest
   Transition transition;              // from the inversion to found[best]
   std::vector<float> difference;      // |found[best] - reconstruction| summed over channels, (H*W)
+  // What the transition's flipping step changes, |T[f] - T[f-1]| (H*W); empty when it does not
+  // flip after its first step. The part of the change that decides, without the rest of the path.
+  std::vector<float> flip_difference;
 };
 
 struct ExplainedImage {

@@ -86,11 +86,46 @@ class Pictures {
  private:
   std::string write(const std::string& name, const Image& image) {
     write_png(dir_ + "/img/" + name + ".png", image);
+    last_ = image;
     return "img/" + name + ".png";
   }
+
+ public:
+  const Image& last() const { return last_; }  // the picture written last
+
+ private:
+  Image last_;
   std::string dir_;
   int64_t scale_;
 };
+
+// Rows of pictures on white, each row left to right, `pad` pixels apart: one page at a glance.
+Image montage(const std::vector<std::vector<Image>>& rows, int64_t pad = 6) {
+  int64_t width = 0, height = pad;
+  for (const auto& row : rows) {
+    int64_t w = pad, h = 0;
+    for (const Image& im : row) w += im.width + pad, h = std::max(h, im.height);
+    width = std::max(width, w), height += h + pad;
+  }
+  Image out{width, height, 3, std::vector<uint8_t>(static_cast<size_t>(width * height * 3), 255)};
+  int64_t y = pad;
+  for (const auto& row : rows) {
+    int64_t x = pad, h = 0;
+    for (const Image& im : row) {
+      for (int64_t r = 0; r < im.height; ++r) {
+        for (int64_t c = 0; c < im.width; ++c) {
+          for (int64_t k = 0; k < 3; ++k) {
+            out.pixels[((y + r) * width + x + c) * 3 + k] =
+                im.pixels[(r * im.width + c) * im.channels + (im.channels == 3 ? k : 0)];
+          }
+        }
+      }
+      x += im.width + pad, h = std::max(h, im.height);
+    }
+    y += h + pad;
+  }
+  return out;
+}
 
 std::string figure(const std::string& src, const std::string& caption) {
   return "<figure><img src=\"" + src + "\"><figcaption>" + caption + "</figcaption></figure>\n";
@@ -149,13 +184,18 @@ std::string write_explain_report(const std::string& dir, const ReportInput& inpu
     page << "<!doctype html><html><head><meta charset=\"utf-8\"><title>image " << e.index << "</title>" << kStyle
          << "</head><body><p><a href=\"index.html\">index</a></p><h1>Image " << e.index << ": " << class_name(e.label)
          << " classified as " << class_name(e.predicted) << " (" << number(e.probabilities[e.predicted]) << ")</h1>\n";
+    // The page's main pictures in one PNG as well (img/<k>_glance.png), for a look without a browser.
+    std::vector<std::vector<Image>> glance(1);
     const std::string original = pictures.image(id + "_original", e.original);
+    glance[0].push_back(pictures.last());
     const std::string reconstruction = pictures.image(id + "_reconstruction", e.reconstruction);
+    glance[0].push_back(pictures.last());
     page << figure(original, "original")
          << figure(reconstruction, "reconstruction, MSE " + number(e.reconstruction_error, 4));
     const ImageCause* cause = input.causes.empty() ? nullptr : &input.causes[k];
     if (cause && !cause->mask.empty()) {
       page << figure(pictures.mask(id + "_cause", cause->mask, height, width), "true cause (mask)");
+      glance[0].push_back(pictures.last());
     }
     auto pointing_of = [&](const std::string& name) -> std::string {
       if (!cause) return "";
@@ -168,6 +208,7 @@ std::string write_explain_report(const std::string& dir, const ReportInput& inpu
     for (size_t m = 0; m < input.methods.size(); ++m) {
       page << figure(pictures.heat(id + "_map_" + input.methods[m], e.maps[m], height, width),
                      escape(input.methods[m]) + pointing_of(input.methods[m]));
+      glance[0].push_back(pictures.last());
     }
     index << "<tr><td><a href=\"" << page_name << "\">" << e.index << "</a></td><td>" << class_name(e.label)
           << "</td><td>" << class_name(e.predicted) << "</td><td>" << number(e.probabilities[e.predicted])
@@ -182,18 +223,21 @@ std::string write_explain_report(const std::string& dir, const ReportInput& inpu
         page << figure(src, std::string("<span class=\"") + (c.valid ? "valid" : "invalid") + "\">p(" +
                                 class_name(set.target) + ") " + number(c.probabilities[set.target]) + "</span>, L1 " +
                                 number(c.l1) + (static_cast<int64_t>(r) == set.best ? " (best)" : ""));
-        if (static_cast<int64_t>(r) == set.best)
-          index << "<img src=\"" << src << "\" title=\"" << escape(set.way) << " " << class_name(set.target) << "\">";
+        if (static_cast<int64_t>(r) != set.best) continue;
+        index << "<img src=\"" << src << "\" title=\"" << escape(set.way) << " " << class_name(set.target) << "\">";
+        glance.push_back({pictures.last()});
       }
       page << figure(pictures.heat(sid + "_difference", set.difference, height, width),
                      "|best - reconstruction|" + (set.target == e.label ? pointing_of(set.way) : ""));
+      glance.back().push_back(pictures.last());
       const Transition& t = set.transition;
       const int64_t steps = t.pictures.dim(0);
       std::vector<double> p_target, p_predicted;
       for (const auto& p : t.probabilities) p_target.push_back(p[set.target]), p_predicted.push_back(p[e.predicted]);
       page << "<h3>Transition from the reconstruction</h3>\n"
-           << figure(pictures.strip(sid + "_transition", t.pictures), std::to_string(steps) + " steps") << "<br>\n"
-           << figure(pictures.plot(sid + "_probabilities",
+           << figure(pictures.strip(sid + "_transition", t.pictures), std::to_string(steps) + " steps") << "<br>\n";
+      glance.back().push_back(pictures.last());
+      page << figure(pictures.plot(sid + "_probabilities",
                                    {{.label = "p(" + input.class_names.at(set.target) + ")", .y = p_target},
                                     {.label = "p(" + input.class_names.at(e.predicted) + ")", .y = p_predicted}},
                                    {.title = "classifier along the transition",
@@ -202,13 +246,14 @@ std::string write_explain_report(const std::string& dir, const ReportInput& inpu
                                     .width = 520,
                                     .height = 220}),
                      t.flip_step >= 0 ? "decision flips at step " + std::to_string(t.flip_step) : "no flip");
-      if (t.flip_step > 0) {
-        const Tensor change = narrow(t.pictures, 0, t.flip_step, 1) - narrow(t.pictures, 0, t.flip_step - 1, 1);
-        page << figure(pictures.heat(sid + "_flip", map_magnitudes(change), height, width),
-                       "what the flipping step changes");
+      if (!set.flip_difference.empty()) {
+        page << figure(
+            pictures.heat(sid + "_flip", set.flip_difference, height, width),
+            "what the flipping step changes" + (set.target == e.label ? pointing_of(set.way + " (flip step)") : ""));
       }
     }
     index << "</td></tr>\n";
+    write_png(dir + "/img/" + id + "_glance.png", montage(glance));
     page << "</body></html>\n";
     write_text(dir + "/" + page_name, page.str());
   }
