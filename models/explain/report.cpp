@@ -8,6 +8,7 @@
 
 #include "engine/autograd.h"
 #include "engine/error.h"
+#include "engine/io/bitmap_font.h"
 #include "engine/io/image.h"
 #include "engine/io/plot.h"
 #include "engine/ops.h"
@@ -99,30 +100,50 @@ class Pictures {
   int64_t scale_;
 };
 
-// Rows of pictures on white, each row left to right, `pad` pixels apart: one page at a glance.
-Image montage(const std::vector<std::vector<Image>>& rows, int64_t pad = 6) {
+// A picture with its caption under it, for the at-a-glance PNG.
+struct Captioned {
+  Image image;
+  std::string caption;
+};
+
+// Rows of captioned pictures on white, each row left to right, `pad` pixels apart: one page at
+// a glance. Captions use the built-in font and are cut to their picture's width.
+Image montage(const std::vector<std::vector<Captioned>>& rows, int64_t pad = 6) {
+  const int64_t caption_height = glyph_height + 4;
   int64_t width = 0, height = pad;
   for (const auto& row : rows) {
     int64_t w = pad, h = 0;
-    for (const Image& im : row) w += im.width + pad, h = std::max(h, im.height);
-    width = std::max(width, w), height += h + pad;
+    for (const Captioned& c : row) w += c.image.width + pad, h = std::max(h, c.image.height);
+    width = std::max(width, w), height += h + caption_height + pad;
   }
   Image out{width, height, 3, std::vector<uint8_t>(static_cast<size_t>(width * height * 3), 255)};
   int64_t y = pad;
   for (const auto& row : rows) {
     int64_t x = pad, h = 0;
-    for (const Image& im : row) {
+    for (const Captioned& c : row) {
+      const Image& im = c.image;
       for (int64_t r = 0; r < im.height; ++r) {
-        for (int64_t c = 0; c < im.width; ++c) {
+        for (int64_t col = 0; col < im.width; ++col) {
           for (int64_t k = 0; k < 3; ++k) {
-            out.pixels[((y + r) * width + x + c) * 3 + k] =
-                im.pixels[(r * im.width + c) * im.channels + (im.channels == 3 ? k : 0)];
+            out.pixels[((y + r) * width + x + col) * 3 + k] =
+                im.pixels[(r * im.width + col) * im.channels + (im.channels == 3 ? k : 0)];
+          }
+        }
+      }
+      const size_t fits = static_cast<size_t>(std::max<int64_t>(0, (im.width + 1) / glyph_advance));
+      const std::string text = c.caption.substr(0, fits);
+      for (size_t i = 0; i < text.size(); ++i) {
+        for (int gy = 0; gy < glyph_height; ++gy) {
+          for (int gx = 0; gx < glyph_width; ++gx) {
+            if (!glyph_pixel(text[i], gx, gy)) continue;
+            uint8_t* px = out.pixels.data() + ((y + im.height + 2 + gy) * width + x + i * glyph_advance + gx) * 3;
+            px[0] = px[1] = px[2] = 0;
           }
         }
       }
       x += im.width + pad, h = std::max(h, im.height);
     }
-    y += h + pad;
+    y += h + caption_height + pad;
   }
   return out;
 }
@@ -185,17 +206,17 @@ std::string write_explain_report(const std::string& dir, const ReportInput& inpu
          << "</head><body><p><a href=\"index.html\">index</a></p><h1>Image " << e.index << ": " << class_name(e.label)
          << " classified as " << class_name(e.predicted) << " (" << number(e.probabilities[e.predicted]) << ")</h1>\n";
     // The page's main pictures in one PNG as well (img/<k>_glance.png), for a look without a browser.
-    std::vector<std::vector<Image>> glance(1);
+    std::vector<std::vector<Captioned>> glance(1);
     const std::string original = pictures.image(id + "_original", e.original);
-    glance[0].push_back(pictures.last());
+    glance[0].push_back({pictures.last(), "original"});
     const std::string reconstruction = pictures.image(id + "_reconstruction", e.reconstruction);
-    glance[0].push_back(pictures.last());
+    glance[0].push_back({pictures.last(), "reconstruction"});
     page << figure(original, "original")
          << figure(reconstruction, "reconstruction, MSE " + number(e.reconstruction_error, 4));
     const ImageCause* cause = input.causes.empty() ? nullptr : &input.causes[k];
     if (cause && !cause->mask.empty()) {
       page << figure(pictures.mask(id + "_cause", cause->mask, height, width), "true cause (mask)");
-      glance[0].push_back(pictures.last());
+      glance[0].push_back({pictures.last(), "true cause"});
     }
     auto pointing_of = [&](const std::string& name) -> std::string {
       if (!cause) return "";
@@ -208,7 +229,7 @@ std::string write_explain_report(const std::string& dir, const ReportInput& inpu
     for (size_t m = 0; m < input.methods.size(); ++m) {
       page << figure(pictures.heat(id + "_map_" + input.methods[m], e.maps[m], height, width),
                      escape(input.methods[m]) + pointing_of(input.methods[m]));
-      glance[0].push_back(pictures.last());
+      glance[0].push_back({pictures.last(), input.methods[m]});
     }
     index << "<tr><td><a href=\"" << page_name << "\">" << e.index << "</a></td><td>" << class_name(e.label)
           << "</td><td>" << class_name(e.predicted) << "</td><td>" << number(e.probabilities[e.predicted])
@@ -225,18 +246,20 @@ std::string write_explain_report(const std::string& dir, const ReportInput& inpu
                                 number(c.l1) + (static_cast<int64_t>(r) == set.best ? " (best)" : ""));
         if (static_cast<int64_t>(r) != set.best) continue;
         index << "<img src=\"" << src << "\" title=\"" << escape(set.way) << " " << class_name(set.target) << "\">";
-        glance.push_back({pictures.last()});
+        glance.push_back({{pictures.last(), set.way + ": " + input.class_names.at(set.target)}});
       }
       page << figure(pictures.heat(sid + "_difference", set.difference, height, width),
                      "|best - reconstruction|" + (set.target == e.label ? pointing_of(set.way) : ""));
-      glance.back().push_back(pictures.last());
+      glance.back().push_back({pictures.last(), "difference"});
       const Transition& t = set.transition;
       const int64_t steps = t.pictures.dim(0);
       std::vector<double> p_target, p_predicted;
       for (const auto& p : t.probabilities) p_target.push_back(p[set.target]), p_predicted.push_back(p[e.predicted]);
       page << "<h3>Transition from the reconstruction</h3>\n"
            << figure(pictures.strip(sid + "_transition", t.pictures), std::to_string(steps) + " steps") << "<br>\n";
-      glance.back().push_back(pictures.last());
+      glance.back().push_back({pictures.last(), t.flip_step >= 0
+                                                    ? "transition: flips at step " + std::to_string(t.flip_step)
+                                                    : "transition: no flip"});
       page << figure(pictures.plot(sid + "_probabilities",
                                    {{.label = "p(" + input.class_names.at(set.target) + ")", .y = p_target},
                                     {.label = "p(" + input.class_names.at(e.predicted) + ")", .y = p_predicted}},

@@ -12,9 +12,9 @@ source "$(dirname "$0")/common.sh"
   --threads 2 --sample-every 1000 --out "$WORK/gan" > /dev/null 2>&1 || fail "train_gan failed"
 "$BIN/train_classifier" --data "$WORK/test" --attributes "$WORK/test/list_attr.txt" --image-size 32 --epochs 1 \
   --batch 16 --threads 2 --out "$WORK/judge" > /dev/null 2>&1 || fail "train_classifier (attributes)"
-RUN=(--classifier "$WORK/clf" --generator "$WORK/gan" --threads 2 --invert-steps 3 --invert-restarts 2
+RUN=(--classifier "$WORK/clf" --threads 2 --invert-steps 3 --invert-restarts 2
      --search-steps 3 --restarts 2 --ig-steps 4)
-"$BIN/explain_misclassified" "${RUN[@]}" --data "$WORK/test" --shortcut Striped_Background --judge "$WORK/judge" --max 3 \
+"$BIN/explain_misclassified" "${RUN[@]}" --generator "$WORK/gan" --data "$WORK/test" --shortcut Striped_Background --judge "$WORK/judge" --max 3 \
   --out "$WORK/report" > "$WORK/log" 2>&1 || { cat "$WORK/log" >&2; fail "explain_misclassified failed"; }
 expect_in "$WORK/log" "misclassified"
 expect_in "$WORK/log" "pointing at the true cause (Striped_Background)"
@@ -30,6 +30,14 @@ done
 for key in '"attributes_changed"' '"ways"' '"search"' '"validity"' '"fd"' '"reconstruction"' '"pointing_images"' '"images"'; do
   expect_in "$WORK/report/scores.json" "$key"
 done
+
+# A conditional generator adds its own answer: the inversion's z with the target class's code.
+"$BIN/train_gan" --data "$WORK/test" --image-size 32 --channels 3 --conditional --width 8 --z-dim 8 --batch 8 \
+  --steps 2 --threads 2 --sample-every 1000 --out "$WORK/cgan3" > /dev/null 2>&1 || fail "train_gan (conditional)"
+"$BIN/explain_misclassified" "${RUN[@]}" --generator "$WORK/cgan3" --data "$WORK/test" --max 2 --out "$WORK/cond" \
+  > "$WORK/log" 2>&1 || { cat "$WORK/log" >&2; fail "explain_misclassified (conditional) failed"; }
+expect_in "$WORK/log" "conditional"
+expect_in "$WORK/cond/scores.json" '"conditional"'
 
 check() {  # check <expected text> <args...>
   local text=$1
