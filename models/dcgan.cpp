@@ -2,6 +2,7 @@
 // map can be read at any block boundary (the information regularizers use them).
 #include <cmath>
 
+#include "engine/autograd.h"
 #include "engine/error.h"
 #include "engine/nn/init.h"
 #include "engine/nn/layers.h"
@@ -127,6 +128,11 @@ class DcganDiscriminator : public GanDiscriminator {
     register_module("head", head_);
     if (spec.num_classes > 0) {
       projection_ = std::make_shared<Embedding>(spec.num_classes, features_);
+      // Scaled to the head's weights (variance 1 / features): unit-variance class vectors over
+      // thousands of features would outweigh head(phi) by sqrt(features) and saturate D from the
+      // first step, and G then collapses onto one image per class.
+      NoGrad no_grad;
+      projection_->weight.copy_(projection_->weight * (1.0f / std::sqrt(static_cast<float>(features_))));
       register_module("projection", projection_);
     }
   }
