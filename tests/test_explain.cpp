@@ -222,6 +222,31 @@ TEST(Search, InversionRecoversAGeneratedImage) {
   }
 }
 
+TEST(Search, ConditionalInversionMovesTheClassEmbeddingToo) {
+  // Inverted from class 0's code, an image made with class 1's: the embedding columns move off
+  // class 0's code (a frozen embedding would leave them equal to it), and the image is reached.
+  SmallModels m(2);
+  Generator gen(15);
+  Tensor images, start_code;
+  {
+    NoGrad no_grad;
+    images = m.g->generate(Tensor::randn({2, 8}, gen), {1, 1});
+    start_code = narrow(m.g->configuration(Tensor::zeros({1, 8}), {0}), 1, 8, m.g->configuration_dim() - 8);
+  }
+  InversionOptions options;
+  options.steps = 150;
+  options.restarts = 2;
+  const Inversion inv = invert(*m.g, *m.c, images, {0, 0}, options);
+  const std::vector<float> code = start_code.to_host(), found = inv.configuration.to_host();
+  const int64_t dim = m.g->configuration_dim();
+  for (int64_t i = 0; i < 2; ++i) {
+    EXPECT_LT(inv.pixel_error[i], 1e-5f) << "image " << i;
+    double moved = 0;
+    for (int64_t d = 8; d < dim; ++d) moved = std::max<double>(moved, std::fabs(found[i * dim + d] - code[d - 8]));
+    EXPECT_GT(moved, 1e-3) << "image " << i << ": the class embedding did not move";
+  }
+}
+
 TEST(Search, TransitionStartsAtTheReconstructionAndEndsAtTheCounterfactual) {
   SmallModels m(2);
   Generator gen(13);

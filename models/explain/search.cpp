@@ -27,11 +27,12 @@ int64_t argmax_of(const std::vector<float>& p) {
 
 }  // namespace
 
-LatentSearch::LatentSearch(GanGenerator& generator, const Tensor& start, Loss loss, float lr)
+LatentSearch::LatentSearch(GanGenerator& generator, const Tensor& start, Loss loss, float lr, int64_t free_columns)
     : generator_(generator), loss_(std::move(loss)) {
   CFGAN_CHECK(start.ndim() == 2 && start.dim(1) == generator.configuration_dim(), "latent search: start must be (N, ",
               generator.configuration_dim(), "), got ", start.shape().str());
-  const int64_t z_dim = generator.z_dim();
+  const int64_t z_dim = free_columns > 0 ? free_columns : generator.z_dim();
+  CFGAN_CHECK(z_dim <= start.dim(1), "latent search: ", z_dim, " moving columns of ", start.dim(1));
   NoGrad no_grad;
   z_ = Tensor::empty({start.dim(0), z_dim}, start.device());
   z_.copy_(narrow(start, 1, 0, z_dim));
@@ -91,11 +92,11 @@ Inversion invert(GanGenerator& generator, Classifier& classifier, const Tensor& 
   const float fw = options.feature_weight, pw = options.prior_weight;
   LatentSearch search(
       generator, start,
-      [&](const Tensor& x, const Tensor& z) {
+      [&](const Tensor& x, const Tensor& c) {
         return mean(square(x - targets), {1, 2, 3}) + fw * mean(square(classifier.features(x) - target_features), {1}) +
-               pw * mean(square(z), {1});
+               pw * mean(square(narrow(c, 1, 0, z_dim)), {1});
       },
-      options.lr);
+      options.lr, generator.configuration_dim());
   for (int64_t s = 0; s < options.steps; ++s) {
     search.step();
     if (options.on_step) options.on_step(s + 1, options.steps);

@@ -4,8 +4,9 @@
 // walk the straight path between the two to see where the decision flips.
 //
 // A generator's configuration is z, joined to the class embedding for a conditional model
-// (GanGenerator::configuration). Searches move z only; transitions move all of it, so the
-// conditional model's own answer (the same z with the target class's embedding) has a path too.
+// (GanGenerator::configuration). The inversion moves all of it (starting from the image's class
+// embedding), the counterfactual search z only, and transitions all of it, so the conditional
+// model's own answer (the same z with the target class's embedding) has a path too.
 #pragma once
 
 #include <cstdint>
@@ -19,14 +20,16 @@
 
 namespace cfgan {
 
-// Adam on the z columns of a batch of configurations (N, D), through the frozen generator,
-// against per-row losses of the decoded images. The columns after z (a class embedding) stay.
-// The caller freezes the generator's and the loss's parameters, so backward fills z alone.
+// Adam on the first columns of a batch of configurations (N, D) — z by default, or all of them —
+// through the frozen generator, against per-row losses of the decoded images; the other columns
+// (a class embedding) stay. The caller freezes the generator's and the loss's parameters, so
+// backward fills the moving columns alone.
 class LatentSearch {
  public:
-  // images (N, C, H, W) and z (N, z_dim) -> per-row losses (N)
-  using Loss = std::function<Tensor(const Tensor& images, const Tensor& z)>;
-  LatentSearch(GanGenerator& generator, const Tensor& start, Loss loss, float lr);
+  // images (N, C, H, W) and the moving columns (N, free) -> per-row losses (N)
+  using Loss = std::function<Tensor(const Tensor& images, const Tensor& moving)>;
+  // free_columns 0: z's (generator.z_dim()).
+  LatentSearch(GanGenerator& generator, const Tensor& start, Loss loss, float lr, int64_t free_columns = 0);
   // One Adam step; returns the per-row losses before it.
   std::vector<float> step();
   Tensor configuration() const;  // (N, D), outside the graph
@@ -52,7 +55,7 @@ struct Inversion {
   Tensor images;                   // (N, C, H, W): G(configuration), the reconstruction
   std::vector<float> pixel_error;  // mean squared pixel error per image
 };
-// labels: the class each image's embedding is fixed to (conditional generators; else empty).
+// labels: the class each image's embedding starts from (conditional generators; else empty).
 Inversion invert(GanGenerator& generator, Classifier& classifier, const Tensor& images,
                  const std::vector<int32_t>& labels, const InversionOptions& options);
 
