@@ -233,6 +233,28 @@ TEST(LewisScores, BackDoorAdjustmentRemovesConfounding) {
   EXPECT_EQ(adjusted.strata, 2);
 }
 
+TEST(LewisScores, AdjustingForAMediatorGivesTheDirectEffect) {
+  // Columns (X, M): X makes M likely (3 of 4 vs 1 of 4) and O = X and M. Total effect (X is a
+  // root, no adjustment): P(o | x) = 3/4, P(o | x') = 0, P(o) = P(x, o) = 3/8, P(x', o') = 1/2:
+  // NEC = 1, SUF = (3/4 - 3/8) / (1/2) = 3/4, NESUF = 3/4. With M held at its factual value (the
+  // direct effect), by hand: the (x, o) units all have M on, so x' gives o': NEC = 1; of the four
+  // (x', o') units one has M on: SUF = 1/4; o_x and o'_x' together exactly where M is on: NESUF =
+  // 1/2. LEWIS adjusted for M gives those: P(o_x) = P(M on) = 1/2, P(o_x') = 0.
+  ObservationalTable t;
+  add(t, 3, {1, 1}, true);
+  add(t, 1, {1, -1}, false);
+  add(t, 1, {-1, 1}, false);
+  add(t, 3, {-1, -1}, false);
+  const LewisScores total = lewis_scores(t, 0, {}, "X");
+  EXPECT_NEAR(total.nec, 1.0, 1e-12);
+  EXPECT_NEAR(total.suf, 0.75, 1e-12);
+  EXPECT_NEAR(total.nesuf, 0.75, 1e-12);
+  const LewisScores direct = lewis_scores(t, 0, {1}, "X");
+  EXPECT_NEAR(direct.nec, 1.0, 1e-12);
+  EXPECT_NEAR(direct.suf, 0.25, 1e-12);
+  EXPECT_NEAR(direct.nesuf, 0.5, 1e-12);
+}
+
 TEST(LewisScores, ClipsWhereTheDecisionFallsWithX) {
   // O falls with X (monotonicity fails): P(o) = 1/2, P(o | x) = 1/4, P(o | x') = 3/4,
   // P(x, o) = P(x', o') = 1/8: NEC = SUF = -2, NESUF = -1/2, all clipped to 0.
