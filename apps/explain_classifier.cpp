@@ -12,6 +12,7 @@
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 
 #include "apps/common/app.h"
@@ -79,16 +80,19 @@ json proportion_json(const Proportion& p) {
 }
 json number_json(double v) { return std::isnan(v) ? json() : json(v); }
 
-// The judge's readings of every image of the world folder (the real side of the fidelity comparison).
-std::vector<int8_t> read_real(FrozenModels& frozen, const std::string& world_dir) {
+// The world folder's images as an observational table: the judge's readings and the
+// classifier's decisions (LEWIS on real data, and the real side of the fidelity comparison).
+ObservationalTable read_world_table(FrozenModels& frozen, const DecideImages& decide, const std::string& world_dir) {
   const ImageDataset real = load_image_folder(world_dir, frozen.gan.image_size, frozen.gan.channels);
-  std::vector<int8_t> out;
+  ObservationalTable table{real.count, static_cast<int64_t>(frozen.heads.size()), {}, {}};
   for (int64_t b = 0; b < real.count; b += 256) {
     const Tensor images = image_batch(real, b, std::min<int64_t>(256, real.count - b)).to(frozen.device);
     const std::vector<int8_t> r = frozen.read_targets(images);
-    out.insert(out.end(), r.begin(), r.end());
+    const std::vector<uint8_t> o = decide(images);
+    table.attributes.insert(table.attributes.end(), r.begin(), r.end());
+    table.decision.insert(table.decision.end(), o.begin(), o.end());
   }
-  return out;
+  return table;
 }
 
 void print_fidelity(const std::vector<std::string>& targets, const AttributeStats& gen, const AttributeStats& real) {
@@ -166,8 +170,10 @@ int run(int argc, char** argv) {
               outcome.c_str(), classifier_path.c_str(), effect_text.c_str(), static_cast<long>(n), generator.c_str(),
               shift_path.c_str());
   std::fflush(stdout);
-  const GeneratedUnits units =
-      generate_units(*shift.predictor, frozen, decide_images(*clf.model, output), n, effect, seed, batch);
+  const DecideImages decide = decide_images(*clf.model, output);
+  const GeneratedUnits units = generate_units(*shift.predictor, frozen, decide, n, effect, seed, batch);
+  std::optional<ObservationalTable> real_table;
+  if (world) real_table = read_world_table(frozen, decide, world_dir);
   const ObservationalTable table = units.table();
 
   json report{{"shift", shift_path}, {"generator", generator}, {"classifier", classifier_path},
@@ -177,10 +183,10 @@ int run(int argc, char** argv) {
   bars.series = {{"NEC"}, {"SUF"}, {"NESUF"}};
   std::vector<BarChart> compare(3);
   for (BarChart& c : compare) c.series = {{"truth"}, {"contrastive"}, {"LEWIS"}};
-  int64_t pairs = 0, within = 0, lewis_within = 0;
+  int64_t pairs = 0, within = 0, lewis_within = 0, lewis_real_within = 0;
   double widest = 0;  // the widest contrastive 95% interval: --n is enough when it is below kWithin
-  std::printf("  %-20s %-5s %-26s %-7s %-7s %-7s %s\n", "attribute", "score", "contrastive [95% CI] (n)", "LEWIS",
-              "truth", "took", "others kept");
+  std::printf("  %-20s %-5s %-26s %-7s %-7s %-7s %-7s %s\n", "attribute", "score", "contrastive [95% CI] (n)", "LEWIS",
+              "real", "truth", "took", "others kept");
   for (int64_t x = 0; x < spec.num_targets(); ++x) {
     const std::string& name = spec.targets[x];
     const CausalScores c = contrastive_scores(name, units.pairs(x));
@@ -197,6 +203,9 @@ int run(int argc, char** argv) {
       set = spec_parents(world->spec, spec.targets, name);
     }
     const LewisScores l = lewis_scores(table, static_cast<int>(x), set, name);
+    LewisScores lr;  // on the world's images: LEWIS without the generator's errors
+    lr.nec = lr.suf = lr.nesuf = std::nan("");
+    if (real_table) lr = lewis_scores(*real_table, static_cast<int>(x), set, name);
     double took = 0, kept = 0;
     for (int64_t i = 0; i < n; ++i) took += units.took[x][i], kept += units.others_kept[x][i];
     took /= n, kept /= n;
@@ -210,10 +219,12 @@ int run(int argc, char** argv) {
     row["lewis_strata_dropped"] = l.strata_dropped;
     const Proportion* cs3[3] = {&c.nec, &c.suf, &c.nesuf};
     const double ls3[3] = {l.nec, l.suf, l.nesuf}, raw3[3] = {l.nec_raw, l.suf_raw, l.nesuf_raw};
+    const double real3[3] = {lr.nec, lr.suf, lr.nesuf};
     for (int m = 0; m < 3; ++m) {
       json cell{{"contrastive", proportion_json(*cs3[m])},
                 {"lewis", number_json(ls3[m])},
-                {"lewis_raw", number_json(raw3[m])}};
+                {"lewis_raw", number_json(raw3[m])},
+                {"lewis_real", number_json(real3[m])}};
       double t = std::nan("");
       if (!truth_row.is_null() && !truth_row.at(kScoreNames[m]).at("value").is_null()) {
         t = truth_row.at(kScoreNames[m]).at("value").get<double>();
@@ -224,14 +235,15 @@ int run(int argc, char** argv) {
         pairs++;
         within += err <= kWithin;
         lewis_within += lerr <= kWithin;
+        lewis_real_within += std::fabs(real3[m] - t) <= kWithin;
       }
       row[kScoreNames[m]] = cell;
       widest = std::max(widest, cs3[m]->hi - cs3[m]->lo);
       char ci[64];
       std::snprintf(ci, sizeof ci, "%.3f [%.3f, %.3f] (%ld)", cs3[m]->value, cs3[m]->lo, cs3[m]->hi,
                     static_cast<long>(cs3[m]->count));
-      std::printf("  %-20s %-5s %-26s %-7.3f %-7.3f %-7.3f %.3f\n", m == 0 ? name.c_str() : "", kScoreNames[m], ci,
-                  ls3[m], t, took, kept);
+      std::printf("  %-20s %-5s %-26s %-7.3f %-7.3f %-7.3f %-7.3f %.3f\n", m == 0 ? name.c_str() : "", kScoreNames[m],
+                  ci, ls3[m], real3[m], t, took, kept);
       bars.series[m].value.push_back(cs3[m]->value);
       bars.series[m].lo.push_back(cs3[m]->lo);
       bars.series[m].hi.push_back(cs3[m]->hi);
@@ -246,16 +258,19 @@ int run(int argc, char** argv) {
   std::printf("  widest contrastive 95%% interval: %.3f\n", widest);
   report["widest_interval"] = widest;
   if (pairs > 0) {
-    std::printf("  within %.2f of the truth: contrastive %ld of %ld (%.0f%%), LEWIS %ld of %ld (%.0f%%)\n", kWithin,
-                static_cast<long>(within), static_cast<long>(pairs), 100.0 * within / pairs,
-                static_cast<long>(lewis_within), static_cast<long>(pairs), 100.0 * lewis_within / pairs);
+    auto share = [&](int64_t count) { return std::to_string(count) + " of " + std::to_string(pairs); };
+    std::printf("  within %.2f of the truth: contrastive %s, LEWIS %s", kWithin, share(within).c_str(),
+                share(lewis_within).c_str());
+    if (real_table) std::printf(", LEWIS on the world's images %s", share(lewis_real_within).c_str());
+    std::printf("\n");
     report["within"] = {{"tolerance", kWithin}, {"pairs", pairs}, {"contrastive", within}, {"lewis", lewis_within}};
+    if (real_table) report["within"]["lewis_real"] = lewis_real_within;
   }
 
   fs::create_directories(out);
   if (world) {
     const AttributeStats gen = attribute_stats(units.factual, spec.num_targets());
-    const AttributeStats real = attribute_stats(read_real(frozen, world_dir), spec.num_targets());
+    const AttributeStats real = attribute_stats(real_table->attributes, spec.num_targets());
     print_fidelity(spec.targets, gen, real);
     const FidelityGap gap = fidelity_gap(gen, real);
     report["fidelity"] = {{"generated", {{"count", gen.count}, {"frequency", gen.frequency}, {"joint", gen.joint}}},
