@@ -215,6 +215,8 @@ int run(int argc, char** argv) {
       for (const json& r : truth.at("scores"))
         if (r.at("attribute") == name) truth_row = r;
     json row{{"attribute", name}, {"edit_took", took}, {"others_kept", kept}, {"lewis_adjustment", json::array()}};
+    for (int64_t j = 0; j < spec.num_targets(); ++j)
+      row["moved"][spec.targets[j]] = static_cast<double>(units.changed[x * spec.num_targets() + j]) / n;
     for (int a : set) row["lewis_adjustment"].push_back(spec.targets[a]);
     row["lewis_strata_dropped"] = l.strata_dropped;
     const Proportion* cs3[3] = {&c.nec, &c.suf, &c.nesuf};
@@ -295,8 +297,9 @@ int run(int argc, char** argv) {
                            .height = 420});
   Generator example_noise(seed);
   const Tensor w = Tensor::randn({std::min(examples, n), spec.latent_dim}, example_noise, device);
-  write_png((fs::path(out) / "examples.png").string(),
-            image_grid(flip_grid(*shift.predictor, frozen, w, effect), 1 + spec.num_targets()));
+  // Scaled x3, as the world's counterfactual pairs are, so 32-px images can be looked at.
+  const Image grid = image_grid(flip_grid(*shift.predictor, frozen, w, effect), 1 + spec.num_targets());
+  write_png((fs::path(out) / "examples.png").string(), resize_image(grid, 3 * grid.width, 3 * grid.height));
   std::printf("explain_classifier: wrote %s, contrastive.png%s, examples.png (factual | one flip per target) in %s\n",
               json_path.c_str(), pairs > 0 ? ", compare_{nec,suf,nesuf}.png" : "", out.c_str());
   return 0;

@@ -13,6 +13,7 @@
 #include "models/contrastive/estimators.h"
 #include "models/contrastive/fidelity.h"
 #include "models/contrastive/frozen_models.h"
+#include "models/contrastive/generated_units.h"
 #include "models/contrastive/shift_trainer.h"
 #include "tests/golden_util.h"
 #include "tests/test_util.h"
@@ -318,4 +319,43 @@ TEST(Fidelity, FrequenciesCoOccurrencesAndGaps) {
   const FidelityGap gap = fidelity_gap(s, attribute_stats({1, 1, -1, -1}, 2));
   EXPECT_DOUBLE_EQ(gap.frequency, 0.25);
   EXPECT_DOUBLE_EQ(gap.joint, 0.25);
+}
+
+TEST(GeneratedUnits, BookkeepingAgreesWithItself) {
+  // Small untrained networks: what matters is that the per-unit records agree with each other
+  // and with a fresh reading of the same decodes, not what the networks draw.
+  manual_seed(11);
+  FrozenModels frozen;
+  frozen.gan.image_size = 32, frozen.gan.channels = 3, frozen.gan.z_dim = 6, frozen.gan.width = 4;
+  frozen.generator = make_generator(frozen.gan);
+  frozen.generator->eval();
+  ClassifierSpec cs;
+  cs.image_size = 32, cs.channels = 3, cs.num_classes = 3, cs.multi_label = true, cs.width = 4, cs.features = 8;
+  frozen.judge = {std::make_shared<Classifier>(cs), {"A", "B", "C"}, 1.0};
+  frozen.heads = {0, 1, 2};
+  Generator noise(12);
+  ShiftPredictor shift(spec_of(6, {"A", "B", "C"}, 16), noise);
+  const DecideImages decide = decide_images(*frozen.judge.model, 1);  // O = the judge's head B
+  const int64_t n = 24, k = 3;
+  const GeneratedUnits u = generate_units(shift, frozen, decide, n, Effect::total, 13, 10);
+  ASSERT_EQ(u.factual.size(), static_cast<size_t>(n * k));
+  ASSERT_EQ(u.changed.size(), static_cast<size_t>(k * k));
+  for (int64_t i = 0; i < n; ++i) EXPECT_EQ(u.decision[i], u.factual[i * k + 1] > 0) << "O is head B";
+  for (int64_t x = 0; x < k; ++x) {
+    int64_t took = 0, moved_others = 0, not_kept = 0;
+    for (int64_t i = 0; i < n; ++i) took += u.took[x][i], not_kept += !u.others_kept[x][i];
+    for (int64_t j = 0; j < k; ++j) moved_others += j == x ? 0 : u.changed[x * k + j];
+    EXPECT_EQ(u.changed[x * k + x], took);
+    EXPECT_LE(not_kept, moved_others);
+    EXPECT_EQ(not_kept == 0, moved_others == 0);
+    // With O = head B, flipping B changes O exactly where the edit took.
+    if (x == 1)
+      for (int64_t i = 0; i < n; ++i) EXPECT_EQ(u.flipped_decision[1][i] != u.decision[i], u.took[1][i] != 0);
+  }
+  // The same seed gives the same units; the table is the factual side.
+  const GeneratedUnits again = generate_units(shift, frozen, decide, n, Effect::total, 13, 7);
+  EXPECT_EQ(again.factual, u.factual);
+  EXPECT_EQ(u.table().attributes, u.factual);
+  EXPECT_EQ(u.pairs(2).size(), static_cast<size_t>(n));
+  EXPECT_EQ(flip_grid(shift, frozen, Tensor::zeros({2, 6}), Effect::direct).shape(), (Shape{8, 3, 32, 32}));
 }

@@ -43,6 +43,7 @@ GeneratedUnits generate_units(ShiftPredictor& shift, FrozenModels& frozen, const
   u.k = k;
   u.factual.resize(static_cast<size_t>(count * k));
   u.decision.resize(static_cast<size_t>(count));
+  u.changed.assign(static_cast<size_t>(k * k), 0);
   for (auto* v : {&u.flipped_decision, &u.took, &u.others_kept})
     v->assign(static_cast<size_t>(k), std::vector<uint8_t>(static_cast<size_t>(count)));
 
@@ -64,7 +65,11 @@ GeneratedUnits generate_units(ShiftPredictor& shift, FrozenModels& frozen, const
         u.flipped_decision[x][b + i] = o_cf[i];
         u.took[x][b + i] = read_cf[i * k + x] == -read[i * k + x];
         bool kept = true;
-        for (int64_t j = 0; j < k; ++j) kept = kept && (j == x || read_cf[i * k + j] == read[i * k + j]);
+        for (int64_t j = 0; j < k; ++j) {
+          const bool moved = read_cf[i * k + j] != read[i * k + j];
+          u.changed[x * k + j] += moved;
+          kept = kept && (j == x || !moved);
+        }
         u.others_kept[x][b + i] = kept;
       }
     }

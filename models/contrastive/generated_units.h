@@ -28,6 +28,10 @@ struct GeneratedUnits {
   // Per target X, per unit: the decision on the counterfactual, whether the judge reads X as
   // asked there (the edit took), and whether every other target reads as on the factual.
   std::vector<std::vector<uint8_t>> flipped_decision, took, others_kept;
+  // (k, k): the units whose reading of target j changed when target x was flipped, row x; the
+  // diagonal is how often the edit took. Off the diagonal: the edit's side effects, which a
+  // do(X) moves only along the world's edges out of X.
+  std::vector<int64_t> changed;
 
   // The units as counterfactual pairs for target `x`, and as an observational table (factual only).
   std::vector<ContrastiveUnit> pairs(int64_t x) const;
