@@ -67,14 +67,13 @@ int run(int argc, char** argv) {
   FrozenModels frozen = load_frozen_models(generator, judge, config.spec.targets, config.device);
   config.spec.latent_dim = frozen.gan.z_dim;
   RunDir run = resumed ? std::move(*resumed) : RunDir(out, false);
-  run.write_config(flags.effective());
-
   ShiftTrainer trainer(config, frozen);
   if (resuming) {
     const std::string checkpoint = *run.latest_checkpoint();
     trainer.load(checkpoint);
     std::printf("train_shift: resumed %s at step %ld\n", checkpoint.c_str(), static_cast<long>(trainer.steps_done()));
   }
+  run.write_config(flags.effective());  // after the checkpoint accepted this run's flags
   std::printf(
       "train_shift: S over z (%ld) + %ld targets (%s), %ld parameters, batch %ld; generator %s, judge %s; "
       "device %s, %ld threads, writing %s (started in %.2f s)\n",

@@ -88,6 +88,12 @@ void ShiftTrainer::load(const std::string& path) {
   const ShiftSpec spec = ShiftSpec::from_json(metadata_field(file.metadata, kShiftSpecKey, path, kWriter));
   CFGAN_CHECK(spec.to_json() == config_.spec.to_json(), path, ": checkpoint model ", spec.to_json(),
               " differs from this run's ", config_.spec.to_json());
+  // S is only meaningful against the networks it was trained with (a run directory given as
+  // --generator resolves to its newest checkpoint, which may have moved on since).
+  for (const auto& [key, now] : {std::pair{"generator", frozen_.generator_path}, {"judge", frozen_.judge_path}}) {
+    const std::string& then = metadata_field(file.metadata, key, path, kWriter);
+    CFGAN_CHECK(then == now, path, ": S was trained against the ", key, " ", then, ", this run loads ", now);
+  }
   shift_->load_state_dict(file.tensors, "S.");
   opt_->load_state_dict(file.tensors, "optS.");
   steps_ = std::stoll(metadata_field(file.metadata, "step", path, kWriter));

@@ -7,6 +7,7 @@ source "$(dirname "$0")/common.sh"
 GAN=(--data "$WORK/world" --image-size 32 --channels 3 --width 4 --batch 8 --threads 2 --steps 2 --log-every 1)
 "$BIN/train_gan" "${GAN[@]}" --out "$WORK/gan" > /dev/null 2>&1 || fail "train_gan failed"
 "$BIN/train_gan" "${GAN[@]}" --z-dim 7 --out "$WORK/gan7" > /dev/null 2>&1 || fail "train_gan (z 7) failed"
+"$BIN/train_gan" "${GAN[@]}" --seed 2 --out "$WORK/gan2" > /dev/null 2>&1 || fail "train_gan (seed 2) failed"
 "$BIN/train_classifier" --data "$WORK/world" --target attributes --image-size 32 --channels 3 --epochs 1 \
   --batch 16 --threads 2 --out "$WORK/judge" > /dev/null 2>&1 || fail "train_classifier failed"
 "$BIN/train_classifier" --data "$WORK/world" --image-size 32 --channels 3 --epochs 1 --batch 16 --threads 2 \
@@ -55,6 +56,8 @@ bad "holds total-effect scores, this run estimates the direct effect" explain_cl
   --outcome Red --effect direct --truth "$WORK/truth.json"
 bad "--adjust: 'Hat' is not one of the shift predictor's targets" explain_classifier "${EXPLAIN[@]}" --outcome Red \
   --adjust "Red:Hat"
+bad "S was trained against the generator" train_shift --resume "$WORK/resumed" --generator "$WORK/gan2" --steps 6
+grep -q "gan2" "$WORK/resumed/config.json" && fail "a refused resume must leave the run's config.json alone"
 bad "--targets (classifier" train_shift --generator "$WORK/gan" --classifier "$WORK/judge" --targets Red,Hat \
   --out "$WORK/y"
 bad "needs attribute heads" train_shift --generator "$WORK/gan" --classifier "$WORK/clf" --targets Red --out "$WORK/y"
