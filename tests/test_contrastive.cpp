@@ -349,8 +349,9 @@ TEST(GeneratedUnits, BookkeepingAgreesWithItself) {
     EXPECT_LE(not_kept, moved_others);
     EXPECT_EQ(not_kept == 0, moved_others == 0);
     // With O = head B, flipping B changes O exactly where the edit took.
-    if (x == 1)
+    if (x == 1) {
       for (int64_t i = 0; i < n; ++i) EXPECT_EQ(u.flipped_decision[1][i] != u.decision[i], u.took[1][i] != 0);
+    }
   }
   // The same seed gives the same units; the table is the factual side.
   const GeneratedUnits again = generate_units(shift, frozen, decide, n, Effect::total, 13, 7);

@@ -66,8 +66,8 @@ class ShiftTrainer : public TrainingJob {
 
 // A train_shift checkpoint read back for use: S in eval mode, and the paths of its frozen models.
 struct LoadedShift {
-  std::shared_ptr<ShiftPredictor> predictor;
   std::unique_ptr<Generator> dropout_noise;  // S's dropout stream (unused in eval mode, but S holds it)
+  std::shared_ptr<ShiftPredictor> predictor;
   std::string generator_path, judge_path;
 };
 LoadedShift load_shift(const std::string& path, Device device);
