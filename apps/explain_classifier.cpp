@@ -6,6 +6,7 @@
 //
 //   explain_classifier --shift runs/shift --classifier runs/clf --outcome 1_Red_and_Large
 //                      --world worlds/test --truth truth.json --n 10000 --out runs/explain
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -17,7 +18,6 @@
 
 #include "apps/common/app.h"
 #include "apps/common/flags.h"
-#include "engine/autograd.h"
 #include "engine/data/dataset.h"
 #include "engine/device.h"
 #include "engine/error.h"

@@ -1,6 +1,5 @@
 #include "models/contrastive/shift_trainer.h"
 
-#include "engine/autograd.h"
 #include "engine/error.h"
 #include "engine/io/image.h"
 #include "engine/io/safetensors.h"
