@@ -59,6 +59,20 @@ class Embedding : public Module {
   Tensor weight;  // (count, dim)
 };
 
+// Inverted dropout (engine/ops dropout): in training each element is zeroed with probability
+// p and the survivors scaled by 1 / (1 - p), so eval mode is the identity with the same
+// expected activations. The mask comes from `noise`, which the owner keeps (and checkpoints:
+// its offset is what a resumed run needs to draw the same masks).
+class Dropout : public Module {
+ public:
+  Dropout(float p, Generator& noise);
+  Tensor forward(const Tensor& x) override { return dropout(x, p_, is_training(), noise_); }
+
+ private:
+  float p_;
+  Generator& noise_;
+};
+
 // A parameter-free function as a module, for Sequential (activations, reshapes).
 class Lambda : public Module {
  public:

@@ -258,6 +258,50 @@ def latent():
                         logits=logits, prior=prior, kl_a=kl_a.reshape([]), dlogits=logits.grad))
 
 
+class ShiftMlp(torch.nn.Module):
+    """The contrastive shift predictor S(w, t), with cfgan's parameter names (net.i.*)."""
+
+    def __init__(self, d, k, hidden, p1=0.2, p2=0.1):
+        super().__init__()
+        nn = torch.nn
+        self.net = nn.Sequential(nn.Linear(d + k, hidden), nn.ReLU(), nn.Dropout(p1), nn.Linear(hidden, hidden),
+                                 nn.ReLU(), nn.Dropout(p2), nn.Linear(hidden, d))
+
+    def forward(self, w, t):
+        return self.net(torch.cat([w, t], 1))
+
+
+def shift_loss(mlp, target_logits, z, t, faithfulness):
+    """train_shift's loss: BCE-with-logits over the entries with t != 0, plus faithfulness * mean ||dw||_2."""
+    dw = mlp(z, t)
+    logits = target_logits(z + dw)
+    asked = t != 0
+    bce = F.binary_cross_entropy_with_logits(logits[asked], (t[asked] + 1) / 2)
+    norm = dw.norm(dim=1).mean()
+    return bce + faithfulness * norm, bce, norm, dw
+
+
+def shift_step():
+    """One train_shift step with a small S (no dropout, whose masks come from another RNG) and a
+    fixed smooth stand-in for the frozen generator + judge: logits = B tanh(A w) + c."""
+    torch.manual_seed(20261205)
+    d, k, hidden, n = 5, 3, 16, 4
+    mlp = ShiftMlp(d, k, hidden, 0.0, 0.0)
+    before = state("S.", mlp)
+    a, b, c = torch.randn(7, d) * 0.5, torch.randn(k, 7), torch.randn(k) * 0.3
+    z = torch.randn(n, d)
+    t = torch.tensor([[1.0, 0.0, -1.0], [0.0, 0.0, 1.0], [-1.0, -1.0, 0.0], [1.0, 1.0, 1.0]])
+    opt = torch.optim.Adam(mlp.parameters(), lr=1e-3, betas=(0.9, 0.999))
+    opt.zero_grad()
+    loss, bce, norm, dw = shift_loss(mlp, lambda w: torch.tanh(w @ a.T) @ b.T + c, z, t, 0.05)
+    loss.backward()
+    grads = {"grad." + name: p.grad.clone() for name, p in mlp.named_parameters()}
+    opt.step()
+    save("shift_step", dict(**before, a=a, b=b, c=c, z=z, t=t, dw=dw, loss=loss.reshape([]), bce=bce.reshape([]),
+                            shift_norm=norm.reshape([]), **grads, **state("after.", mlp)),
+         dict(faithfulness=0.05, lr=1e-3))
+
+
 def main():
     import sys
     if len(sys.argv) > 1:  # only the named cases, e.g. `make_fixtures.py latent`
@@ -279,6 +323,7 @@ def main():
     dcgan_train_step()
     ur_er()
     latent()
+    shift_step()
 
 
 if __name__ == "__main__":
