@@ -37,7 +37,7 @@ using nlohmann::json;
 namespace {
 
 constexpr const char* kScoreNames[3] = {"nec", "suf", "nesuf"};
-constexpr double kWithin = 0.05;  // the agreement target
+constexpr double kWithin = 0.05;  // how close to the truth an estimate must be to count as agreeing
 
 // "Red:Large;Spotted:" -> {Red: [Large], Spotted: []}; names checked against the targets.
 std::map<std::string, std::vector<int>> parse_adjustment(const std::string& text,
