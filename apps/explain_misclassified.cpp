@@ -23,6 +23,8 @@
 #include "engine/run/progress.h"
 #include "engine/run/run_dir.h"
 #include "engine/threads.h"
+#include "models/cdvae/model.h"
+#include "models/explain/code_flips.h"
 #include "models/explain/maps.h"
 #include "models/explain/report.h"
 #include "models/explain/world_cause.h"
@@ -90,6 +92,8 @@ int run(int argc, char** argv) {
   options.transition_steps = flags.get_int("transition-steps", 9, "images on each transition");
   const std::string shortcut =
       flags.get("shortcut", "", "causal world: the attribute the classifier took as a shortcut (pointing score)");
+  const std::string cdvae_flag =
+      flags.get("cdvae", "", "a train_cdvae run or checkpoint: also flip each attribute code of the images");
   const std::string judge_flag = flags.get(
       "judge", "", "an attribute classifier (train_classifier --target attributes): which attributes each way changes");
   const uint64_t seed = static_cast<uint64_t>(flags.get_int("seed", 1, "seed of the inversion and the restarts"));
@@ -177,6 +181,17 @@ int run(int argc, char** argv) {
   const std::vector<ExplainedImage> explained =
       explain_images(*generator.model, *classifier.model, batch, labels, wrong, options);
   const ExplainScores scores = score_explanations(explained, *classifier.model, images);
+  std::unique_ptr<CodeFlips> code_flips;
+  if (!cdvae_flag.empty()) {
+    const std::string path = resolve_checkpoint(cdvae_flag, "--cdvae");
+    const std::shared_ptr<CdvaeGan> cdvae = load_cdvae(path);
+    const CdvaeSpec& s = cdvae->spec();
+    CFGAN_CHECK(s.image_size == cspec.image_size && s.channels == cspec.channels, "--cdvae ", path, " makes ",
+                s.channels, "x", s.image_size, "x", s.image_size, " images, the classifier reads ", cspec.channels, "x",
+                cspec.image_size, "x", cspec.image_size);
+    cdvae->to(device);
+    code_flips = std::make_unique<CodeFlips>(flip_codes(*cdvae, *classifier.model, batch, labels));
+  }
 
   // The causal world: pointing scores against the shortcut's true-cause mask.
   std::vector<ImageCause> causes;
@@ -204,6 +219,10 @@ int run(int argc, char** argv) {
           cause.pointing.emplace_back(options.methods[m],
                                       pointing_score(explained[i].maps[m].data(), cause.mask.data(), plane));
         }
+        if (code_flips && code_flips->best[i] >= 0) {
+          cause.pointing.emplace_back("cdvae",
+                                      pointing_score(code_flips->difference[i].data(), cause.mask.data(), plane));
+        }
         for (const CounterfactualSet& set : explained[i].counterfactuals) {
           if (set.target == explained[i].label) {
             cause.pointing.emplace_back(set.way, pointing_score(set.difference.data(), cause.mask.data(), plane));
@@ -220,9 +239,14 @@ int run(int argc, char** argv) {
   }
 
   fs::create_directories(out);
-  ReportInput report{explained, options.methods, classifier.class_names,
-                     causes,    scores,          "Misclassifications of " + classifier_path,
-                     4};
+  ReportInput report;
+  report.images = explained;
+  report.methods = options.methods;
+  report.class_names = classifier.class_names;
+  report.causes = causes;
+  report.scores = scores;
+  report.code_flips = code_flips.get();
+  report.title = "Misclassifications of " + classifier_path;
   const std::string index = write_explain_report(out, report);
 
   std::printf("\n  %-12s %6s %9s %11s %9s %9s %9s %8s %6s %8s\n", "way", "pairs", "validity", "valid pair", "L1 orig",
@@ -244,6 +268,16 @@ int run(int argc, char** argv) {
         {"flip_fraction", std::isfinite(w.flip_fraction) ? nlohmann::json(w.flip_fraction) : nlohmann::json(nullptr)}};
   }
   std::printf("  reconstructions: MSE %.4f, FD %.2f\n", scores.mean_reconstruction_error, scores.fd_reconstructions);
+  if (code_flips) {
+    std::printf("\n  CDVAE-GAN code flips, share of these mistakes each undoes:\n ");
+    for (const std::string& a : code_flips->attributes) std::printf(" %9.9s", a.c_str());
+    std::printf("\n ");
+    for (size_t a = 0; a < code_flips->attributes.size(); ++a) {
+      std::printf(" %9.3f", code_flips->fixes[a]);
+      j["cdvae_fixes"][code_flips->attributes[a]] = code_flips->fixes[a];
+    }
+    std::printf("\n");
+  }
   j["reconstruction"] = {{"mse", scores.mean_reconstruction_error}, {"fd", scores.fd_reconstructions}};
   j["misclassified"] = wrong.size();
   j["explained"] = n;

@@ -179,6 +179,18 @@ std::string scores_table(const ExplainScores& scores) {
   return h.str();
 }
 
+std::string code_flips_table(const CodeFlips* flips) {
+  if (!flips) return "";
+  std::ostringstream h;
+  h << "<p>CDVAE-GAN code flips: the share of these mistakes that flipping one attribute's code undoes</p>"
+       "<table><tr>";
+  for (const std::string& a : flips->attributes) h << "<th>" << escape(a) << "</th>";
+  h << "</tr><tr>";
+  for (double f : flips->fixes) h << "<td>" << number(f) << "</td>";
+  h << "</tr></table>\n";
+  return h.str();
+}
+
 }  // namespace
 
 std::string write_explain_report(const std::string& dir, const ReportInput& input) {
@@ -193,7 +205,7 @@ std::string write_explain_report(const std::string& dir, const ReportInput& inpu
   std::ostringstream index;
   index << "<!doctype html><html><head><meta charset=\"utf-8\"><title>" << escape(input.title) << "</title>" << kStyle
         << "</head><body><h1>" << escape(input.title) << "</h1>\n"
-        << scores_table(input.scores)
+        << scores_table(input.scores) << code_flips_table(input.code_flips)
         << "<table><tr><th>image</th><th>true</th><th>predicted</th><th>confidence</th><th>original</th>"
            "<th>reconstruction</th><th>counterfactuals</th></tr>\n";
   for (size_t k = 0; k < input.images.size(); ++k) {
@@ -273,6 +285,25 @@ std::string write_explain_report(const std::string& dir, const ReportInput& inpu
         page << figure(
             pictures.heat(sid + "_flip", set.flip_difference, height, width),
             "what the flipping step changes" + (set.target == e.label ? pointing_of(set.way + " (flip step)") : ""));
+      }
+    }
+    if (input.code_flips) {
+      const CodeFlips& f = *input.code_flips;
+      page << "<h2>CDVAE-GAN: one attribute code flipped</h2>\n"
+           << figure(pictures.image(id + "_cdvae_reconstruction", narrow(f.reconstructions, 0, k, 1)),
+                     "CDVAE-GAN reconstruction");
+      for (size_t a = 0; a < f.attributes.size(); ++a) {
+        const bool fixes = f.fixed[a][k] != 0;
+        page << figure(pictures.image(id + "_cdvae_" + f.attributes[a], narrow(f.flipped[a], 0, k, 1)),
+                       std::string("<span class=\"") + (fixes ? "valid" : "invalid") + "\">flip " +
+                           escape(f.attributes[a]) + ": p(" + class_name(e.label) + ") " + number(f.p_true[a][k]) +
+                           "</span>");
+        if (f.best[k] == static_cast<int>(a)) glance.push_back({{pictures.last(), "cdvae: flip " + f.attributes[a]}});
+      }
+      if (f.best[k] >= 0) {
+        page << figure(pictures.heat(id + "_cdvae_difference", f.difference[k], height, width),
+                       "|closest fixing flip - reconstruction|" + pointing_of("cdvae"));
+        glance.back().push_back({pictures.last(), "difference"});
       }
     }
     index << "</td></tr>\n";

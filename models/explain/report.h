@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "models/explain/code_flips.h"
 #include "models/explain/explainer.h"
 
 namespace cfgan {
@@ -28,6 +29,7 @@ struct ReportInput {
   std::vector<std::string> class_names;
   std::vector<ImageCause> causes;  // per image, or empty
   ExplainScores scores;
+  const CodeFlips* code_flips = nullptr;  // a CDVAE-GAN's flips of the same images, or none
   std::string title;
   int64_t scale = 4;  // pixels per image pixel in the pictures
 };

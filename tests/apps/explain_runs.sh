@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # explain_misclassified on a small causal world: a classifier trained where stripes agree with
-# the label, a GAN of a few steps, an attribute judge; the report's pages exist and every file
-# they reference exists; scores.json has the scores, the pointing scores and the attributes each
-# way changes; bad inputs are one-line errors.
+# the label, a GAN and a CDVAE-GAN of a few steps, an attribute judge; the report's pages exist
+# and every file they reference exists; scores.json has the scores, the pointing scores, the
+# attributes each way changes and the code flips; bad inputs are one-line errors.
 source "$(dirname "$0")/common.sh"
 "$BIN/causal_world" generate --split biased --n 96 --out "$WORK/biased" > /dev/null 2>&1
 "$BIN/causal_world" generate --split test --n 48 --out "$WORK/test" > /dev/null 2>&1
@@ -12,13 +12,16 @@ source "$(dirname "$0")/common.sh"
   --threads 2 --sample-every 1000 --out "$WORK/gan" > /dev/null 2>&1 || fail "train_gan failed"
 "$BIN/train_classifier" --data "$WORK/test" --attributes "$WORK/test/list_attr.txt" --image-size 32 --epochs 1 \
   --batch 16 --threads 2 --out "$WORK/judge" > /dev/null 2>&1 || fail "train_classifier (attributes)"
+"$BIN/train_cdvae" --data "$WORK/test" --image-size 32 --width 4 --z-dim 4 --batch 8 --steps 2 --threads 2 \
+  --sample-every 1000 --out "$WORK/cdvae" > /dev/null 2>&1 || fail "train_cdvae failed"
 RUN=(--classifier "$WORK/clf" --threads 2 --invert-steps 3 --invert-restarts 2
      --search-steps 3 --restarts 2 --ig-steps 4)
-"$BIN/explain_misclassified" "${RUN[@]}" --generator "$WORK/gan" --data "$WORK/test" --shortcut Striped_Background --judge "$WORK/judge" --max 3 \
-  --out "$WORK/report" > "$WORK/log" 2>&1 || { cat "$WORK/log" >&2; fail "explain_misclassified failed"; }
+"$BIN/explain_misclassified" "${RUN[@]}" --generator "$WORK/gan" --data "$WORK/test" --shortcut Striped_Background \
+  --judge "$WORK/judge" --cdvae "$WORK/cdvae" --max 3 --out "$WORK/report" > "$WORK/log" 2>&1 || { cat "$WORK/log" >&2; fail "explain_misclassified failed"; }
 expect_in "$WORK/log" "misclassified"
 expect_in "$WORK/log" "pointing at the true cause (Striped_Background)"
 expect_in "$WORK/log" "attributes changed"
+expect_in "$WORK/log" "CDVAE-GAN code flips"
 [ -s "$WORK/report/index.html" ] || fail "no index.html"
 pages=$(ls "$WORK/report" | grep -c '^image_[0-9]*\.html$')
 [ "$pages" -ge 1 ] && [ "$pages" -le 3 ] || fail "expected 1 to 3 image pages, got $pages"
@@ -27,7 +30,7 @@ for page in "$WORK/report"/*.html; do
     [ -s "$WORK/report/$ref" ] || fail "$(basename "$page") references $ref, which does not exist"
   done
 done
-for key in '"attributes_changed"' '"ways"' '"search"' '"validity"' '"fd"' '"reconstruction"' '"pointing_images"' '"images"'; do
+for key in '"cdvae_fixes"' '"attributes_changed"' '"ways"' '"search"' '"validity"' '"fd"' '"reconstruction"' '"pointing_images"' '"images"'; do
   expect_in "$WORK/report/scores.json" "$key"
 done
 
