@@ -7,8 +7,10 @@
 #include "engine/autograd.h"
 #include "engine/ops.h"
 #include "engine/storage.h"
+#include "models/cdvae/model.h"
 #include "models/classifier.h"
 #include "models/explain/attribution.h"
+#include "models/explain/code_flips.h"
 #include "models/explain/maps.h"
 #include "models/explain/search.h"
 #include "models/gan.h"
@@ -316,6 +318,57 @@ TEST(Search, CounterfactualsReachTheirTargetAndTheStepAllocatesNothing) {
   const int64_t before = Allocator::get(Device::cpu).stats().system_allocations;
   for (int k = 0; k < 5; ++k) search.step();
   EXPECT_EQ(Allocator::get(Device::cpu).stats().system_allocations, before);
+}
+
+}  // namespace
+
+namespace {
+
+TEST(CodeFlips, EachFlipIsTheModelsCounterfactualAndTheBookkeepingAgrees) {
+  CdvaeSpec spec;
+  spec.image_size = 32, spec.channels = 3, spec.z_dim = 4, spec.width = 4;
+  spec.attributes = {"Red", "Large", "Round"};
+  spec.prior = {0.4f, 0.5f, 0.5f};
+  CdvaeGan model(spec);
+  model.eval();
+  SmallModels m;
+  Generator gen(16);
+  const Tensor images = Tensor::rand({6, 3, 32, 32}, gen, Device::cpu, -1.0f, 1.0f);
+  const std::vector<int32_t> labels{0, 1, 2, 0, 1, 2};
+  const CodeFlips f = flip_codes(model, *m.c, images, labels);
+  ASSERT_EQ(f.attributes, spec.attributes);
+  ASSERT_EQ(f.flipped.size(), 3u);
+  for (int k = 0; k < 3; ++k) {
+    expect_near_all(f.flipped[k].to_host(), model.counterfactual(images, {k}).to_host(), 0.0f);
+    const std::vector<std::vector<float>> p = class_probabilities(*m.c, f.flipped[k]);
+    int64_t fixed = 0;
+    for (int64_t i = 0; i < 6; ++i) {
+      const bool says_true = std::max_element(p[i].begin(), p[i].end()) - p[i].begin() == labels[i];
+      EXPECT_EQ(f.fixed[k][i] != 0, says_true) << "attribute " << k << " image " << i;
+      EXPECT_FLOAT_EQ(f.p_true[k][i], p[i][labels[i]]);
+      fixed += says_true;
+    }
+    EXPECT_DOUBLE_EQ(f.fixes[k], fixed / 6.0);
+  }
+  for (int64_t i = 0; i < 6; ++i) {
+    if (f.best[i] < 0) {
+      for (int k = 0; k < 3; ++k) EXPECT_EQ(f.fixed[k][i], 0) << "image " << i << " has a fixing flip " << k;
+      EXPECT_TRUE(f.difference[i].empty());
+      continue;
+    }
+    EXPECT_EQ(f.fixed[f.best[i]][i], 1);
+    EXPECT_EQ(f.difference[i].size(), 32u * 32u);
+    // The closest of the fixing flips to the reconstruction.
+    auto l1 = [&](int k) {
+      NoGrad no_grad;
+      return mean(abs(narrow(f.flipped[k], 0, i, 1) - narrow(f.reconstructions, 0, i, 1))).item();
+    };
+    for (int k = 0; k < 3; ++k) {
+      if (f.fixed[k][i]) {
+        EXPECT_GE(l1(k), l1(f.best[i])) << "image " << i << " attribute " << k;
+      }
+    }
+  }
 }
 
 }  // namespace
