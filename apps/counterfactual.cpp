@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
-#include <sstream>
 
 #include "apps/common/app.h"
 #include "apps/common/flags.h"
@@ -55,8 +54,8 @@ int run(int argc, char** argv) {
   const std::string checkpoint_flag = flags.get("checkpoint", "", "train_cdvae run directory or checkpoint");
   const std::string images_dir = flags.get("images", "", "a folder of images (any depth); default: prior samples");
   const int64_t n = flags.get_int("n", 16, "images (the first n of --images)");
-  const std::string flip_text =
-      flags.get("flip", "", "attributes to flip, one at a time, e.g. Red,Large (default all)");
+  std::vector<std::string> flip_names =
+      flags.get_list("flip", "", "attributes to flip, one at a time, e.g. Red,Large (default all)");
   const uint64_t seed = static_cast<uint64_t>(flags.get_int("seed", 1, "seed of the prior samples"));
   const int64_t zoom = flags.get_int("zoom", 3, "grid.png scaled by this factor, so small images can be looked at");
   const std::string out = flags.get("out", "", "output folder");
@@ -69,15 +68,9 @@ int run(int argc, char** argv) {
   const std::shared_ptr<CdvaeGan> model = load_cdvae(checkpoint);
   const CdvaeSpec& spec = model->spec();
 
+  if (flip_names.empty()) flip_names = spec.attributes;
   std::vector<int> flips;
-  std::vector<std::string> flip_names;
-  std::stringstream names(flip_text);
-  for (std::string name; std::getline(names, name, ',');) {
-    flips.push_back(spec.attribute_index(name, "--flip"));
-    flip_names.push_back(name);
-  }
-  if (flip_text.empty())
-    for (int k = 0; k < spec.num_attributes(); ++k) flips.push_back(k), flip_names.push_back(spec.attributes[k]);
+  for (const std::string& name : flip_names) flips.push_back(spec.attribute_index(name, "--flip"));
 
   std::vector<std::string> stems;
   Tensor originals;

@@ -10,7 +10,6 @@
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "apps/common/app.h"
 #include "apps/common/flags.h"
@@ -23,13 +22,6 @@
 using namespace cfgan;
 
 namespace {
-
-std::vector<std::string> split_commas(const std::string& text) {
-  std::vector<std::string> out;
-  std::stringstream in(text);
-  for (std::string item; std::getline(in, item, ',');) out.push_back(item);
-  return out;
-}
 
 double mean_of(const std::vector<CdvaeAttributeScores>& v, double CdvaeAttributeScores::*field) {
   double sum = 0;
@@ -58,8 +50,8 @@ nlohmann::json print_scores(const std::string& checkpoint, const CdvaeScores& s)
   auto number = [](double v) { return std::isnan(v) ? nlohmann::json() : nlohmann::json(v); };
   for (const CdvaeAttributeScores& a : s.attributes) {
     std::printf("  %-20s %9.3f %11.3f %11.3f %11.3f %10.4f %10.4f %10.3f %10.3f\n", a.attribute.c_str(), a.deception,
-                a.preserve_descendants, a.preserve_others, a.preserve_others_vs_reconstruction, a.l1_direct,
-                a.l1_total, a.feature_direct, a.feature_total);
+                a.preserve_descendants, a.preserve_others, a.preserve_others_vs_reconstruction, a.l1_direct, a.l1_total,
+                a.feature_direct, a.feature_total);
     j["attributes"].push_back({{"attribute", a.attribute},
                                {"deception", a.deception},
                                {"preserve_descendants", number(a.preserve_descendants)},
@@ -76,19 +68,20 @@ nlohmann::json print_scores(const std::string& checkpoint, const CdvaeScores& s)
 
 int run(int argc, char** argv) {
   Flags flags(argc, argv, "eval_cdvae", "score CDVAE-GAN counterfactuals against the causal world's");
-  const std::string checkpoints_flag = flags.get("checkpoint", "", "train_cdvae runs or checkpoints, comma-separated");
-  const std::string names_flag = flags.get("names", "", "a name per checkpoint for the summary (default: the paths)");
+  const std::vector<std::string> checkpoints =
+      flags.get_list("checkpoint", "", "train_cdvae runs or checkpoints, comma-separated");
+  std::vector<std::string> names =
+      flags.get_list("names", "", "a name per checkpoint for the summary (default: the paths)");
   const std::string judge_flag = flags.get("judge", "", "train_classifier --target attributes run or checkpoint");
   const std::string world_dir = flags.get("world", "", "a causal_world folder (its units are scored)");
   const int64_t n = flags.get_int("n", 1000, "units scored (the first n of the world)");
   const std::string json_path = flags.get("json", "", "also write the scores as JSON here");
   set_threads(static_cast<int>(flags.get_int("threads", max_threads(), "CPU threads")));
   flags.finish();
-  CFGAN_CHECK(!checkpoints_flag.empty() && !judge_flag.empty() && !world_dir.empty(),
+  CFGAN_CHECK(!checkpoints.empty() && !judge_flag.empty() && !world_dir.empty(),
               "--checkpoint, --judge and --world are required (see --help)");
   CFGAN_CHECK(n >= 2, "--n: must be >= 2, got ", n);
-  const std::vector<std::string> checkpoints = split_commas(checkpoints_flag);
-  std::vector<std::string> names = names_flag.empty() ? checkpoints : split_commas(names_flag);
+  if (names.empty()) names = checkpoints;
   CFGAN_CHECK(names.size() == checkpoints.size(), "--names: ", names.size(), " names for ", checkpoints.size(),
               " checkpoints");
   const std::string judge_path = resolve_checkpoint(judge_flag, "--judge");

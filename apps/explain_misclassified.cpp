@@ -13,7 +13,6 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <numeric>
-#include <sstream>
 
 #include "apps/common/app.h"
 #include "apps/common/data_flags.h"
@@ -35,13 +34,6 @@ using namespace cfgan;
 namespace fs = std::filesystem;
 
 namespace {
-
-std::vector<std::string> split_commas(const std::string& text) {
-  std::vector<std::string> out;
-  std::stringstream in(text);
-  for (std::string item; std::getline(in, item, ',');) out.push_back(item);
-  return out;
-}
 
 // The mean pointing score of each map over the images whose cause is known.
 struct PointingSummary {
@@ -67,8 +59,8 @@ int run(int argc, char** argv) {
   const std::string out = flags.get("out", "", "report folder");
   const int64_t max_images = flags.get_int("max", 16, "misclassified images explained at most (most confident first)");
   ExplainOptions options;
-  options.methods = split_commas(
-      flags.get("methods", "saliency,gradient_x_input,integrated_gradients,grad_cam", "attribution methods"));
+  options.methods =
+      flags.get_list("methods", "saliency,gradient_x_input,integrated_gradients,grad_cam", "attribution methods");
   options.attribution.ig_steps = flags.get_int("ig-steps", 32, "integrated gradients: points on the path");
   options.attribution.ig_baseline = static_cast<float>(
       flags.get_double("ig-baseline", -1.0, "integrated gradients: the constant baseline image (-1 black, 0 grey)"));
@@ -154,16 +146,15 @@ int run(int argc, char** argv) {
               static_cast<long>(std::min<int64_t>(max_images, wrong.size())));
   wrong.resize(std::min<size_t>(wrong.size(), static_cast<size_t>(max_images)));
 
-  std::vector<float> pixels;
+  std::vector<uint8_t> pixels;
   std::vector<int32_t> labels;
   for (int64_t i : wrong) {
     labels.push_back(images.labels[i]);
-    const Tensor one = image_batch(images, i, 1);
-    const std::vector<float> v = one.to_host();
-    pixels.insert(pixels.end(), v.begin(), v.end());
+    const auto first = images.pixels.begin() + i * images.image_bytes();
+    pixels.insert(pixels.end(), first, first + images.image_bytes());
   }
   const int64_t n = static_cast<int64_t>(wrong.size());
-  const Tensor batch = Tensor::from_host({n, images.channels, images.height, images.width}, pixels, device);
+  const Tensor batch = pixels_to_tensor(pixels.data(), n, images.channels, images.height, images.width).to(device);
 
   std::fflush(stdout);
   std::unique_ptr<Progress> progress;
@@ -180,7 +171,7 @@ int run(int argc, char** argv) {
   };
   const std::vector<ExplainedImage> explained =
       explain_images(*generator.model, *classifier.model, batch, labels, wrong, options);
-  const ExplainScores scores = score_explanations(explained, *classifier.model, images);
+  const ExplainScores scores = score_explanations(explained, *classifier.model, view.features);
   std::unique_ptr<CodeFlips> code_flips;
   if (!cdvae_flag.empty()) {
     const std::string path = resolve_checkpoint(cdvae_flag, "--cdvae");

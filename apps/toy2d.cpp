@@ -8,7 +8,6 @@
 //   toy2d --sweep --out runs/toy_sweep     # ring, grid x baseline, UR, ER, UR+ER x 5, 50, unlimited per mode
 #include <cstdio>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "apps/common/app.h"
 #include "apps/common/flags.h"
@@ -25,18 +24,12 @@ using namespace cfgan;
 
 namespace {
 
-std::vector<std::string> split(const std::string& text) {
-  std::vector<std::string> out;
-  std::stringstream in(text);
-  for (std::string item; std::getline(in, item, ',');) out.push_back(item);
-  return out;
-}
-
 ToySweep parse(Flags& flags, std::string& out, int64_t& threads) {
   ToySweep opt;
   const bool sweep = flags.get_bool("sweep", "run ring, grid x baseline, UR, ER, UR+ER x --per-mode sizes");
-  const std::string data = flags.get("data", sweep ? "ring,grid" : "ring", "ring, grid or both, comma-separated");
-  opt.per_mode = flags.get_int_list("per-mode", "points per mode in the training set, 0: unlimited [sweep: 5,50,0; else 0]");
+  opt.data = flags.get_list("data", sweep ? "ring,grid" : "ring", "ring, grid or both, comma-separated");
+  opt.per_mode =
+      flags.get_int_list("per-mode", "points per mode in the training set, 0: unlimited [sweep: 5,50,0; else 0]");
   if (opt.per_mode.empty()) opt.per_mode = sweep ? std::vector<int32_t>{5, 50, 0} : std::vector<int32_t>{0};
   const bool ur = flags.get_bool("ur", "add UR(f_G) + UR(f_D) to G's loss (single setting)");
   const bool er = flags.get_bool("er", "add ER(f_G) + ER(f_D) to G's loss (single setting)");
@@ -57,19 +50,17 @@ ToySweep parse(Flags& flags, std::string& out, int64_t& threads) {
   out = flags.get("out", "runs/toy2d", "run directory");
   flags.finish();
 
-  opt.data = split(data);
   for (const std::string& d : opt.data) make_toy_mixture(d);  // names the bad value
   for (int32_t n : opt.per_mode) CFGAN_CHECK(n >= 0, "--per-mode: sizes must be >= 0 (0: unlimited), got ", n);
   CFGAN_CHECK(!(sweep && (ur || er)), "--sweep runs every setting; drop --ur/--er");
   CFGAN_CHECK(opt.seeds >= 1, "--seeds: must be >= 1, got ", opt.seeds);
   CFGAN_CHECK(opt.steps >= 1, "--steps: must be >= 1, got ", opt.steps);
-  CFGAN_CHECK(opt.gan.batch >= 4, "--batch: must be >= 4 (UR splits a batch into halves of >= 2), got ",
-              opt.gan.batch);
+  CFGAN_CHECK(opt.gan.batch >= 4, "--batch: must be >= 4 (UR splits a batch into halves of >= 2), got ", opt.gan.batch);
   CFGAN_CHECK(opt.gan.lr > 0, "--lr: must be positive, got ", opt.gan.lr);
   CFGAN_CHECK(opt.ur_weight > 0 && opt.er_weight > 0, "--ur-weight and --er-weight must be positive, got ",
               opt.ur_weight, " and ", opt.er_weight);
-  CFGAN_CHECK(opt.samples >= 1 && opt.info_batches >= 1, "--samples and --info-batches must be >= 1, got ",
-              opt.samples, " and ", opt.info_batches);
+  CFGAN_CHECK(opt.samples >= 1 && opt.info_batches >= 1, "--samples and --info-batches must be >= 1, got ", opt.samples,
+              " and ", opt.info_batches);
   CFGAN_CHECK(threads >= 1, "--threads: must be >= 1, got ", threads);
   if (sweep) {
     opt.settings = {{"baseline"}, {"UR", true, false}, {"ER", false, true}, {"UR+ER", true, true}};
@@ -108,11 +99,17 @@ int run(int argc, char** argv) {
           results.push_back(train_toy_run(opt, data, per_mode, setting, seed, run, progress, steps_done));
           table.add(toy_result_row(results.back()));
           const ToyRunResult& r = results.back();
-          run.append_metrics(nlohmann::json{{"data", r.data}, {"per_mode", r.per_mode}, {"setting", r.setting},
-                                            {"seed", r.seed}, {"modes_covered", r.modes.modes_covered},
-                                            {"high_quality", r.modes.high_quality}, {"kl", r.modes.kl},
-                                            {"diverged_at", r.diverged_at}, {"seconds", r.seconds}}
-                                 .dump());
+          run.append_metrics(nlohmann::json{
+              {"data", r.data},
+              {"per_mode", r.per_mode},
+              {"setting", r.setting},
+              {"seed", r.seed},
+              {"modes_covered", r.modes.modes_covered},
+              {"high_quality", r.modes.high_quality},
+              {"kl", r.modes.kl},
+              {"diverged_at", r.diverged_at},
+              {"seconds",
+               r.seconds}}.dump());
         }
       }
     }

@@ -9,7 +9,6 @@
 #include <chrono>
 #include <cstdio>
 #include <optional>
-#include <sstream>
 
 #include "apps/common/app.h"
 #include "apps/common/flags.h"
@@ -25,14 +24,6 @@ using namespace cfgan;
 
 namespace {
 
-std::vector<std::string> split_names(const std::string& text) {
-  std::vector<std::string> names;
-  std::stringstream in(text);
-  for (std::string name; std::getline(in, name, ',');)
-    if (!name.empty()) names.push_back(name);
-  return names;
-}
-
 int run(int argc, char** argv) {
   const auto launched = std::chrono::steady_clock::now();
   Flags flags(argc, argv, "train_shift",
@@ -42,7 +33,8 @@ int run(int argc, char** argv) {
   const std::string generator_flag = flags.get("generator", "", "train_gan run or checkpoint (frozen)");
   const std::string judge_flag =
       flags.get("classifier", "", "train_classifier run or checkpoint with attribute heads (frozen)");
-  const std::string targets = flags.get("targets", "", "the attributes S learns to set, e.g. Large,Round,Red");
+  const std::vector<std::string> targets =
+      flags.get_list("targets", "", "the attributes S learns to set, e.g. Large,Round,Red");
   ShiftTrainConfig config;
   config.spec.hidden = flags.get_int("hidden", 1024, "width of S's two hidden layers");
   config.batch = flags.get_int("batch", 8, "latent codes per step");
@@ -60,7 +52,7 @@ int run(int argc, char** argv) {
   set_threads(static_cast<int>(threads));
   CFGAN_CHECK(!generator_flag.empty() && !judge_flag.empty(), "--generator and --classifier are required (see --help)");
 
-  config.spec.targets = split_names(targets);
+  config.spec.targets = targets;
   CFGAN_CHECK(!config.spec.targets.empty(), "--targets: give the attributes to edit, e.g. --targets Large,Red");
   const std::string generator = resolve_checkpoint(generator_flag, "--generator");
   const std::string judge = resolve_checkpoint(judge_flag, "--classifier");
@@ -77,10 +69,10 @@ int run(int argc, char** argv) {
   std::printf(
       "train_shift: S over z (%ld) + %ld targets (%s), %ld parameters, batch %ld; generator %s, judge %s; "
       "device %s, %ld threads, writing %s (started in %.2f s)\n",
-      static_cast<long>(config.spec.latent_dim), static_cast<long>(config.spec.num_targets()), targets.c_str(),
-      static_cast<long>(trainer.predictor().parameter_count()), static_cast<long>(config.batch), generator.c_str(),
-      judge.c_str(), device_name(config.device), static_cast<long>(threads), run.path().c_str(),
-      seconds_since(launched));
+      static_cast<long>(config.spec.latent_dim), static_cast<long>(config.spec.num_targets()),
+      flags.effective().at("targets").c_str(), static_cast<long>(trainer.predictor().parameter_count()),
+      static_cast<long>(config.batch), generator.c_str(), judge.c_str(), device_name(config.device),
+      static_cast<long>(threads), run.path().c_str(), seconds_since(launched));
   std::fflush(stdout);
 
   ShiftTrainer::describe(loop);

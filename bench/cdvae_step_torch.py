@@ -8,15 +8,7 @@ same networks (DCGAN-32 encoder body with Gaussian and code heads, DCGAN-32 deco
 Each setting runs cfgan's bench and PyTorch alternately `rounds` times, keeps the best of
 each and prints ms/step and the ratio cfgan / PyTorch (below 1: cfgan is faster).
 """
-import argparse
-import json
-import os
-import subprocess
-import sys
-import tempfile
-import time
-
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+from torch_compare import compare_threads, step_ms  # first: it sets the BLAS environment torch reads
 import torch  # noqa: E402
 import torch.nn as nn  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
@@ -96,50 +88,15 @@ def step(ae, critic, opt_eg, opt_d, x, y, prior, tau=1.0):
         p.requires_grad_(True)
 
 
-def torch_ms(threads, seconds=3.0):
+def torch_ms(threads):
     torch.manual_seed(1)
     torch.set_num_threads(threads)
     ae, critic = Autoencoder(), Critic()
     opt_eg = torch.optim.Adam(ae.parameters(), lr=2e-4, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(critic.parameters(), lr=2e-4, betas=(0.5, 0.999))
     x, y, prior = torch.rand(B, 3, 32, 32) * 2 - 1, (torch.rand(B, K) < 0.5).float(), torch.full((K,), 0.5)
-    for _ in range(3):
-        step(ae, critic, opt_eg, opt_d, x, y, prior)
-    iters, start = 0, time.perf_counter()
-    while time.perf_counter() - start < seconds:
-        step(ae, critic, opt_eg, opt_d, x, y, prior)
-        iters += 1
-    return (time.perf_counter() - start) / iters * 1000
-
-
-def ours_ms(binary, threads):
-    with tempfile.NamedTemporaryFile(suffix=".json") as out:
-        done = subprocess.run([binary, f"--benchmark_filter=^BM_CdvaeTrainStep/threads:{threads}/",
-                               f"--benchmark_out={out.name}", "--benchmark_out_format=json"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        if done.returncode != 0:
-            sys.exit(f"{binary} failed (exit {done.returncode}):\n{done.stderr}")
-        with open(out.name) as f:
-            return json.load(f)["benchmarks"][0]["real_time"]
-
-
-def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--ours", required=True, help="path of cfgan's bench_cdvae_step")
-    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per setting (best kept)")
-    args = parser.parse_args()
-    if not os.access(args.ours, os.X_OK):
-        sys.exit(f"--ours: {args.ours} is not an executable (cmake --build build --target bench_cdvae_step)")
-    print(f"PyTorch {torch.__version__}, {args.rounds} alternating rounds per setting, best of each")
-    print("| threads | cfgan ms/step | PyTorch ms/step | ratio |")
-    print("|---:|---:|---:|---:|")
-    for threads in (1, 2):
-        ours = theirs = float("inf")
-        for _ in range(args.rounds):
-            ours = min(ours, ours_ms(args.ours, threads))
-            theirs = min(theirs, torch_ms(threads))
-        print(f"| {threads} | {ours:.1f} | {theirs:.1f} | {ours / theirs:.2f} |", flush=True)
+    return step_ms(lambda: step(ae, critic, opt_eg, opt_d, x, y, prior))
 
 
 if __name__ == "__main__":
-    main()
+    compare_threads(__doc__, "bench_cdvae_step", "BM_CdvaeTrainStep", torch_ms)

@@ -10,20 +10,11 @@ times (alternating, so a busy spell on a shared machine hits both), keeps the be
 of each and prints the table with the ratio cfgan / PyTorch (below 1: cfgan is faster).
 """
 import argparse
-import json
 import os
-import subprocess
 import sys
-import tempfile
-import time
 
-# PyTorch's best setting here: intra-op threads only, a single-threaded BLAS (its OpenBLAS
-# threads would compete with the intra-op ones), and OpenBLAS told the core it runs on
-# (under this hypervisor it does not recognise it and falls back to SSE3 kernels).
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-with open("/proc/cpuinfo") as cpuinfo:
-    if " avx512f " in cpuinfo.read():
-        os.environ.setdefault("OPENBLAS_CORETYPE", "SkylakeX")
+from torch_compare import ours_run, step_ms  # first: it sets the BLAS environment torch reads
+
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "golden"))
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
@@ -57,26 +48,12 @@ def torch_ms(batch, threads, seconds=3.0):
     opt_g = torch.optim.Adam(g.parameters(), lr=2e-4, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(d.parameters(), lr=2e-4, betas=(0.5, 0.999))
     real, z = torch.rand(batch, 1, 28, 28) * 2 - 1, torch.randn(batch, 100)
-    for _ in range(3):
-        step(g, d, opt_g, opt_d, real, z)
-    iters, start = 0, time.perf_counter()
-    while time.perf_counter() - start < seconds:
-        step(g, d, opt_g, opt_d, real, z)
-        iters += 1
-    return (time.perf_counter() - start) / iters * 1000
+    return step_ms(lambda: step(g, d, opt_g, opt_d, real, z), seconds)
 
 
 def ours_ms(binary, batch, threads):
     """ms/step and heap allocations per step from one run of bench_dcgan_step."""
-    with tempfile.NamedTemporaryFile(suffix=".json") as out:
-        done = subprocess.run([binary, f"--benchmark_filter=^BM_DcganTrainStep/batch:{batch}/threads:{threads}/",
-                               f"--benchmark_out={out.name}", "--benchmark_out_format=json"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        if done.returncode != 0:
-            sys.exit(f"{binary} failed (exit {done.returncode}):\n{done.stderr}")
-        with open(out.name) as f:
-            run = json.load(f)["benchmarks"][0]
-    assert run["time_unit"] == "ms", run["time_unit"]
+    run = ours_run(binary, f"^BM_DcganTrainStep/batch:{batch}/threads:{threads}/")
     return run["real_time"], run["heap_allocs_per_step"]
 
 

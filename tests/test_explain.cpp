@@ -71,13 +71,7 @@ TEST(Attribution, IntegratedGradientsOfALinearModelIsWeightTimesDistance) {
 }
 
 TEST(Attribution, IntegratedGradientsCompletenessOnTheClassifier) {
-  ClassifierSpec spec;
-  spec.image_size = 28;
-  spec.channels = 1;
-  spec.num_classes = 3;
-  spec.width = 4;
-  spec.features = 16;
-  Classifier model(spec);
+  Classifier model({.image_size = 28, .channels = 1, .num_classes = 3, .width = 4, .features = 16});
   model.eval();
   Generator gen(5);
   const Tensor x = Tensor::rand({2, 1, 28, 28}, gen, Device::cpu, -1.0f, 1.0f);
@@ -128,13 +122,7 @@ TEST(Attribution, BilinearUpsamplingOfTwoPixels) {
 }
 
 TEST(Attribution, ClassifierSplitAtABlockGivesTheSameLogits) {
-  ClassifierSpec spec;
-  spec.image_size = 32;
-  spec.channels = 3;
-  spec.num_classes = 2;
-  spec.width = 4;
-  spec.features = 8;
-  Classifier model(spec);
+  Classifier model({.image_size = 32, .channels = 3, .num_classes = 2, .width = 4, .features = 8});
   model.eval();
   Generator gen(7);
   const Tensor x = Tensor::randn({3, 3, 32, 32}, gen);
@@ -174,23 +162,12 @@ struct SmallModels {
   std::shared_ptr<GanGenerator> g;
   std::shared_ptr<Classifier> c;
   explicit SmallModels(int64_t num_classes = 0) {
-    GanSpec spec;
-    spec.image_size = 32;
-    spec.channels = 3;
-    spec.z_dim = 8;
-    spec.width = 8;
-    spec.num_classes = num_classes;
-    g = make_generator(spec);
+    g = make_generator({.image_size = 32, .channels = 3, .z_dim = 8, .width = 8, .num_classes = num_classes});
     Generator gen(11);
     dcgan_init(*g, gen);
     g->eval();
-    ClassifierSpec cs;
-    cs.image_size = 32;
-    cs.channels = 3;
-    cs.num_classes = 3;
-    cs.width = 4;
-    cs.features = 8;
-    c = std::make_shared<Classifier>(cs);
+    c = std::make_shared<Classifier>(
+        ClassifierSpec{.image_size = 32, .channels = 3, .num_classes = 3, .width = 4, .features = 8});
     c->eval();
     // A random generator's images are alike, so a random head's bias would pick one class for
     // all of them; centring the logits over generated images lets each class win somewhere.

@@ -95,6 +95,18 @@ std::vector<int32_t> Flags::get_int_list(const std::string& name, const std::str
   return out;
 }
 
+std::vector<std::string> Flags::get_list(const std::string& name, const std::string& fallback,
+                                         const std::string& help) {
+  const std::string text = raw(name, fallback, help);
+  std::vector<std::string> out;
+  std::stringstream in(text);
+  for (std::string item; std::getline(in, item, ',');) {
+    CFGAN_CHECK(!item.empty(), "--", name, ": expected names separated by commas, got '", text, "'");
+    out.push_back(item);
+  }
+  return out;
+}
+
 void Flags::set_defaults(const std::map<std::string, std::string>& values) { defaults_ = values; }
 
 void Flags::finish() {

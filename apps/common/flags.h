@@ -17,8 +17,10 @@ class Flags {
   std::string get(const std::string& name, const std::string& fallback, const std::string& help);
   int64_t get_int(const std::string& name, int64_t fallback, const std::string& help);
   double get_double(const std::string& name, double fallback, const std::string& help);
-  bool get_bool(const std::string& name, const std::string& help);  // present -> true
+  bool get_bool(const std::string& name, const std::string& help);                      // present -> true
   std::vector<int32_t> get_int_list(const std::string& name, const std::string& help);  // "0,3,7"
+  // "Red,Large" -> {"Red", "Large"}; "" -> {}. An empty item ("Red,,Large") is an error naming the flag.
+  std::vector<std::string> get_list(const std::string& name, const std::string& fallback, const std::string& help);
   bool given(const std::string& name) const { return values_.count(name) > 0; }
 
   // Sets defaults from a previous run's config (flags given now still win).

@@ -153,17 +153,16 @@ std::vector<ExplainedImage> explain_images(GanGenerator& generator, Classifier& 
 }
 
 ExplainScores score_explanations(const std::vector<ExplainedImage>& explained, Classifier& classifier,
-                                 const ImageDataset& real) {
+                                 const Matrix& real_features) {
   ExplainScores scores;
   CFGAN_CHECK(!explained.empty(), "explain: no explained images to score");
-  const ClassifierView real_view = embed(classifier, real);
   std::vector<Tensor> reconstructions, originals;
   for (const ExplainedImage& e : explained) {
     reconstructions.push_back(e.reconstruction);
     originals.push_back(e.original);
     scores.mean_reconstruction_error += e.reconstruction_error / static_cast<double>(explained.size());
   }
-  scores.fd_reconstructions = frechet_distance(real_view.features, features_of(classifier, reconstructions));
+  scores.fd_reconstructions = frechet_distance(real_features, features_of(classifier, reconstructions));
 
   std::vector<std::string> ways;
   for (const ExplainedImage& e : explained) {
@@ -205,7 +204,7 @@ ExplainScores score_explanations(const std::vector<ExplainedImage>& explained, C
     w.l1_reconstruction /= pairs;
     w.feature_distance /= pairs;
     w.flip_fraction = w.flipped ? flip_sum / static_cast<double>(w.flipped) : std::nan("");
-    w.fd = frechet_distance(real_view.features, features_of(classifier, best));
+    w.fd = frechet_distance(real_features, features_of(classifier, best));
     scores.ways.push_back(w);
   }
   return scores;

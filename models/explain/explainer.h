@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "engine/data/dataset.h"
 #include "models/explain/attribution.h"
 #include "models/explain/search.h"
+#include "models/linalg.h"
 
 namespace cfgan {
 
@@ -73,7 +73,8 @@ struct ExplainScores {
   double fd_reconstructions = 0;  // the same distance for the reconstructions: what the GAN itself costs
   double mean_reconstruction_error = 0;
 };
+// `real_features`: the classifier's features of the real images (embed(classifier, real).features).
 ExplainScores score_explanations(const std::vector<ExplainedImage>& explained, Classifier& classifier,
-                                 const ImageDataset& real);
+                                 const Matrix& real_features);
 
 }  // namespace cfgan

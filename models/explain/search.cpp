@@ -44,17 +44,21 @@ LatentSearch::LatentSearch(GanGenerator& generator, const Tensor& start, Loss lo
   adam_ = std::make_unique<Adam>(NamedTensors{{"z", z_}}, AdamOptions{.lr = lr});
 }
 
-std::vector<float> LatentSearch::step() {
+void LatentSearch::step() {
   adam_->zero_grad();
   const Tensor images = generator_.decode(rest_.defined() ? concat({z_, rest_}, 1) : z_);
   const Tensor losses = loss_(images, z_);
-  CFGAN_CHECK(losses.ndim() == 1 && losses.dim(0) == z_.dim(0),
-              "latent search: the loss must give one value per "
-              "row (",
+  CFGAN_CHECK(losses.ndim() == 1 && losses.dim(0) == z_.dim(0), "latent search: the loss must give one value per row (",
               z_.dim(0), "), got ", losses.shape().str());
   sum(losses).backward();
   adam_->step();
-  return losses.detach().to_host();
+}
+
+void LatentSearch::run(int64_t steps, const std::function<void(int64_t, int64_t)>& on_step) {
+  for (int64_t s = 0; s < steps; ++s) {
+    step();
+    if (on_step) on_step(s + 1, steps);
+  }
 }
 
 Tensor LatentSearch::configuration() const {
@@ -89,25 +93,21 @@ Inversion invert(GanGenerator& generator, Classifier& classifier, const Tensor& 
     start = Tensor::randn({static_cast<int64_t>(rows.size()), z_dim}, noise, images.device());
     start = generator.configuration(start, pick_labels(labels, rows));
   }
+  // Per row: how far the decode is from its image, in pixels and in the classifier's features.
   const float fw = options.feature_weight, pw = options.prior_weight;
+  auto distance = [&](const Tensor& x) {
+    return mean(square(x - targets), {1, 2, 3}) + fw * mean(square(classifier.features(x) - target_features), {1});
+  };
   LatentSearch search(
       generator, start,
-      [&](const Tensor& x, const Tensor& c) {
-        return mean(square(x - targets), {1, 2, 3}) + fw * mean(square(classifier.features(x) - target_features), {1}) +
-               pw * mean(square(narrow(c, 1, 0, z_dim)), {1});
-      },
+      [&](const Tensor& x, const Tensor& c) { return distance(x) + pw * mean(square(narrow(c, 1, 0, z_dim)), {1}); },
       options.lr, generator.configuration_dim());
-  for (int64_t s = 0; s < options.steps; ++s) {
-    search.step();
-    if (options.on_step) options.on_step(s + 1, options.steps);
-  }
+  search.run(options.steps, options.on_step);
 
   NoGrad no_grad;
   const Tensor all = search.configuration();
   const Tensor decoded = generator.decode(all);
-  const std::vector<float> loss = (mean(square(decoded - targets), {1, 2, 3}) +
-                                   fw * mean(square(classifier.features(decoded) - target_features), {1}))
-                                      .to_host();
+  const std::vector<float> loss = distance(decoded).to_host();
   std::vector<int32_t> best;
   for (int64_t i = 0; i < n; ++i) {
     int64_t b = i * restarts;
@@ -179,10 +179,7 @@ std::vector<Counterfactual> search_counterfactuals(GanGenerator& generator, Clas
                latent * mean(square(z - anchor), {1});
       },
       options.lr);
-  for (int64_t s = 0; s < options.steps; ++s) {
-    search.step();
-    if (options.on_step) options.on_step(s + 1, options.steps);
-  }
+  search.run(options.steps, options.on_step);
 
   NoGrad no_grad;
   const Tensor found = search.configuration();

@@ -30,8 +30,9 @@ class LatentSearch {
   using Loss = std::function<Tensor(const Tensor& images, const Tensor& moving)>;
   // free_columns 0: z's (generator.z_dim()).
   LatentSearch(GanGenerator& generator, const Tensor& start, Loss loss, float lr, int64_t free_columns = 0);
-  // One Adam step; returns the per-row losses before it.
-  std::vector<float> step();
+  void step();  // one Adam step
+  // `steps` Adam steps, calling on_step(step, steps) after each when it is set.
+  void run(int64_t steps, const std::function<void(int64_t step, int64_t steps)>& on_step);
   Tensor configuration() const;  // (N, D), outside the graph
 
  private:

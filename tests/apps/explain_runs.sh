@@ -65,5 +65,7 @@ check "is conditional on 2 classes, the classifier has 10" --classifier "$WORK/f
 check "there is no mistake to explain" --classifier "$WORK/fclf" --generator "$WORK/fgan32" --data fashion-mnist \
   --classes 1 --per-class 4 --out "$WORK/x"
 check "an attribute classifier" --classifier "$WORK/judge" --generator "$WORK/gan" --data "$WORK/test" --out "$WORK/x"
+check "--methods: expected names separated by commas, got 'saliency,,grad_cam'" --classifier "$WORK/clf" \
+  --generator "$WORK/gan" --data "$WORK/test" --methods saliency,,grad_cam --out "$WORK/x"
 check "--classifier, --generator and --out are required" --classifier "$WORK/clf"
 echo "explain_misclassified: ok"
