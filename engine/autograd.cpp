@@ -2,6 +2,7 @@
 
 #include "engine/error.h"
 #include "engine/ops.h"
+#include "engine/ops/op_util.h"
 
 namespace cfgan {
 namespace {
@@ -18,6 +19,15 @@ const Tensor& GradSink::grad(int i) {
   TensorImpl* impl = input.impl();
   if (!impl->grad.defined()) impl->grad = Tensor::zeros(impl->shape, input.device());
   return impl->grad;
+}
+
+void GradSink::add(int i, const Tensor& g) {
+  const Tensor& input = node_.inputs[i];
+  CFGAN_CHECK(g.shape() == input.shape(), "backward of ", node_.name, ": the gradient of input ", i, " has shape ",
+              g.shape().str(), ", the input ", input.shape().str());
+  CFGAN_CHECK(g.device() == input.device(), "backward of ", node_.name, ": the gradient of input ", i, " is on ",
+              device_name(g.device()), ", the input on ", device_name(input.device()));
+  accumulate(grad(i), g);
 }
 
 bool grad_enabled() { return g_grad_enabled; }
@@ -88,12 +98,13 @@ void topological_order(const Tensor& root, std::vector<Tensor>& order) {
 }  // namespace
 
 void run_backward(const Tensor& root, const Tensor& grad) {
-  CFGAN_CHECK(root.requires_grad(), "backward: the tensor does not require grad (no input of its graph has "
+  CFGAN_CHECK(root.requires_grad(),
+              "backward: the tensor does not require grad (no input of its graph has "
               "requires_grad set)");
   CFGAN_CHECK(grad.shape() == root.shape(), "backward: gradient shape ", grad.shape().str(),
               " does not match tensor shape ", root.shape().str());
-  CFGAN_CHECK(grad.device() == root.device(), "backward: gradient is on ", device_name(grad.device()),
-              ", tensor on ", device_name(root.device()));
+  CFGAN_CHECK(grad.device() == root.device(), "backward: gradient is on ", device_name(grad.device()), ", tensor on ",
+              device_name(root.device()));
   thread_local std::vector<Tensor> order;
   topological_order(root, order);
   NoGrad no_grad;

@@ -56,6 +56,9 @@ class GradSink {
   bool needs(int i) const;
   // Input i's gradient buffer, zero-filled on first use; kernels add into it.
   const Tensor& grad(int i);
+  // Adds g (input i's shape) into input i's gradient: how a backward written with the
+  // public ops (outside the engine) hands its result over.
+  void add(int i, const Tensor& g);
 
  private:
   const Node& node_;

@@ -3,6 +3,7 @@
 
 #include "engine/autograd.h"
 #include "engine/error.h"
+#include "engine/gradcheck.h"
 #include "engine/io/safetensors.h"
 #include "engine/nn/init.h"
 #include "engine/nn/layers.h"

@@ -5,147 +5,14 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
-#include <sstream>
 
-#include "engine/autograd.h"
-#include "engine/ops.h"
 #include "engine/random.h"
 
 namespace cfgan::testing {
-namespace {
-
-// The projection weights come from their own generator, never from the inputs' seeds.
-constexpr uint64_t kProjectionSeed = 0x5eed'9a7d'c4ecULL;
-
-// Comparing two analytic gradients (a second backward on top of the first, or one
-// input alone vs all together): the sums may run in another order (beta = 1 GEMMs and
-// col2im fold the old value in), a few float ulps of the largest element.
-constexpr double kRepeatUlps = 1e-5;
-
-Tolerance repeat_tolerance(const std::vector<double>& expected) {
-  double largest = 0.0;
-  for (double g : expected) largest = std::max(largest, std::fabs(g));
-  return {kRepeatUlps * largest, kRepeatUlps};
-}
-
-std::vector<Tensor> fresh_copies(const std::vector<GradInput>& inputs, const std::vector<bool>& requires_grad) {
-  std::vector<Tensor> copies;
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    const Tensor& v = inputs[i].values;
-    Tensor t = Tensor::from_host(v.shape(), v.to_host());
-    t.requires_grad_(requires_grad[i]);
-    copies.push_back(t);
-  }
-  return copies;
-}
-
-double project(const Tensor& out, const std::vector<double>& weights) {
-  const std::vector<float> y = out.to_host();
-  double total = 0.0;
-  for (size_t i = 0; i < y.size(); ++i) total += weights[i] * y[i];
-  return total;
-}
-
-std::vector<double> host_gradient(const Tensor& t) {
-  const Tensor g = t.grad();
-  if (!g.defined()) return std::vector<double>(static_cast<size_t>(t.numel()), 0.0);
-  const std::vector<float> v = g.to_host();
-  return std::vector<double>(v.begin(), v.end());
-}
-
-// Runs op on leaves made from `inputs` (those flagged requiring grad) and backward
-// seeded with the projection weights, `times` times without zero_grad in between.
-std::vector<Tensor> analytic_leaves(const OpUnderTest& op, const std::vector<GradInput>& inputs,
-                                    const std::vector<bool>& requires_grad, const Tensor& weights, int times) {
-  std::vector<Tensor> leaves = fresh_copies(inputs, requires_grad);
-  for (int i = 0; i < times; ++i) op(leaves).backward(weights);
-  return leaves;
-}
-
-std::vector<double> numeric_gradient(const OpUnderTest& op, const std::vector<GradInput>& inputs, size_t which,
-                                     const std::vector<double>& weights) {
-  NoGrad no_grad;
-  std::vector<Tensor> values = fresh_copies(inputs, std::vector<bool>(inputs.size(), false));
-  float* x = values[which].data();
-  std::vector<double> grad(static_cast<size_t>(values[which].numel()));
-  for (size_t j = 0; j < grad.size(); ++j) {
-    const float original = x[j];
-    // Divide by the step actually taken: x +- kEps rounds to a float.
-    const float plus = static_cast<float>(original + kEps), minus = static_cast<float>(original - kEps);
-    x[j] = plus;
-    const double l_plus = project(op(values), weights);
-    x[j] = minus;
-    const double l_minus = project(op(values), weights);
-    x[j] = original;
-    grad[j] = (l_plus - l_minus) / (static_cast<double>(plus) - static_cast<double>(minus));
-  }
-  return grad;
-}
-
-// Adds one failure naming the worst element when any element of `actual` is off.
-void expect_close(const std::string& what, const std::vector<double>& actual, const std::vector<double>& expected,
-                  Tolerance tol, const char* actual_name, const char* expected_name) {
-  size_t failures = 0, worst = 0;
-  double worst_excess = -INFINITY;
-  for (size_t j = 0; j < actual.size(); ++j) {
-    const double excess = std::fabs(actual[j] - expected[j]) - (tol.atol + tol.rtol * std::fabs(expected[j]));
-    const bool bad = !(excess <= 0.0);  // NaN fails
-    failures += bad;
-    if (bad && !(excess <= worst_excess)) worst_excess = excess, worst = j;
-  }
-  if (failures == 0) return;
-  ADD_FAILURE() << what << ": " << failures << " of " << actual.size() << " elements differ; worst is element "
-                << worst << ": " << actual_name << " " << actual[worst] << ", " << expected_name << " "
-                << expected[worst] << ", |difference| " << std::fabs(actual[worst] - expected[worst])
-                << " (atol " << tol.atol << ", rtol " << tol.rtol << ")";
-}
-
-std::string input_name(const std::string& what, size_t i, const Tensor& t) {
-  std::ostringstream name;
-  name << what << ", input " << i << " " << t.shape().str();
-  return name.str();
-}
-
-}  // namespace
 
 void check_gradients(const std::string& what, const OpUnderTest& op, const std::vector<GradInput>& inputs,
                      Tolerance tol) {
-  std::vector<bool> differentiable;
-  for (const GradInput& in : inputs) {
-    ASSERT_EQ(in.values.device(), Device::cpu) << what << ": gradient checks run on the CPU backend";
-    differentiable.push_back(in.differentiable);
-  }
-  Tensor weights;
-  {
-    NoGrad no_grad;
-    Generator projection(kProjectionSeed);
-    weights = Tensor::randn(op(fresh_copies(inputs, std::vector<bool>(inputs.size(), false))).shape(), projection);
-  }
-  const std::vector<float> w_float = weights.to_host();
-  const std::vector<double> w(w_float.begin(), w_float.end());
-
-  const std::vector<Tensor> once = analytic_leaves(op, inputs, differentiable, weights, 1);
-  const std::vector<Tensor> twice = analytic_leaves(op, inputs, differentiable, weights, 2);
-  const size_t n_differentiable = std::count(differentiable.begin(), differentiable.end(), true);
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    if (!differentiable[i]) continue;
-    const std::string name = input_name(what, i, inputs[i].values);
-    const std::vector<double> analytic = host_gradient(once[i]);
-    expect_close(name, analytic, numeric_gradient(op, inputs, i, w), tol, "analytic", "numeric");
-
-    std::vector<double> doubled = analytic;
-    for (double& g : doubled) g *= 2.0;
-    expect_close(name + ", after two backward passes (must accumulate)", host_gradient(twice[i]), doubled,
-                 repeat_tolerance(doubled), "gradient", "twice the first");
-
-    if (n_differentiable > 1) {
-      std::vector<bool> only_this(inputs.size(), false);
-      only_this[i] = true;
-      const std::vector<Tensor> alone = analytic_leaves(op, inputs, only_this, weights, 1);
-      expect_close(name + ", as the only input that needs a gradient", host_gradient(alone[i]), analytic,
-                   repeat_tolerance(analytic), "gradient", "with all inputs");
-    }
-  }
+  for (const std::string& failure : gradient_check_failures(what, op, inputs, tol)) ADD_FAILURE() << failure;
 }
 
 Tensor uniform(const Shape& shape, uint64_t seed, float lo, float hi) {
