@@ -73,7 +73,15 @@ TEST(Tensor, PrintingIsReadable) {
   EXPECT_EQ(big.str(), "tensor([0, 1, 2, ..., 97, 98, 99], shape=[100], device=cpu)");
 }
 
+// Without a GPU a cuda tensor is a clear error; with one (scripts/gpu-check) it is a
+// tensor like any other.
 TEST(Tensor, CudaWithoutBackendIsAClearError) {
+  if (cuda_available()) {
+    const Tensor t = Tensor::full({2}, 3.0f, Device::cuda);
+    EXPECT_EQ(t.device(), Device::cuda);
+    EXPECT_EQ(t.to_host(), (std::vector<float>{3.0f, 3.0f}));
+    return;
+  }
   try {
     Tensor::zeros({2}, Device::cuda);
     FAIL() << "expected an error";

@@ -5,10 +5,10 @@
 source "$(dirname "$0")/common.sh"
 "$BIN/causal_world" generate --n 48 --out "$WORK/world" > /dev/null 2>&1
 TRAIN=(--data "$WORK/world" --image-size 32 --width 4 --z-dim 4 --batch 8 --threads 2 --log-every 1 --sample-every 2)
-"$BIN/train_cdvae" "${TRAIN[@]}" --steps 4 --checkpoint-every 2 --out "$WORK/straight" > "$WORK/log" 2>&1 ||
+"$BIN/train_cdvae" "${CPU[@]}" "${TRAIN[@]}" --steps 4 --checkpoint-every 2 --out "$WORK/straight" > "$WORK/log" 2>&1 ||
   { cat "$WORK/log" >&2; fail "train_cdvae failed"; }
-"$BIN/train_cdvae" "${TRAIN[@]}" --steps 2 --checkpoint-every 2 --out "$WORK/resumed" > /dev/null 2>&1
-"$BIN/train_cdvae" --resume "$WORK/resumed" --steps 4 > "$WORK/log" 2>&1 || { cat "$WORK/log" >&2; fail "resume"; }
+"$BIN/train_cdvae" "${CPU[@]}" "${TRAIN[@]}" --steps 2 --checkpoint-every 2 --out "$WORK/resumed" > /dev/null 2>&1
+"$BIN/train_cdvae" "${CPU[@]}" --resume "$WORK/resumed" --steps 4 > "$WORK/log" 2>&1 || { cat "$WORK/log" >&2; fail "resume"; }
 expect_in "$WORK/log" "resumed"
 cmp "$WORK/straight/checkpoints/step_000004.safetensors" "$WORK/resumed/checkpoints/step_000004.safetensors" ||
   fail "the resumed run differs from the straight one"

@@ -3,6 +3,10 @@ set -euo pipefail
 BIN=${1:?usage: $0 <build/apps dir>}
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
+# The CPU for every program that takes --device (its default, auto, would take a GPU where
+# there is one): these tests pin CPU results, bit-exact resumes and CPU messages.
+# scripts/gpu-check runs the programs on the GPU.
+CPU=(--device cpu)
 # A small, fast Fashion-MNIST configuration shared by the tests.
 SMALL=(--classes 0,1 --per-class 32 --batch 16 --threads 2 --sample-every 1000 --log-every 1)
 

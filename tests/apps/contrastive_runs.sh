@@ -5,9 +5,9 @@
 source "$(dirname "$0")/common.sh"
 "$BIN/causal_world" generate --n 48 --out "$WORK/world" > /dev/null 2>&1
 GAN=(--data "$WORK/world" --image-size 32 --channels 3 --width 4 --batch 8 --threads 2 --steps 2 --log-every 1)
-"$BIN/train_gan" "${GAN[@]}" --out "$WORK/gan" > /dev/null 2>&1 || fail "train_gan failed"
-"$BIN/train_gan" "${GAN[@]}" --z-dim 7 --out "$WORK/gan7" > /dev/null 2>&1 || fail "train_gan (z 7) failed"
-"$BIN/train_gan" "${GAN[@]}" --seed 2 --out "$WORK/gan2" > /dev/null 2>&1 || fail "train_gan (seed 2) failed"
+"$BIN/train_gan" "${CPU[@]}" "${GAN[@]}" --out "$WORK/gan" > /dev/null 2>&1 || fail "train_gan failed"
+"$BIN/train_gan" "${CPU[@]}" "${GAN[@]}" --z-dim 7 --out "$WORK/gan7" > /dev/null 2>&1 || fail "train_gan (z 7) failed"
+"$BIN/train_gan" "${CPU[@]}" "${GAN[@]}" --seed 2 --out "$WORK/gan2" > /dev/null 2>&1 || fail "train_gan (seed 2) failed"
 "$BIN/train_classifier" --data "$WORK/world" --target attributes --image-size 32 --channels 3 --epochs 1 \
   --batch 16 --threads 2 --out "$WORK/judge" > /dev/null 2>&1 || fail "train_classifier failed"
 "$BIN/train_classifier" --data "$WORK/world" --image-size 32 --channels 3 --epochs 1 --batch 16 --threads 2 \
@@ -15,10 +15,10 @@ GAN=(--data "$WORK/world" --image-size 32 --channels 3 --width 4 --batch 8 --thr
 
 SHIFT=(--generator "$WORK/gan" --classifier "$WORK/judge" --targets Large,Red,Light_Background --hidden 16
        --threads 2 --log-every 1 --sample-every 2)
-"$BIN/train_shift" "${SHIFT[@]}" --steps 4 --checkpoint-every 2 --out "$WORK/straight" > "$WORK/log" 2>&1 ||
+"$BIN/train_shift" "${CPU[@]}" "${SHIFT[@]}" --steps 4 --checkpoint-every 2 --out "$WORK/straight" > "$WORK/log" 2>&1 ||
   { cat "$WORK/log" >&2; fail "train_shift failed"; }
-"$BIN/train_shift" "${SHIFT[@]}" --steps 2 --checkpoint-every 2 --out "$WORK/resumed" > /dev/null 2>&1
-"$BIN/train_shift" --resume "$WORK/resumed" --steps 4 > "$WORK/log" 2>&1 || { cat "$WORK/log" >&2; fail "resume"; }
+"$BIN/train_shift" "${CPU[@]}" "${SHIFT[@]}" --steps 2 --checkpoint-every 2 --out "$WORK/resumed" > /dev/null 2>&1
+"$BIN/train_shift" "${CPU[@]}" --resume "$WORK/resumed" --steps 4 > "$WORK/log" 2>&1 || { cat "$WORK/log" >&2; fail "resume"; }
 expect_in "$WORK/log" "resumed"
 cmp "$WORK/straight/checkpoints/step_000004.safetensors" "$WORK/resumed/checkpoints/step_000004.safetensors" ||
   fail "the resumed run differs from the straight one"
@@ -26,7 +26,7 @@ cmp "$WORK/straight/checkpoints/step_000004.safetensors" "$WORK/resumed/checkpoi
 
 "$BIN/causal_world" scores --world "$WORK/world" --classifier "$WORK/judge" --outcome Light_Background --n 64 \
   --json "$WORK/truth.json" --chart "$WORK/truth.png" > /dev/null 2>&1 || fail "causal_world scores failed"
-"$BIN/explain_classifier" --shift "$WORK/straight" --classifier "$WORK/judge" --outcome Light_Background --n 40 \
+"$BIN/explain_classifier" "${CPU[@]}" --shift "$WORK/straight" --classifier "$WORK/judge" --outcome Light_Background --n 40 \
   --batch 16 --world "$WORK/world" --truth "$WORK/truth.json" --examples 3 --threads 2 --out "$WORK/explain" \
   > "$WORK/log" 2>&1 || { cat "$WORK/log" >&2; fail "explain_classifier failed"; }
 expect_in "$WORK/log" "within 0.05 of the truth"
@@ -37,7 +37,7 @@ done
 [ "$(grep -c '"attribute"' "$WORK/explain/scores.json")" -eq 3 ] || fail "scores.json should hold 3 attributes"
 grep -A2 '"lewis_adjustment"' "$WORK/explain/scores.json" | grep -q '"Large"' ||
   fail "LEWIS should adjust Red for its parent Large by default"
-"$BIN/explain_classifier" --shift "$WORK/straight" --classifier "$WORK/judge" --outcome Red --effect direct --n 20 \
+"$BIN/explain_classifier" "${CPU[@]}" --shift "$WORK/straight" --classifier "$WORK/judge" --outcome Red --effect direct --n 20 \
   --adjust "Red:;Large:Red" --threads 2 --out "$WORK/direct" > "$WORK/log" 2>&1 ||
   { cat "$WORK/log" >&2; fail "explain_classifier --effect direct failed"; }
 

@@ -10,7 +10,7 @@ field() {  # field <json file> <name>: a number field's value
 check() {  # check <expected text> <eval args...>
   local text=$1
   shift
-  if "$BIN/eval" "$@" > "$WORK/log" 2>&1; then fail "eval $* succeeded"; fi
+  if "$BIN/eval" "${CPU[@]}" "$@" > "$WORK/log" 2>&1; then fail "eval $* succeeded"; fi
   expect_in "$WORK/log" "$text"
 }
 
@@ -19,7 +19,7 @@ expect_in "$WORK/clf/summary.txt" "test accuracy: "
 CLF=(--classifier "$WORK/clf" --classes 0,1 --per-class 50 --split test --threads 2)
 
 # The real subset against itself: the same --split and --seed select the same 100 images.
-"$BIN/eval" "${CLF[@]}" --generated fashion-mnist:test --n 100 --out "$WORK/self.json" > "$WORK/log"
+"$BIN/eval" "${CPU[@]}" "${CLF[@]}" --generated fashion-mnist:test --n 100 --out "$WORK/self.json" > "$WORK/log"
 self_fd=$(field "$WORK/self.json" fd)
 # 100 samples in 128 dimensions: a rank-deficient covariance, where FD is exact to ~1e-8
 # sqrt(|S|) per zero eigenvalue (models/metrics.h).
@@ -30,8 +30,8 @@ done
 [ "$(field "$WORK/self.json" density)" = "1.2" ] || fail "density of a set against itself is not (k+1)/k = 1.2"
 
 # A GAN after 3 steps is far from the data; its checkpoint and its PNGs score the same.
-"$BIN/train_gan" "${SMALL[@]}" --steps 3 --out "$WORK/gan" > /dev/null
-"$BIN/eval" "${CLF[@]}" --generated "$WORK/gan" --n 100 --out "$WORK/gan.json" > "$WORK/log"
+"$BIN/train_gan" "${CPU[@]}" "${SMALL[@]}" --steps 3 --out "$WORK/gan" > /dev/null
+"$BIN/eval" "${CPU[@]}" "${CLF[@]}" --generated "$WORK/gan" --n 100 --out "$WORK/gan.json" > "$WORK/log"
 for name in fd kid_mean kid_std precision recall density coverage classes_covered classes_well_covered kl_uniform \
   outside_fraction real_accuracy n_real n_generated; do
   [ -n "$(field "$WORK/gan.json" $name)" ] || fail "gan.json lacks $name"
@@ -40,8 +40,8 @@ expect_in "$WORK/gan.json" '"class_histogram": {'
 expect_in "$WORK/gan.json" '"T-shirt/top": '
 gan_fd=$(field "$WORK/gan.json" fd)
 awk -v fd="$gan_fd" 'BEGIN { exit !(fd > 1) }' || fail "FD of a 3-step GAN is only $gan_fd"
-"$BIN/sample" --checkpoint "$WORK/gan" --n 100 --out "$WORK/png" > /dev/null
-"$BIN/eval" "${CLF[@]}" --generated "$WORK/png" --out "$WORK/png.json" > "$WORK/log"
+"$BIN/sample" "${CPU[@]}" --checkpoint "$WORK/gan" --n 100 --out "$WORK/png" > /dev/null
+"$BIN/eval" "${CPU[@]}" "${CLF[@]}" --generated "$WORK/png" --out "$WORK/png.json" > "$WORK/log"
 [ "$(field "$WORK/png.json" fd)" = "$gan_fd" ] || fail "the sample folder scores $(field "$WORK/png.json" fd), not $gan_fd"
 
 check "--classifier $WORK/nothing: no such file or directory" --classifier "$WORK/nothing" --generated "$WORK/gan"
@@ -57,6 +57,6 @@ check "--generated $WORK/empty: no .png images in the folder" "${CLF[@]}" --gene
 cp "$WORK/png/grid.png" "$WORK/wrong/000000.png"
 check "--generated $WORK/wrong/000000.png: the image is 1x" "${CLF[@]}" --generated "$WORK/wrong"
 expect_in "$WORK/log" ", the classifier expects 1x28x28"
-"$BIN/train_gan" "${SMALL[@]}" --steps 1 --image-size 32 --width 8 --out "$WORK/gan32" > /dev/null
+"$BIN/train_gan" "${CPU[@]}" "${SMALL[@]}" --steps 1 --image-size 32 --width 8 --out "$WORK/gan32" > /dev/null
 check "the generator makes 1x32x32 images, the classifier expects 1x28x28" "${CLF[@]}" --generated "$WORK/gan32"
 echo "eval: self FD $self_fd, 3-step GAN FD $gan_fd"

@@ -7,7 +7,7 @@ source "$(dirname "$0")/common.sh"
 clf=$(ls "$WORK"/clf/checkpoints/*.safetensors | tail -n 1)
 ARGS=(--classifier "$clf" --categories 1 --per-class 20,40 --steps 2 --seeds 1 --n 20 --real-per-class 20
       --threads 2 --out "$WORK/study")
-"$BIN/study" "${ARGS[@]}" > "$WORK/log" 2>&1 || { cat "$WORK/log" >&2; fail "study failed"; }
+"$BIN/study" "${CPU[@]}" "${ARGS[@]}" > "$WORK/log" 2>&1 || { cat "$WORK/log" >&2; fail "study failed"; }
 [ "$(wc -l < "$WORK/study/results.csv")" -eq 9 ] || fail "expected a header and 8 rows in results.csv"
 head -1 "$WORK/study/results.csv" | grep -q "^categories,per_class,variant,seed,steps,fd,kid_mean" ||
   fail "results.csv header"
@@ -15,11 +15,11 @@ for v in baseline ur er ur+er; do
   grep -q "^| 1 | 40 | $v | " "$WORK/study/results.md" || fail "results.md lacks the 1 x 40 $v row"
 done
 for f in fd.png recall.png grids/c1_n20_ur+er_s1.png; do [ -s "$WORK/study/$f" ] || fail "no $f"; done
-"$BIN/study" "${ARGS[@]}" > "$WORK/log" 2>&1
+"$BIN/study" "${CPU[@]}" "${ARGS[@]}" > "$WORK/log" 2>&1
 expect_in "$WORK/log" "8 runs of 2 steps on cpu (8 already in"
 [ "$(wc -l < "$WORK/study/results.csv")" -eq 9 ] || fail "a restarted study must not redo finished runs"
-if "$BIN/study" --categories 2 --classifier "$clf" > "$WORK/log" 2>&1; then fail "--categories 2 accepted"; fi
+if "$BIN/study" "${CPU[@]}" --categories 2 --classifier "$clf" > "$WORK/log" 2>&1; then fail "--categories 2 accepted"; fi
 expect_in "$WORK/log" "--categories: expected counts among 1, 3 and 10, got 2"
-if "$BIN/study" --quick > "$WORK/log" 2>&1; then fail "study without a classifier succeeded"; fi
+if "$BIN/study" "${CPU[@]}" --quick > "$WORK/log" 2>&1; then fail "study without a classifier succeeded"; fi
 expect_in "$WORK/log" "--classifier: a train_classifier checkpoint is required"
 echo "study runs, resumes and reports"

@@ -4,7 +4,7 @@ source "$(dirname "$0")/common.sh"
 check() {  # check <expected text> <args...>
   local text=$1
   shift
-  if "$BIN/train_gan" "$@" > "$WORK/log" 2>&1; then fail "train_gan $* succeeded"; fi
+  if "$BIN/train_gan" "${CPU[@]}" "$@" > "$WORK/log" 2>&1; then fail "train_gan $* succeeded"; fi
   expect_in "$WORK/log" "$text"
 }
 check "--steps: expected an integer, got 'many'" --steps many --out "$WORK/a"

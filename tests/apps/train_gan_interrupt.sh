@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Ctrl-C (SIGINT) saves a checkpoint, says how to continue, and exits with 130.
 source "$(dirname "$0")/common.sh"
-"$BIN/train_gan" "${SMALL[@]}" --steps 100000 --out "$WORK/run" > "$WORK/log" 2>&1 &
+"$BIN/train_gan" "${CPU[@]}" "${SMALL[@]}" --steps 100000 --out "$WORK/run" > "$WORK/log" 2>&1 &
 pid=$!
 for _ in $(seq 600); do
   [ -s "$WORK/run/metrics.jsonl" ] && [ "$(wc -l < "$WORK/run/metrics.jsonl")" -ge 3 ] && break
@@ -14,6 +14,6 @@ wait "$pid" || status=$?
 expect_in "$WORK/log" "interrupted at step"
 expect_in "$WORK/log" "--resume $WORK/run"
 ls "$WORK"/run/checkpoints/step_*.safetensors > /dev/null || fail "no checkpoint after Ctrl-C"
-"$BIN/train_gan" --resume "$WORK/run" --steps "$(($(wc -l < "$WORK/run/metrics.jsonl") + 2))" > /dev/null 2>&1 ||
+"$BIN/train_gan" "${CPU[@]}" --resume "$WORK/run" --steps "$(($(wc -l < "$WORK/run/metrics.jsonl") + 2))" > /dev/null 2>&1 ||
   fail "the interrupted run does not resume"
 echo "interrupt saves and resumes"
