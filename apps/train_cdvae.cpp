@@ -53,6 +53,8 @@ int run(int argc, char** argv) {
   w.rec = static_cast<float>(flags.get_double("rec", w.rec, "weight of the critic-feature reconstruction"));
   w.l1 = static_cast<float>(flags.get_double("l1", w.l1, "weight of the pixel L1 reconstruction (0: off)"));
   w.adv = static_cast<float>(flags.get_double("adv", w.adv, "weight of the adversarial loss"));
+  w.flip = static_cast<float>(flags.get_double(
+      "flip", w.flip, "weight of the flip loss: E's frozen code head reads G's one-attribute flips (0: off)"));
   config.tau_start = static_cast<float>(flags.get_double("tau", config.tau_start, "Concrete temperature at step 0"));
   config.tau_end = static_cast<float>(flags.get_double("tau-end", config.tau_end, "temperature after --tau-steps"));
   config.tau_steps = flags.get_int("tau-steps", config.tau_steps, "steps of the geometric temperature annealing");

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "engine/autograd.h"
+#include "engine/io/safetensors.h"
 #include "engine/nn/init.h"
 #include "engine/ops.h"
 #include "models/cdvae/model.h"
@@ -103,4 +104,43 @@ TEST(Cdvae, ATrainingStepUpdatesEveryPartWithFiniteLosses) {
   ImageDataset other = data;
   other.attribute_names = {"Red", "Round"};
   EXPECT_THAT(error_of([&] { CdvaeTrainer t(config, other); }), HasSubstr("its attributes are not the model's"));
+}
+
+// The flip term moves G only. After one step, Adam's first moment is (1 - beta1) times each
+// parameter's gradient, so the saved optimizer state shows the gradients: E's body, heads and
+// the critic get exactly the gradients a step without the term gives them, G's differ.
+class CdvaeFlip : public cfgan_test::TempDirTest {};
+
+TEST_F(CdvaeFlip, TheFlipLossTrainsTheDecoderAlone) {
+  const ImageDataset data = tiny_data(8);
+  auto one_step = [&](float flip, const std::string& file) {
+    CdvaeConfig config;
+    config.spec = small_spec();
+    config.spec.prior = {0.5f, 0.01f};
+    config.batch = 4;
+    config.weights.flip = flip;
+    CdvaeTrainer trainer(config, data);
+    float flip_loss = -1;
+    for (const auto& [name, value] : trainer.step()) {
+      if (name == "flip") flip_loss = value;
+    }
+    trainer.save(path(file));
+    return std::pair{load_safetensors(path(file)).tensors, flip_loss};
+  };
+  const auto [plain, no_flip] = one_step(0.0f, "plain.safetensors");
+  const auto [flipping, flip_loss] = one_step(1.0f, "flip.safetensors");
+  EXPECT_EQ(no_flip, 0.0f);
+  EXPECT_GT(flip_loss, 0.0f);
+  int moments = 0, decoder_changed = 0;
+  for (const auto& [name, t] : plain) {
+    if (name.find(".exp_avg.") == std::string::npos) continue;
+    ++moments;
+    if (name.find(".decoder.") != std::string::npos) {
+      decoder_changed += t.to_host() != flipping.at(name).to_host();
+    } else {
+      EXPECT_EQ(t.to_host(), flipping.at(name).to_host()) << name << ": the flip loss reached it";
+    }
+  }
+  EXPECT_GT(moments, 20);  // E's, G's and the critic's parameters
+  EXPECT_GT(decoder_changed, 0);
 }

@@ -51,6 +51,9 @@ class CdvaeGan : public Module {
 
   const CdvaeSpec& spec() const { return spec_; }
   Module& autoencoder() { return *autoencoder_; }  // E and G: what one optimizer trains
+  // The modules reading attributes off an image: E's body and its code head.
+  Module& encoder_body() { return *autoencoder_->body; }
+  Module& code_head() { return *autoencoder_->codes; }
   GanDiscriminator& critic() { return *critic_; }
 
  private:

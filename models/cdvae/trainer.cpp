@@ -90,11 +90,37 @@ StepScalars CdvaeTrainer::step() {
   const Tensor l1 = l1_loss(x_rec, x);
   const Tensor total = w.kl_z * kl_z + w.kl_a * kl_a + w.sup * sup + w.rec * rec + w.l1 * l1 + w.adv * adv;
   total.backward();
+  const float flip = w.flip > 0.0f ? flip_step(z.detach(), b.attributes) : 0.0f;
   opt_eg_->step();
   ++steps_;
-  return {{"d_loss", d_loss.item()}, {"eg_loss", total.item()}, {"rec", rec.item()},
-          {"l1", l1.item()},         {"kl_z", kl_z.item()},     {"kl_a", kl_a.item()},
-          {"sup", sup.item()},       {"adv", adv.item()},       {"tau", temperature()}};
+  return {{"d_loss", d_loss.item()},
+          {"eg_loss", total.item() + w.flip * flip},
+          {"rec", rec.item()},
+          {"l1", l1.item()},
+          {"kl_z", kl_z.item()},
+          {"kl_a", kl_a.item()},
+          {"sup", sup.item()},
+          {"adv", adv.item()},
+          {"flip", flip},
+          {"tau", temperature()}};
+}
+
+float CdvaeTrainer::flip_step(const Tensor& z, const Tensor& labels) {
+  const int64_t n = labels.dim(0), k = labels.dim(1);
+  Tensor flipped;
+  {
+    NoGrad no_grad;  // one attribute per image, uniform: y + m - 2 y m inverts where m = 1
+    const std::vector<float> u = Tensor::rand({n}, noise_).to_host();
+    std::vector<float> mask(static_cast<size_t>(n * k), 0.0f);
+    for (int64_t i = 0; i < n; ++i) mask[i * k + std::min<int64_t>(k - 1, static_cast<int64_t>(u[i] * k))] = 1.0f;
+    const Tensor m = Tensor::from_host({n, k}, mask, labels.device());
+    flipped = labels + m - 2.0f * labels * m;
+  }
+  CdvaeGan& model = *model_;
+  const FrozenParameters frozen_body(model.encoder_body()), frozen_head(model.code_head());
+  const Tensor loss = bce_with_logits(model.encode(model.decode(z, flipped)).logits, flipped);
+  (config_.weights.flip * loss).backward();
+  return loss.item();
 }
 
 void CdvaeTrainer::save(const std::string& path) {

@@ -5,7 +5,12 @@
 //            + sup BCE(l, the image's attribute labels)
 //            + rec |D_b(x_rec) - D_b(x)|^2 (the critic's block-b features) + l1 |x_rec - x|
 //            + adv (BCE(D(x_rec), real) + BCE(D(x_prior), real)) / 2
+//            + flip BCE(l(x_flip), y_flip)
 // with x_rec = G(z ~ q(z|x), a ~ Concrete(l, tau)) and x_prior = G(z ~ N(0, I), a ~ Bern(prior)).
+// The flip term asks G to draw a counterfactual the encoder reads: y_flip is the image's
+// labels with one attribute (uniform per image) inverted, x_flip = G(z, y_flip) with z held
+// (no gradient to E through it), and E's body and code head are frozen for it, so they keep
+// learning attributes from real images only.
 // tau anneals geometrically from tau_start to tau_end over tau_steps.
 #pragma once
 
@@ -20,7 +25,7 @@
 namespace cfgan {
 
 struct CdvaeWeights {
-  float kl_z = 1.0f, kl_a = 1.0f, sup = 10.0f, rec = 1.0f, l1 = 10.0f, adv = 1.0f;
+  float kl_z = 1.0f, kl_a = 1.0f, sup = 10.0f, rec = 1.0f, l1 = 10.0f, adv = 1.0f, flip = 0.0f;
 };
 
 struct CdvaeConfig {
@@ -56,6 +61,9 @@ class CdvaeTrainer : public TrainingJob {
   static void describe(TrainingLoopOptions& opts);
 
  private:
+  // Adds the flip term's gradients (G's only) and returns the term's BCE.
+  float flip_step(const Tensor& z, const Tensor& labels);
+
   CdvaeConfig config_;
   std::shared_ptr<CdvaeGan> model_;
   std::unique_ptr<Adam> opt_eg_, opt_d_;
