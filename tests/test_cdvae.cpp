@@ -10,6 +10,7 @@
 #include "engine/ops.h"
 #include "models/cdvae/model.h"
 #include "models/cdvae/trainer.h"
+#include "tests/golden_util.h"
 #include "tests/test_util.h"
 
 using namespace cfgan;
@@ -143,4 +144,63 @@ TEST_F(CdvaeFlip, TheFlipLossTrainsTheDecoderAlone) {
   }
   EXPECT_GT(moments, 20);  // E's, G's and the critic's parameters
   EXPECT_GT(decoder_changed, 0);
+}
+
+// One whole training step against PyTorch (tests/golden/make_fixtures.py, cdvae_step): every
+// loss on, the flip term too, the step's draws given. Compared: each loss term and every
+// parameter's gradient (the critic's from its update, E's and G's from theirs). The networks
+// are three deep (E -> G -> critic) in fp32, summed in another order than PyTorch's: losses
+// to 1e-5 relative, gradients to 1e-5 + 1e-3 relative per element.
+TEST(Golden, CdvaeStep) {
+  const SafetensorsFile f = cfgan::testing::load_golden("cdvae_step");
+  const auto meta = [&](const char* key) { return std::stof(f.metadata.at(key)); };
+  CdvaeConfig config;
+  config.spec = small_spec();
+  config.spec.width = static_cast<int64_t>(meta("width"));
+  config.spec.attributes = {"A", "B"};
+  config.spec.prior = f.tensors.at("prior").to_host();
+  config.batch = 4;
+  config.tau_start = config.tau_end = meta("tau");
+  config.weights = {.kl_z = meta("kl_z"),
+                    .kl_a = meta("kl_a"),
+                    .sup = meta("sup"),
+                    .rec = meta("rec"),
+                    .l1 = meta("l1"),
+                    .adv = meta("adv"),
+                    .flip = meta("flip")};
+  ImageDataset data = tiny_data(4);
+  data.attribute_names = config.spec.attributes;
+  CdvaeTrainer trainer(config, data);
+  trainer.model().load_state_dict(f.tensors, "init.");
+
+  Batch batch;
+  batch.images = f.tensors.at("x");
+  batch.attributes = f.tensors.at("labels");
+  CdvaeNoise noise{.eps = f.tensors.at("eps"),
+                   .concrete = f.tensors.at("concrete"),
+                   .prior_u = f.tensors.at("prior_u"),
+                   .prior_z = f.tensors.at("prior_z"),
+                   .flip_u = f.tensors.at("flip_u")};
+  const StepScalars stats = trainer.step_on(batch, noise);
+  for (const char* term : {"d_loss", "rec", "adv", "kl_z", "kl_a", "sup", "l1", "flip"}) {
+    const double expected = f.tensors.at(term).item();
+    bool found = false;
+    for (const auto& [name, value] : stats) {
+      if (name != term) continue;
+      found = true;
+      EXPECT_NEAR(value, expected, 1e-5 * std::fabs(expected) + 1e-7) << term;
+    }
+    EXPECT_TRUE(found) << term << " is not among the step's statistics";
+  }
+  int compared = 0;
+  for (const auto& [name, p] : trainer.model().named_parameters()) {
+    const auto expected = f.tensors.find("grad." + name);
+    if (expected == f.tensors.end()) {  // the encoder body's own real/fake head: unused
+      EXPECT_FALSE(p.grad().defined()) << name << " got a gradient PyTorch does not have";
+      continue;
+    }
+    cfgan::testing::expect_close(p.grad(), expected->second, 1e-5f, 1e-3f, "gradient of " + name);
+    ++compared;
+  }
+  EXPECT_EQ(compared, 35);
 }

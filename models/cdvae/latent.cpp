@@ -7,9 +7,12 @@
 namespace cfgan {
 
 Tensor gaussian_sample(const Tensor& mu, const Tensor& logvar, Generator& gen) {
-  CFGAN_CHECK(mu.shape() == logvar.shape(), "gaussian_sample: mu ", mu.shape().str(), " and logvar ",
-              logvar.shape().str(), " differ");
-  const Tensor eps = Tensor::randn(mu.shape(), gen, mu.device());
+  return gaussian_sample(mu, logvar, Tensor::randn(mu.shape(), gen, mu.device()));
+}
+
+Tensor gaussian_sample(const Tensor& mu, const Tensor& logvar, const Tensor& eps) {
+  CFGAN_CHECK(mu.shape() == logvar.shape() && mu.shape() == eps.shape(), "gaussian_sample: mu ", mu.shape().str(),
+              ", logvar ", logvar.shape().str(), " and eps ", eps.shape().str(), " differ");
   return mu + exp(logvar * 0.5f) * eps;
 }
 
@@ -32,11 +35,19 @@ Tensor bernoulli_kl(const Tensor& logits, const Tensor& prior) {
   return mean(sum(per_code, {1}));
 }
 
+Tensor concrete_uniforms(const Shape& shape, Generator& gen, Device device) {
+  return Tensor::rand(shape, gen, device, 1e-6f, 1.0f - 1e-6f);
+}
+
 Tensor binary_concrete(const Tensor& logits, float tau, bool hard, Generator& gen) {
+  return binary_concrete(logits, tau, hard, concrete_uniforms(logits.shape(), gen, logits.device()));
+}
+
+Tensor binary_concrete(const Tensor& logits, float tau, bool hard, const Tensor& u) {
   CFGAN_CHECK(tau > 0, "binary_concrete: temperature must be > 0, got ", tau);
-  // Logistic noise log u - log(1 - u), u kept off 0 and 1 so both logs are finite.
-  const Tensor u = Tensor::rand(logits.shape(), gen, logits.device(), 1e-6f, 1.0f - 1e-6f);
-  const Tensor noise = log(u) - log(1.0f - u);
+  CFGAN_CHECK(u.shape() == logits.shape(), "binary_concrete: logits ", logits.shape().str(), " and uniforms ",
+              u.shape().str(), " differ");
+  const Tensor noise = log(u) - log(1.0f - u);  // logistic noise
   const Tensor soft = sigmoid((logits + noise) / tau);
   if (!hard) return soft;
   Tensor rounded;

@@ -13,8 +13,9 @@
 
 namespace cfgan {
 
-// mu, logvar (N, D) -> z (N, D), with eps ~ N(0, 1) from `gen`.
+// mu, logvar (N, D) -> z (N, D), with eps ~ N(0, 1) from `gen`, or given (N, D).
 Tensor gaussian_sample(const Tensor& mu, const Tensor& logvar, Generator& gen);
+Tensor gaussian_sample(const Tensor& mu, const Tensor& logvar, const Tensor& eps);
 
 // The KL of each row's diagonal Gaussian to N(0, I), summed over D, averaged over N -> [].
 Tensor gaussian_kl(const Tensor& mu, const Tensor& logvar);
@@ -27,5 +28,10 @@ Tensor bernoulli_kl(const Tensor& logits, const Tensor& prior);
 // A relaxed Bernoulli(sigmoid(l)) sample at temperature tau > 0, in (0, 1); `hard` makes it
 // exactly 0 or 1 in the forward pass while the gradient is the relaxed one's.
 Tensor binary_concrete(const Tensor& logits, float tau, bool hard, Generator& gen);
+// The same with the uniform draws u (logits' shape, in (0, 1)) given.
+Tensor binary_concrete(const Tensor& logits, float tau, bool hard, const Tensor& u);
+// The uniform draws binary_concrete takes from `gen`: kept off 0 and 1 so log u and
+// log(1 - u) are finite.
+Tensor concrete_uniforms(const Shape& shape, Generator& gen, Device device);
 
 }  // namespace cfgan

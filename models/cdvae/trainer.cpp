@@ -46,24 +46,39 @@ float CdvaeTrainer::temperature() const {
 
 StepScalars CdvaeTrainer::step() {
   const Batch b = loader_.next();
+  return step_on(b, draw_noise(b.images.dim(0)));
+}
+
+CdvaeNoise CdvaeTrainer::draw_noise(int64_t n) {
+  const int64_t k = config_.spec.num_attributes(), z = config_.spec.z_dim;
+  const Device d = config_.device;
+  CdvaeNoise noise;
+  noise.eps = Tensor::randn({n, z}, noise_, d);
+  if (!config_.label_codes) noise.concrete = concrete_uniforms({n, k}, noise_, d);
+  noise.prior_u = Tensor::rand({n, k}, noise_, d);
+  noise.prior_z = Tensor::randn({n, z}, noise_, d);
+  if (config_.weights.flip > 0.0f) noise.flip_u = Tensor::rand({n}, noise_, d);
+  return noise;
+}
+
+StepScalars CdvaeTrainer::step_on(const Batch& b, const CdvaeNoise& noise) {
   const Tensor& x = b.images;
-  const int64_t n = x.dim(0), k = config_.spec.num_attributes();
+  const int64_t k = config_.spec.num_attributes();
   CdvaeGan& m = *model_;
   GanDiscriminator& d = m.critic();
   const CdvaeWeights& w = config_.weights;
 
   const CdvaeGan::Encoding e = m.encode(x);
-  const Tensor z = gaussian_sample(e.mu, e.logvar, noise_);
+  const Tensor z = gaussian_sample(e.mu, e.logvar, noise.eps);
   const Tensor codes =
-      config_.label_codes ? b.attributes : binary_concrete(e.logits, temperature(), config_.hard, noise_);
+      config_.label_codes ? b.attributes : binary_concrete(e.logits, temperature(), config_.hard, noise.concrete);
   const Tensor x_rec = m.decode(z, codes);
   Tensor prior_codes;
   {
-    NoGrad no_grad;  // a ~ Bernoulli(prior): 1[u < p], u uniform
-    const Tensor u = Tensor::rand({n, k}, noise_, config_.device);
-    prior_codes = clamp((reshape(prior_, {1, k}) - u) * 1e30f, 0.0f, 1.0f);
+    NoGrad no_grad;  // a ~ Bernoulli(prior): 1[u < p]
+    prior_codes = clamp((reshape(prior_, {1, k}) - noise.prior_u) * 1e30f, 0.0f, 1.0f);
   }
-  const Tensor x_prior = m.decode(Tensor::randn({n, config_.spec.z_dim}, noise_, config_.device), prior_codes);
+  const Tensor x_prior = m.decode(noise.prior_z, prior_codes);
 
   // Critic: real images against reconstructions and prior samples.
   opt_d_->zero_grad();
@@ -90,7 +105,7 @@ StepScalars CdvaeTrainer::step() {
   const Tensor l1 = l1_loss(x_rec, x);
   const Tensor total = w.kl_z * kl_z + w.kl_a * kl_a + w.sup * sup + w.rec * rec + w.l1 * l1 + w.adv * adv;
   total.backward();
-  const float flip = w.flip > 0.0f ? flip_step(z.detach(), b.attributes) : 0.0f;
+  const float flip = w.flip > 0.0f ? flip_step(z.detach(), b.attributes, noise.flip_u) : 0.0f;
   opt_eg_->step();
   ++steps_;
   return {{"d_loss", d_loss.item()},
@@ -105,12 +120,12 @@ StepScalars CdvaeTrainer::step() {
           {"tau", temperature()}};
 }
 
-float CdvaeTrainer::flip_step(const Tensor& z, const Tensor& labels) {
+float CdvaeTrainer::flip_step(const Tensor& z, const Tensor& labels, const Tensor& flip_u) {
   const int64_t n = labels.dim(0), k = labels.dim(1);
   Tensor flipped;
   {
     NoGrad no_grad;  // one attribute per image, uniform: y + m - 2 y m inverts where m = 1
-    const std::vector<float> u = Tensor::rand({n}, noise_).to_host();
+    const std::vector<float> u = flip_u.to_host();
     std::vector<float> mask(static_cast<size_t>(n * k), 0.0f);
     for (int64_t i = 0; i < n; ++i) mask[i * k + std::min<int64_t>(k - 1, static_cast<int64_t>(u[i] * k))] = 1.0f;
     const Tensor m = Tensor::from_host({n, k}, mask, labels.device());

@@ -44,11 +44,24 @@ struct CdvaeConfig {
   Device device = Device::cpu;
 };
 
+// The random draws of one step, in the order step() takes them from its noise stream.
+struct CdvaeNoise {
+  Tensor eps;       // (N, z_dim) ~ N(0, 1): z = mu + exp(logvar / 2) eps
+  Tensor concrete;  // (N, K) uniforms of the codes' Concrete sample; undefined with label codes
+  Tensor prior_u;   // (N, K) uniforms: prior codes 1[u < prior]
+  Tensor prior_z;   // (N, z_dim) ~ N(0, 1): the prior samples' z
+  Tensor flip_u;    // (N) uniforms: the attribute the flip term inverts, index floor(u K); only with flip > 0
+};
+
 // Training images must carry attributes named as config.spec.attributes (in that order).
 class CdvaeTrainer : public TrainingJob {
  public:
   CdvaeTrainer(const CdvaeConfig& config, const ImageDataset& data);
-  StepScalars step() override;
+  StepScalars step() override;  // step_on(the next batch, draw_noise(its size))
+  // One step on a given batch with given draws: the exact step, for tests and fixtures. The
+  // gradients it used stay in the parameters' .grad until the next step.
+  StepScalars step_on(const Batch& batch, const CdvaeNoise& noise);
+  CdvaeNoise draw_noise(int64_t n);
   int64_t steps_done() const override { return steps_; }
   void save(const std::string& path) override;
   void load(const std::string& path);  // errors name the file and what does not match
@@ -62,7 +75,7 @@ class CdvaeTrainer : public TrainingJob {
 
  private:
   // Adds the flip term's gradients (G's only) and returns the term's BCE.
-  float flip_step(const Tensor& z, const Tensor& labels);
+  float flip_step(const Tensor& z, const Tensor& labels, const Tensor& flip_u);
 
   CdvaeConfig config_;
   std::shared_ptr<CdvaeGan> model_;

@@ -302,6 +302,122 @@ def shift_step():
          dict(faithfulness=0.05, lr=1e-3))
 
 
+class CdvaeCritic(torch.nn.Module):
+    """The DCGAN discriminator of the 32 px family (cfgan's names): the CDVAE-GAN's critic and
+    its encoder's body. forward returns the logit and block `tap`'s output."""
+
+    def __init__(self, w, c=3):
+        super().__init__()
+        nn = torch.nn
+        self.blocks = nn.ModuleList([nn.Sequential(nn.Conv2d(c, w, 4, 2, 1), nn.LeakyReLU(0.2))])
+        for ch in (w, 2 * w):
+            self.blocks.append(nn.Sequential(nn.Conv2d(ch, 2 * ch, 4, 2, 1, bias=False), nn.BatchNorm2d(2 * ch),
+                                             nn.LeakyReLU(0.2)))
+        self.head = nn.Linear(4 * w * 16, 1)
+
+    def forward(self, x, tap=-1):
+        taps = []
+        for block in self.blocks:
+            x = block(x)
+            taps.append(x)
+        return self.head(x.flatten(1)).reshape(-1), taps[tap]
+
+
+class CdvaeAutoencoder(torch.nn.Module):
+    """E (body + mu, logvar, code heads) and G (the 32 px DCGAN generator fed [z, 2a - 1])."""
+
+    def __init__(self, w, z_dim, k):
+        super().__init__()
+        nn = torch.nn
+        self.encoder = CdvaeCritic(w)
+        self.mu, self.logvar, self.codes = (nn.Linear(4 * w * 16, n) for n in (z_dim, z_dim, k))
+        blocks = [nn.Sequential(nn.Unflatten(1, (z_dim + k, 1, 1)), nn.ConvTranspose2d(z_dim + k, 4 * w, 4, 1, 0, bias=False),
+                                nn.BatchNorm2d(4 * w), nn.ReLU())]
+        for ch in (4 * w, 2 * w):
+            blocks.append(nn.Sequential(nn.ConvTranspose2d(ch, ch // 2, 4, 2, 1, bias=False), nn.BatchNorm2d(ch // 2),
+                                        nn.ReLU()))
+        blocks.append(nn.Sequential(nn.ConvTranspose2d(w, 3, 4, 2, 1), nn.Tanh()))
+        self.decoder = nn.Module()
+        self.decoder.blocks = nn.ModuleList(blocks)
+
+    def encode(self, x):
+        features = self.encoder(x)[1].flatten(1)
+        return self.mu(features), self.logvar(features), self.codes(features)
+
+    def decode(self, z, codes):
+        h = torch.cat([z, 2 * codes - 1], 1)
+        for block in self.decoder.blocks:
+            h = block(h)
+        return h
+
+
+def cdvae_step():
+    """One CdvaeTrainer step with every loss on (the flip term too), its draws given: the
+    losses and every parameter's gradient, as cfgan's step_on computes them."""
+    torch.manual_seed(20261205)
+    w, z_dim, k, n, tau = 8, 4, 2, 4, 0.7
+    weights = dict(kl_z=1.0, kl_a=1.0, sup=10.0, rec=1.0, l1=10.0, adv=1.0, flip=1.0)
+    ae, critic = CdvaeAutoencoder(w, z_dim, k), CdvaeCritic(w)
+    hashed_init(ae)
+    hashed_init(critic)
+    init = {**state("init.autoencoder.", ae), **state("init.critic.", critic)}
+    x = torch.rand(n, 3, 32, 32) * 2 - 1
+    labels = torch.tensor([[1.0, 0.0], [0.0, 0.0], [1.0, 1.0], [0.0, 1.0]])
+    prior = torch.tensor([0.5, 0.25])
+    eps, concrete = torch.randn(n, z_dim), torch.rand(n, k) * 0.98 + 0.01
+    prior_u, prior_z, flip_u = torch.rand(n, k), torch.randn(n, z_dim), torch.rand(n)
+    bce = F.binary_cross_entropy_with_logits
+    opt_d = torch.optim.Adam(critic.parameters(), lr=2e-4, betas=(0.5, 0.999))
+
+    mu, logvar, logits = ae.encode(x)
+    z = mu + torch.exp(0.5 * logvar) * eps
+    codes = torch.sigmoid((logits + torch.log(concrete) - torch.log(1 - concrete)) / tau)
+    x_rec = ae.decode(z, codes)
+    prior_codes = (prior_u < prior).float()
+    x_prior = ae.decode(prior_z, prior_codes)
+
+    real_logits = critic(x)[0]
+    ones, zeros = torch.ones(n), torch.zeros(n)
+    d_loss = 0.5 * ((bce(real_logits, ones) + bce(critic(x_rec.detach())[0], zeros)) +
+                    (bce(real_logits, ones) + bce(critic(x_prior.detach())[0], zeros)))
+    d_loss.backward()
+    grads = {"grad.critic." + name: p.grad.clone() for name, p in critic.named_parameters()}
+    opt_d.step()
+
+    for p in critic.parameters():
+        p.requires_grad_(False)
+    with torch.no_grad():
+        real_features = critic(x, tap=1)[1]
+    rec_logits, rec_features = critic(x_rec, tap=1)
+    rec = F.mse_loss(rec_features, real_features)
+    adv = 0.5 * (bce(rec_logits, ones) + bce(critic(x_prior)[0], ones))
+    kl_z = (-0.5 * (1 + logvar - mu ** 2 - logvar.exp()).sum(1)).mean()
+    q = torch.sigmoid(logits)
+    kl_a = (q * (F.logsigmoid(logits) - prior.log()) + (1 - q) * (F.logsigmoid(-logits) - (1 - prior).log())).sum(1).mean()
+    sup = bce(logits, labels)
+    l1 = F.l1_loss(x_rec, x)
+    total = (weights["kl_z"] * kl_z + weights["kl_a"] * kl_a + weights["sup"] * sup + weights["rec"] * rec +
+             weights["l1"] * l1 + weights["adv"] * adv)
+    total.backward()
+    # The flip term: one attribute per image inverted; E's body and code head frozen.
+    mask = torch.zeros(n, k)
+    mask[torch.arange(n), (flip_u * k).long().clamp(max=k - 1)] = 1.0
+    flipped = labels + mask - 2 * labels * mask
+    frozen = list(ae.encoder.parameters()) + list(ae.codes.parameters())
+    for p in frozen:
+        p.requires_grad_(False)
+    flip = bce(ae.encode(ae.decode(z.detach(), flipped))[2], flipped)
+    (weights["flip"] * flip).backward()
+    for p in frozen:
+        p.requires_grad_(True)
+    grads.update({"grad.autoencoder." + name: p.grad.clone() for name, p in ae.named_parameters()
+                  if p.grad is not None})  # the encoder body's own real/fake head gets none
+    losses = dict(d_loss=d_loss, rec=rec, adv=adv, kl_z=kl_z, kl_a=kl_a, sup=sup, l1=l1, flip=flip)
+    save("cdvae_step", dict(**init, x=x, labels=labels, prior=prior, eps=eps, concrete=concrete, prior_u=prior_u,
+                            prior_z=prior_z, flip_u=flip_u, **{k_: v.reshape([]) for k_, v in losses.items()},
+                            **grads), dict(tau=tau, width=w, z_dim=z_dim, **weights))
+
+
 def main():
     import sys
     if len(sys.argv) > 1:  # only the named cases, e.g. `make_fixtures.py latent`
@@ -324,6 +440,7 @@ def main():
     ur_er()
     latent()
     shift_step()
+    cdvae_step()
 
 
 if __name__ == "__main__":
