@@ -46,6 +46,8 @@ int run(int argc, char** argv) {
   config.spec.discriminator = flags.get("model", "dcgan", "critic: dcgan (batch norm) or sngan (spectral norm)");
   config.batch = flags.get_int("batch", 64, "batch size");
   config.lr = static_cast<float>(flags.get_double("lr", 2e-4, "Adam learning rate (betas 0.5, 0.999)"));
+  config.ema_decay =
+      static_cast<float>(flags.get_double("ema-decay", 0.0, "EMA of E's and G's weights for sampling (0: off)"));
   CdvaeWeights& w = config.weights;
   w.kl_z = static_cast<float>(flags.get_double("kl-z", w.kl_z, "weight of KL(q(z|x) || N(0, I))"));
   w.kl_a = static_cast<float>(flags.get_double("kl-a", w.kl_a, "weight of the codes' KL to their prior"));

@@ -146,6 +146,36 @@ TEST_F(CdvaeFlip, TheFlipLossTrainsTheDecoderAlone) {
   EXPECT_GT(decoder_changed, 0);
 }
 
+// With --ema-decay the checkpoint carries an average of E and G beside the live weights, and
+// load_cdvae (what counterfactual and eval_cdvae read) takes the average.
+class CdvaeEma : public cfgan_test::TempDirTest {};
+
+TEST_F(CdvaeEma, CheckpointsServeTheAveragedModel) {
+  CdvaeConfig config;
+  config.spec = small_spec();
+  config.batch = 4;
+  config.ema_decay = 0.9f;
+  const ImageDataset data = tiny_data(8);  // the trainer's loader reads it in place
+  CdvaeTrainer trainer(config, data);
+  for (int i = 0; i < 3; ++i) trainer.step();
+  trainer.save(path("ema.safetensors"));
+  const auto loaded = load_cdvae(path("ema.safetensors"));
+  const NamedTensors got = loaded->autoencoder().state_dict(),
+                     averaged = trainer.sampling_model().autoencoder().state_dict(),
+                     live = trainer.model().autoencoder().state_dict();
+  ASSERT_EQ(got.size(), averaged.size());
+  int differs_from_live = 0;
+  for (size_t i = 0; i < got.size(); ++i) {
+    EXPECT_EQ(got[i].second.to_host(), averaged[i].second.to_host()) << got[i].first;
+    differs_from_live += got[i].second.to_host() != live[i].second.to_host();
+  }
+  EXPECT_GT(differs_from_live, 0);
+  // A run without an EMA cannot resume from this checkpoint, and says why.
+  config.ema_decay = 0.0f;
+  CdvaeTrainer plain(config, data);
+  EXPECT_THAT(error_of([&] { plain.load(path("ema.safetensors")); }), HasSubstr("disagree on keeping an EMA"));
+}
+
 // One whole training step against PyTorch (tests/golden/make_fixtures.py, cdvae_step): every
 // loss on, the flip term too, the step's draws given. Compared: each loss term and every
 // parameter's gradient (the critic's from its update, E's and G's from theirs). The networks

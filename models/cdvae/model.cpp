@@ -139,9 +139,12 @@ Tensor CdvaeGan::counterfactual(const Tensor& x, const std::vector<int>& flip) {
 
 std::shared_ptr<CdvaeGan> load_cdvae(const std::string& path) {
   const SafetensorsFile file = load_safetensors(path);
-  auto model =
-      std::make_shared<CdvaeGan>(CdvaeSpec::from_json(metadata_field(file.metadata, kCdvaeSpecKey, path, "train_cdvae")));
+  auto model = std::make_shared<CdvaeGan>(
+      CdvaeSpec::from_json(metadata_field(file.metadata, kCdvaeSpecKey, path, "train_cdvae")));
   model->load_state_dict(file.tensors, "model.");
+  // A run that kept an EMA of E and G draws its counterfactuals from it.
+  const auto ema = file.metadata.find("ema");
+  if (ema != file.metadata.end() && ema->second == "1") model->autoencoder().load_state_dict(file.tensors, "ema.");
   model->eval();
   return model;
 }

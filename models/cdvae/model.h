@@ -73,7 +73,8 @@ class CdvaeGan : public Module {
 // The metadata key of a train_cdvae checkpoint's spec.
 inline constexpr const char* kCdvaeSpecKey = "cdvae_spec";
 
-// The model of a train_cdvae checkpoint, in eval mode; errors name the file.
+// The model of a train_cdvae checkpoint, in eval mode, with the EMA of E and G when the run
+// kept one; errors name the file.
 std::shared_ptr<CdvaeGan> load_cdvae(const std::string& path);
 
 }  // namespace cfgan

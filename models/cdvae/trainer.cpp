@@ -27,6 +27,9 @@ CdvaeTrainer::CdvaeTrainer(const CdvaeConfig& config, const ImageDataset& data)
               " (the images there are), got ", config.batch);
   CFGAN_CHECK(config.tau_start > 0 && config.tau_end > 0 && config.tau_steps >= 1,
               "--tau, --tau-end must be > 0 and --tau-steps >= 1");
+  CFGAN_CHECK(config.ema_decay >= 0.0f && config.ema_decay < 1.0f,
+              "--ema-decay: expected 0 (off) or a value in (0, 1), got ", config.ema_decay);
+  CFGAN_CHECK(config.weights.flip >= 0.0f, "--flip: expected a weight >= 0, got ", config.weights.flip);
   manual_seed(config.seed);
   Generator init(config.seed);
   model_ = std::make_shared<CdvaeGan>(config_.spec);
@@ -35,6 +38,12 @@ CdvaeTrainer::CdvaeTrainer(const CdvaeConfig& config, const ImageDataset& data)
   const AdamOptions adam{.lr = config.lr, .beta1 = config.beta1, .beta2 = config.beta2};
   opt_eg_ = std::make_unique<Adam>(model_->autoencoder().named_parameters(), adam);
   opt_d_ = std::make_unique<Adam>(model_->critic().named_parameters(), adam);
+  if (config.ema_decay > 0.0f) {
+    ema_model_ = std::make_shared<CdvaeGan>(config_.spec);
+    ema_model_->to(config.device);
+    ema_model_->eval();
+    ema_ = std::make_unique<Ema>(model_->autoencoder(), ema_model_->autoencoder(), config.ema_decay);
+  }
   prior_ = Tensor::from_host({config_.spec.num_attributes()}, config_.spec.prior, config.device);
   shown_ = image_batch(data, 0, std::min<int64_t>(8, data.count)).to(config.device);
 }
@@ -107,6 +116,7 @@ StepScalars CdvaeTrainer::step_on(const Batch& b, const CdvaeNoise& noise) {
   total.backward();
   const float flip = w.flip > 0.0f ? flip_step(z.detach(), b.attributes, noise.flip_u) : 0.0f;
   opt_eg_->step();
+  if (ema_) ema_->update(steps_);
   ++steps_;
   return {{"d_loss", d_loss.item()},
           {"eg_loss", total.item() + w.flip * flip},
@@ -143,13 +153,15 @@ void CdvaeTrainer::save(const std::string& path) {
   add_prefixed(tensors, "model.", model_->state_dict());
   add_prefixed(tensors, "optEG.", opt_eg_->state_dict());
   add_prefixed(tensors, "optD.", opt_d_->state_dict());
+  if (ema_model_) add_prefixed(tensors, "ema.", ema_model_->autoencoder().state_dict());
   save_safetensors(path, tensors,
                    {{kCdvaeSpecKey, config_.spec.to_json()},
                     {"step", std::to_string(steps_)},
                     {"loader_epoch", std::to_string(loader_.epoch())},
                     {"loader_position", std::to_string(loader_.position())},
                     {"noise_offset", std::to_string(noise_.offset())},
-                    {"seed", std::to_string(config_.seed)}});
+                    {"seed", std::to_string(config_.seed)},
+                    {"ema", ema_model_ ? "1" : "0"}});
 }
 
 void CdvaeTrainer::load(const std::string& path) {
@@ -160,6 +172,10 @@ void CdvaeTrainer::load(const std::string& path) {
   model_->load_state_dict(file.tensors, "model.");
   opt_eg_->load_state_dict(file.tensors, "optEG.");
   opt_d_->load_state_dict(file.tensors, "optD.");
+  const auto ema = file.metadata.find("ema");
+  CFGAN_CHECK((ema != file.metadata.end() && ema->second == "1") == (ema_model_ != nullptr), path,
+              ": checkpoint and run disagree on keeping an EMA of E and G (--ema-decay)");
+  if (ema_model_) ema_model_->autoencoder().load_state_dict(file.tensors, "ema.");
   steps_ = std::stoll(metadata_field(file.metadata, "step", path, "train_cdvae"));
   loader_.seek(std::stoll(metadata_field(file.metadata, "loader_epoch", path, "train_cdvae")),
                std::stoll(metadata_field(file.metadata, "loader_position", path, "train_cdvae")));
@@ -169,7 +185,7 @@ void CdvaeTrainer::load(const std::string& path) {
 void CdvaeTrainer::write_samples(const std::string& path) {
   std::vector<int> every(static_cast<size_t>(config_.spec.num_attributes()));
   std::iota(every.begin(), every.end(), 0);
-  write_png(path, image_grid(counterfactual_grid(*model_, shown_, every), 2 + config_.spec.num_attributes()));
+  write_png(path, image_grid(counterfactual_grid(sampling_model(), shown_, every), 2 + config_.spec.num_attributes()));
 }
 
 void CdvaeTrainer::describe(TrainingLoopOptions& opts) {

@@ -18,6 +18,7 @@
 #include <string>
 
 #include "engine/data/loader.h"
+#include "engine/nn/ema.h"
 #include "engine/optim/optimizer.h"
 #include "engine/run/training_loop.h"
 #include "models/cdvae/model.h"
@@ -40,6 +41,9 @@ struct CdvaeConfig {
   // "plain conditioning labels" baseline); the encoder's code head still learns them.
   bool label_codes = false;
   int rec_block = 1;  // the critic block whose features measure reconstruction
+  // An exponential moving average of E's and G's weights (0: none): what samples, checkpoints'
+  // counterfactuals and eval_cdvae use when kept, as train_gan's EMA generator.
+  float ema_decay = 0.0f;
   uint64_t seed = 1;
   Device device = Device::cpu;
 };
@@ -69,6 +73,8 @@ class CdvaeTrainer : public TrainingJob {
   void write_samples(const std::string& path) override;
   float temperature() const;
   CdvaeGan& model() { return *model_; }
+  // The model counterfactuals are drawn from: the EMA one when kept, else the live one.
+  CdvaeGan& sampling_model() { return ema_model_ ? *ema_model_ : *model_; }
 
   // The loop's stops, progress fields and plotted curves.
   static void describe(TrainingLoopOptions& opts);
@@ -78,7 +84,8 @@ class CdvaeTrainer : public TrainingJob {
   float flip_step(const Tensor& z, const Tensor& labels, const Tensor& flip_u);
 
   CdvaeConfig config_;
-  std::shared_ptr<CdvaeGan> model_;
+  std::shared_ptr<CdvaeGan> model_, ema_model_;  // ema_model_'s critic is unused
+  std::unique_ptr<Ema> ema_;
   std::unique_ptr<Adam> opt_eg_, opt_d_;
   DataLoader loader_;
   Generator noise_;
