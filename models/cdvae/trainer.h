@@ -26,7 +26,7 @@
 namespace cfgan {
 
 struct CdvaeWeights {
-  float kl_z = 1.0f, kl_a = 1.0f, sup = 10.0f, rec = 1.0f, l1 = 10.0f, adv = 1.0f, flip = 0.0f;
+  float kl_z = 1.0f, kl_a = 1.0f, sup = 10.0f, rec = 1.0f, l1 = 10.0f, adv = 1.0f, flip = 5.0f;
 };
 
 struct CdvaeConfig {
