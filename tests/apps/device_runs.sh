@@ -2,11 +2,13 @@
 # The programs on the GPU: train_gan --device cuda resumes bit-exactly (the unconditional
 # DCGAN's kernels have no floating-point atomics; the conditional one's embedding backward
 # adds with atomics, so its resume is checked to run, not to match bits), and sample draws
-# from a GPU-trained checkpoint on the GPU. Exit 77 (skipped) where there is no GPU.
+# from a GPU-trained checkpoint on the GPU. Exit 77 (skipped) where there is no GPU or
+# the build has no CUDA backend.
 source "$(dirname "$0")/common.sh"
 GPU=(--device cuda)
 if ! "$BIN/train_gan" "${GPU[@]}" "${SMALL[@]}" --steps 1 --out "$WORK/probe" > "$WORK/log" 2>&1; then
   grep -q "no CUDA GPU is available" "$WORK/log" && { echo "no GPU: skipped"; exit 77; }
+  grep -q "has no CUDA backend" "$WORK/log" && { echo "built without CUDA: skipped"; exit 77; }
   cat "$WORK/log" >&2
   fail "train_gan --device cuda failed"
 fi
