@@ -25,7 +25,11 @@ Tensor reduce_sum_split(const char* name, const Tensor& x, Split sp, const Shape
   const Kernels& k = kern(x);
   k.reduce_sum(out.data(), x.data(), sp.outer, sp.r, sp.inner, scale,
                workspace_of(scratch(k.reduce_workspace_bytes(sp.outer, sp.r, sp.inner), x.device())));
-  record(out, name, {x}, [sp, scale](const Tensor& gout, GradSink& grads) {
+  record(out, name, {x}, [sp, scale, in_shape = x.shape()](const Tensor& gout, GradSink& grads) {
+    if (grads.create_graph()) {
+      const Tensor spread = broadcast_to(reshape(gout, Shape{sp.outer, 1, sp.inner}), Shape{sp.outer, sp.r, sp.inner});
+      return grads.add(0, reshape(scale == 1.0f ? spread : spread * scale, in_shape));
+    }
     kern(gout).reduce_sum_backward(grads.grad(0).data(), gout.data(), sp.outer, sp.r, sp.inner, scale);
   });
   return out;

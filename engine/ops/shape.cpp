@@ -1,5 +1,6 @@
 // Shape ops: views where free (reshape, dim-0 narrow), copies otherwise.
 #include <algorithm>
+#include <array>
 #include <string>
 
 #include "engine/ops.h"
@@ -7,6 +8,19 @@
 
 namespace cfgan {
 namespace {
+
+// x placed at [start, start + x.dim(dim)) of `dim` in zeros of `shape`: narrow's adjoint,
+// made of concat so that it records.
+Tensor pad_to(const Tensor& x, const Shape& shape, int dim, int64_t start) {
+  std::vector<Tensor> pieces;
+  Shape before = shape, after = shape;
+  before[dim] = start;
+  after[dim] = shape[dim] - start - x.dim(dim);
+  if (before[dim] > 0) pieces.push_back(Tensor::zeros(before, x.device()));
+  pieces.push_back(x);
+  if (after[dim] > 0) pieces.push_back(Tensor::zeros(after, x.device()));
+  return pieces.size() == 1 ? x : concat(pieces, dim);
+}
 
 // x's layout viewed through `dims`-permuted axes.
 StridedGeom permuted_geom(const Shape& shape, const std::vector<int>& dims) {
@@ -39,7 +53,10 @@ Tensor reshape(const Tensor& x, const Shape& shape) {
   CFGAN_CHECK(shape.numel() == x.numel(), "reshape: cannot reshape ", x.shape().str(), " (", x.numel(),
               " elements) into ", shape.str());
   Tensor out = x.view_as(shape);
-  record(out, "reshape", {x}, [](const Tensor& gout, GradSink& grads) { accumulate(grads.grad(0), gout); });
+  record(out, "reshape", {x}, [in_shape = x.shape()](const Tensor& gout, GradSink& grads) {
+    if (grads.create_graph()) return grads.add(0, reshape(gout, in_shape));
+    accumulate(grads.grad(0), gout);
+  });
   return out;
 }
 
@@ -59,8 +76,8 @@ Tensor reshape(const Tensor& x, std::initializer_list<int64_t> extents) {
     CFGAN_CHECK(!inferred, "reshape: more than one -1 in ", spelled());
     inferred = &e;
   }
-  CFGAN_CHECK(!inferred || (known > 0 && x.numel() % known == 0), "reshape: cannot reshape ", x.shape().str(),
-              " (", x.numel(), " elements) into ", spelled());
+  CFGAN_CHECK(!inferred || (known > 0 && x.numel() % known == 0), "reshape: cannot reshape ", x.shape().str(), " (",
+              x.numel(), " elements) into ", spelled());
   Shape resolved;
   for (const int64_t& e : extents) resolved.push_back(&e == inferred ? x.numel() / known : e);
   return reshape(x, resolved);
@@ -87,7 +104,11 @@ Tensor permute(const Tensor& x, const std::vector<int>& dims) {
   const StridedGeom g = permuted_geom(x.shape(), normalized);
   Tensor out = Tensor::empty(Shape(std::span<const int64_t>(g.shape, g.ndim)), x.device());
   kern(x).strided_copy(out.data(), x.data(), g);
-  record(out, "permute", {x}, [g](const Tensor& gout, GradSink& grads) {
+  std::array<int, kMaxDims> inverse{};
+  for (size_t i = 0; i < normalized.size(); ++i) inverse[normalized[i]] = static_cast<int>(i);
+  record(out, "permute", {x}, [g, inverse](const Tensor& gout, GradSink& grads) {
+    if (grads.create_graph())
+      return grads.add(0, permute(gout, std::vector<int>(inverse.begin(), inverse.begin() + g.ndim)));
     kern(gout).strided_accumulate(grads.grad(0).data(), gout.data(), g);
   });
   return out;
@@ -104,10 +125,12 @@ Tensor narrow(const Tensor& x, int dim, int64_t start, int64_t length) {
   dim = normalize_dim(dim, x.ndim(), "narrow");
   CFGAN_CHECK(start >= 0 && length >= 0 && start + length <= x.dim(dim), "narrow: [", start, ", ", start + length,
               ") is out of range for dim ", dim, " of shape ", x.shape().str());
+  const Shape in_shape = x.shape();
   if (dim == 0) {
     Tensor out = x.outer_slice(start, length);
     const int64_t row = x.numel() / std::max<int64_t>(x.dim(0), 1);
-    record(out, "narrow", {x}, [start, row](const Tensor& gout, GradSink& grads) {
+    record(out, "narrow", {x}, [start, row, in_shape](const Tensor& gout, GradSink& grads) {
+      if (grads.create_graph()) return grads.add(0, pad_to(gout, in_shape, 0, start));
       kern(gout).axpy(grads.grad(0).data() + start * row, 1.0f, gout.data(), gout.numel());
     });
     return out;
@@ -115,7 +138,8 @@ Tensor narrow(const Tensor& x, int dim, int64_t start, int64_t length) {
   const StridedGeom g = narrowed_geom(x.shape(), dim, start, length);
   Tensor out = Tensor::empty(Shape(std::span<const int64_t>(g.shape, g.ndim)), x.device());
   kern(x).strided_copy(out.data(), x.data(), g);
-  record(out, "narrow", {x}, [g](const Tensor& gout, GradSink& grads) {
+  record(out, "narrow", {x}, [g, in_shape, dim, start](const Tensor& gout, GradSink& grads) {
+    if (grads.create_graph()) return grads.add(0, pad_to(gout, in_shape, dim, start));
     kern(gout).strided_accumulate(grads.grad(0).data(), gout.data(), g);
   });
   return out;
@@ -145,15 +169,41 @@ Tensor concat(const std::vector<Tensor>& xs, int dim) {
     kern(x).strided_accumulate(out.data(), x.data(), parts.back());
     start += x.dim(dim);
   }
-  record(out, "concat", xs, [parts](const Tensor& gout, GradSink& grads) {
+  record(out, "concat", xs, [parts, dim](const Tensor& gout, GradSink& grads) {
     for (size_t i = 0; i < parts.size(); ++i) {
       if (!grads.needs(static_cast<int>(i))) continue;
+      if (grads.create_graph()) {
+        const StridedGeom& part = parts[i];
+        grads.add(static_cast<int>(i), narrow(gout, dim, part.offset / gout.shape().strides()[dim], part.shape[dim]));
+        continue;
+      }
       const Tensor& g = grads.grad(static_cast<int>(i));
       Tensor piece = Tensor::empty(g.shape(), g.device());
       kern(gout).strided_copy(piece.data(), gout.data(), parts[i]);
       accumulate(g, piece);
     }
   });
+  return out;
+}
+
+Tensor broadcast_to(const Tensor& x, const Shape& shape) {
+  if (x.shape() == shape) return x;
+  const int lead = shape.ndim() - x.ndim();
+  CFGAN_CHECK(lead >= 0, "broadcast_to: cannot broadcast ", x.shape().str(), " to ", shape.str());
+  const Shape strides = x.shape().strides();
+  StridedGeom g{};
+  g.ndim = shape.ndim();
+  for (int i = 0; i < shape.ndim(); ++i) {
+    const int j = i - lead;
+    CFGAN_CHECK(j < 0 || x.dim(j) == shape[i] || x.dim(j) == 1, "broadcast_to: cannot broadcast ", x.shape().str(),
+                " to ", shape.str());
+    g.shape[i] = shape[i];
+    g.stride[i] = (j < 0 || x.dim(j) == 1) ? 0 : strides[j];
+  }
+  Tensor out = Tensor::empty(shape, x.device());
+  kern(x).strided_copy(out.data(), x.data(), g);
+  record(out, "broadcast_to", {x},
+         [in_shape = x.shape()](const Tensor& gout, GradSink& grads) { grads.add(0, sum_to(gout, in_shape)); });
   return out;
 }
 

@@ -10,7 +10,12 @@ Tensor softmax_impl(const char* name, const Tensor& x, int dim, bool log) {
   const Split sp = split_at(x.shape(), dim);
   Tensor out = Tensor::empty(x.shape(), x.device());
   kern(x).softmax_forward(out.data(), x.data(), sp.outer, sp.r, sp.inner, log);
-  record(out, name, {x}, [sp, log, y = out.detach()](const Tensor& gout, GradSink& grads) {
+  record(out, name, {x}, [x, dim, sp, log, y = out.detach()](const Tensor& gout, GradSink& grads) {
+    if (grads.create_graph()) {  // the output recomputed from x, so that it records
+      if (log) return grads.add(0, gout - exp(log_softmax(x, dim)) * sum(gout, {dim}, true));
+      const Tensor s = softmax(x, dim);
+      return grads.add(0, s * (gout - sum(gout * s, {dim}, true)));
+    }
     kern(gout).softmax_backward(grads.grad(0).data(), gout.data(), y.data(), sp.outer, sp.r, sp.inner, log);
   });
   return out;
