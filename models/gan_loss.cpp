@@ -1,5 +1,6 @@
 #include "models/gan_loss.h"
 
+#include "engine/autograd.h"
 #include "engine/error.h"
 #include "engine/ops.h"
 
@@ -22,8 +23,17 @@ Tensor discriminator_loss(GanLoss loss, const Tensor& real_logits, const Tensor&
 }
 
 Tensor generator_loss(GanLoss loss, const Tensor& fake_logits) {
-  if (loss == GanLoss::bce) return bce_with_logits(fake_logits, Tensor::ones(fake_logits.shape(), fake_logits.device()));
+  if (loss == GanLoss::bce)
+    return bce_with_logits(fake_logits, Tensor::ones(fake_logits.shape(), fake_logits.device()));
   return -mean(fake_logits);
+}
+
+Tensor r1_penalty(const Tensor& real_logits, const Tensor& real, float gamma) {
+  CFGAN_CHECK(real.requires_grad(), "r1_penalty: the real batch must require grad before D scores it");
+  const Tensor input_grad = grad({sum(real_logits)}, {real}, true)[0];
+  std::vector<int> per_image;
+  for (int d = 1; d < input_grad.ndim(); ++d) per_image.push_back(d);
+  return mean(sum(square(input_grad), per_image)) * (0.5f * gamma);
 }
 
 }  // namespace cfgan

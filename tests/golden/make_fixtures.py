@@ -218,6 +218,69 @@ def dcgan_train_step():
     save("dcgan_train_step", dict(real=real, z=z, d_loss=d_loss.reshape([]), g_loss=g_loss.reshape([]), **after))
 
 
+class SnganD(torch.nn.Module):
+    """cfgan's SNGAN-style discriminator at 28 px: spectral norm on every conv and the head,
+    no batch norm, leaky slope 0.1."""
+
+    def __init__(self, w=64, c=1):
+        super().__init__()
+        nn, sn = torch.nn, torch.nn.utils.spectral_norm
+        self.blocks = nn.ModuleList([
+            nn.Sequential(sn(nn.Conv2d(c, w, 4, 2, 1)), nn.LeakyReLU(0.1)),
+            nn.Sequential(sn(nn.Conv2d(w, 2 * w, 4, 2, 1)), nn.LeakyReLU(0.1))])
+        self.head = sn(nn.Linear(2 * w * 49, 1))
+
+    def forward(self, x):
+        for block in self.blocks:
+            x = block(x)
+        return self.head(x.flatten(1)).reshape(-1)
+
+
+def r1_penalty(name, d, order):
+    """StyleGAN2's R1 on a real batch, (gamma / 2) * mean ||grad_x D(x)||^2, and its gradient
+    w.r.t. D's parameters through torch.autograd.grad(..., create_graph=True). D is in
+    training mode (batch statistics; one power iteration per spectral norm). `order` lists
+    the parameters as cfgan names them, which fixes each one's hashed_uniform salt."""
+    params = dict(d.named_parameters())
+    buffers = {}
+    with torch.no_grad():
+        for salt, key in enumerate(order):
+            params[key].copy_(hashed_uniform(params[key].shape, salt, 0.02 * 3 ** 0.5))
+            if params[key].dim() == 1 and key.endswith("weight"):
+                params[key].add_(1.0)
+        for key, b in d.named_buffers():  # spectral norm's u and v: fixed unit vectors
+            if key.endswith("weight_u") or key.endswith("weight_v"):
+                b.copy_(F.normalize(torch.randn(b.shape), dim=0))
+                buffers[key] = b.clone()
+    gamma, batch = 10.0, 8
+    real = (torch.rand(batch, 1, 28, 28) * 2 - 1).requires_grad_(True)
+    d.train()
+    logits = d(real)
+    (input_grad,) = torch.autograd.grad(logits.sum(), real, create_graph=True)
+    r1 = input_grad.square().sum([1, 2, 3]).mean() * (gamma / 2)
+    r1.backward()
+    # Biases just before a batch norm or the output do not move grad_x D: no gradient, i.e. zero.
+    grads = {"grad." + key: params[key].grad if params[key].grad is not None else torch.zeros_like(params[key])
+             for key in order}
+    save(name, dict(real=real, logits=logits, input_grad=input_grad, r1=r1.reshape([]), **buffers, **grads),
+         dict(gamma=gamma))
+
+
+def r1_dcgan():
+    torch.manual_seed(20261206)
+    d = DcganD()
+    r1_penalty("r1_dcgan", d, [k for k, _ in d.named_parameters()])
+
+
+def r1_sngan():
+    torch.manual_seed(20261207)
+    d = SnganD()
+    order = ["blocks.0.0.weight_orig", "blocks.0.0.bias", "blocks.1.0.weight_orig", "blocks.1.0.bias",
+             "head.weight_orig", "head.bias"]
+    assert sorted(order) == sorted(k for k, _ in d.named_parameters())
+    r1_penalty("r1_sngan", d, order)
+
+
 def ur_er():
     """UR and ER transcribed from the formulas of the regularizers' reference code."""
     def uniformity(x, t=2.0):
@@ -441,6 +504,8 @@ def main():
     latent()
     shift_step()
     cdvae_step()
+    r1_dcgan()
+    r1_sngan()
 
 
 if __name__ == "__main__":
