@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <string>
 
 #include "engine/io/safetensors.h"
@@ -71,6 +72,27 @@ inline double norm_relative_error(const Tensor& actual, const Tensor& expected) 
     ref2 += double(e[i]) * e[i];
   }
   return std::sqrt(diff2 / std::max(ref2, 1e-300));
+}
+
+// A model's state after one Adam step against the fixture's `prefix`ed tensors: within
+// 1e-4 in norm, and all but 0.1% of the elements within 1e-4 relative on their own.
+// Adam's first update is lr * g / (|g| + eps): about lr * sign(g), whatever |g|. Where a
+// gradient element is ~1e-8 (a sum that cancels), fp32 summation order moves it by a
+// large fraction of itself and the update by up to lr, so a few elements may miss.
+inline void expect_state_after_adam_step(Module& model, const TensorMap& fixture, const std::string& prefix) {
+  for (auto& [name, t] : model.state_dict()) {
+    const Tensor& expected = fixture.at(prefix + name);
+    ASSERT_EQ(t.shape(), expected.shape()) << prefix << name;
+    const std::vector<float> a = t.to_host(), e = expected.to_host();
+    size_t off = 0;
+    for (size_t i = 0; i < a.size(); ++i) off += std::fabs(double(a[i]) - e[i]) > 1e-4 * std::fabs(e[i]);
+    const double relative = norm_relative_error(t, expected);
+    EXPECT_LE(relative, 1e-4) << prefix << name;
+    EXPECT_LE(off, a.size() / 1000) << prefix << name << ": " << off << " of " << a.size()
+                                    << " elements differ by more than 1e-4 relative";
+    std::printf("%s%-26s norm-relative error %.2e, %zu/%zu elements beyond 1e-4\n", prefix.c_str(), name.c_str(),
+                relative, off, a.size());
+  }
 }
 
 inline std::vector<int32_t> as_labels(const Tensor& t) {

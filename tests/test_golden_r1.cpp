@@ -2,6 +2,7 @@
 // and the SNGAN discriminators on a real batch, and its gradient w.r.t. every parameter
 // of D, against torch.autograd.grad(..., create_graph=True) (tests/golden/make_fixtures.py
 // r1_dcgan, r1_sngan). D is in training mode: batch statistics, one power iteration.
+// Golden.DcganR1Step: whole training steps with R1, joint and lazy (dcgan_r1_step).
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -9,6 +10,7 @@
 #include "engine/engine.h"
 #include "models/gan.h"
 #include "models/gan_loss.h"
+#include "models/gan_trainer.h"
 #include "tests/golden_util.h"
 
 using namespace cfgan;
@@ -67,3 +69,29 @@ void expect_r1_matches(const std::string& fixture, const std::string& discrimina
 TEST(Golden, R1Dcgan) { expect_r1_matches("r1_dcgan", "dcgan"); }
 
 TEST(Golden, R1Sngan) { expect_r1_matches("r1_sngan", "sngan"); }
+
+TEST(Golden, DcganR1Step) {
+  const SafetensorsFile f = load_golden("dcgan_r1_step");
+  const float gamma = std::stof(f.metadata.at("gamma"));
+  for (const auto& [mode, every] : {std::pair<std::string, int64_t>{"joint", 1}, {"lazy", 4}}) {
+    GanSpec spec;
+    spec.width = 16;
+    auto g = make_generator(spec);
+    auto d = make_discriminator(spec);
+    hashed_init(*g);
+    hashed_init(*d);
+    const R1Regularization r1{.gamma = gamma, .every = every};
+    Adam opt_g(g->named_parameters(), {.lr = 2e-4f, .beta1 = 0.5f, .beta2 = 0.999f});
+    Adam opt_d(d->named_parameters(), r1.adjust({.lr = 2e-4f, .beta1 = 0.5f, .beta2 = 0.999f}));
+    const GanStepStats stats =
+        gan_train_step(*g, *d, opt_g, opt_d, GanLoss::bce, f.tensors.at("real"), f.tensors.at("z"), {}, {}, r1, 0);
+    ASSERT_TRUE(stats.r1_applied) << mode;
+    for (const auto& [key, value] :
+         {std::pair<std::string, float>{"d_loss", stats.d_loss}, {"g_loss", stats.g_loss}, {"r1", stats.r1}}) {
+      const float expected = f.tensors.at(mode + "." + key).item();
+      EXPECT_NEAR(value, expected, 1e-4 * std::fabs(expected)) << mode << " " << key;
+    }
+    expect_state_after_adam_step(*d, f.tensors, mode + ".D1.");
+    if (mode == "lazy") expect_state_after_adam_step(*g, f.tensors, mode + ".G1.");
+  }
+}

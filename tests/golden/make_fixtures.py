@@ -281,6 +281,64 @@ def r1_sngan():
     r1_penalty("r1_sngan", d, order)
 
 
+def dcgan_r1_step():
+    """gan_train_step with R1 on the reals (width 16 G and D, gamma 10), twice: joint (every
+    D step, the penalty added to D's loss) and lazy as StyleGAN2 (every 4 D steps: a D
+    update of its own on 4 x the penalty, D's Adam at lr c, betas^c, c = 4/5). Gradients are
+    dropped with set_to_none=True, as cfgan's zero_grad and StyleGAN2-ADA's loop do: Adam then
+    leaves alone a parameter the penalty does not reach (the biases of batch norm and head)."""
+    torch.manual_seed(20261208)
+    batch, gamma = 8, 10.0
+    real = torch.rand(batch, 1, 28, 28) * 2 - 1
+    z = torch.randn(batch, 100)
+    bce = F.binary_cross_entropy_with_logits
+    out = dict(real=real, z=z)
+
+    def r1_of(d, x):
+        x = x.detach().requires_grad_(True)
+        logits = d(x)
+        (grad,) = torch.autograd.grad(logits.sum(), x, create_graph=True)
+        return logits, grad.square().sum([1, 2, 3]).mean() * (gamma / 2)
+
+    for mode, every in (("joint", 1), ("lazy", 4)):
+        g, d = DcganG(w=16), DcganD(w=16)
+        hashed_init(g)
+        hashed_init(d)
+        c = every / (every + 1) if every > 1 else 1.0
+        opt_g = torch.optim.Adam(g.parameters(), lr=2e-4, betas=(0.5, 0.999))
+        opt_d = torch.optim.Adam(d.parameters(), lr=2e-4 * c, betas=(0.5 ** c, 0.999 ** c))
+        opt_d.zero_grad(set_to_none=True)
+        fake = g(z)
+        if every == 1:
+            real_logits, r1 = r1_of(d, real)
+        else:
+            real_logits = d(real)
+        d_loss = bce(real_logits, torch.ones(batch)) + bce(d(fake.detach()), torch.zeros(batch))
+        (d_loss + r1 if every == 1 else d_loss).backward()
+        opt_d.step()
+        if every > 1:
+            opt_d.zero_grad(set_to_none=True)
+            r1 = r1_of(d, real)[1]
+            (r1 * every).backward()
+            # PyTorch hands batch norm's bias a gradient of exact zeros here (leaky_relu's double
+            # backward materializes a zero derivative w.r.t. its input, which reaches the bias
+            # through the forward graph), so its Adam would move it on momentum alone; in cfgan
+            # that gradient is undefined and Adam skips the bias, as both skip the head's.
+            for p in d.parameters():
+                if p.grad is not None and not p.grad.any():
+                    p.grad = None
+            opt_d.step()
+        opt_g.zero_grad(set_to_none=True)
+        g_loss = bce(d(fake), torch.ones(batch))
+        g_loss.backward()
+        opt_g.step()
+        out.update({mode + ".d_loss": d_loss.reshape([]), mode + ".g_loss": g_loss.reshape([]),
+                    mode + ".r1": r1.reshape([]), **state(mode + ".D1.", d)})
+        if mode == "lazy":
+            out.update(state(mode + ".G1.", g))
+    save("dcgan_r1_step", out, dict(gamma=gamma, width=16, lazy_every=4))
+
+
 def ur_er():
     """UR and ER transcribed from the formulas of the regularizers' reference code."""
     def uniformity(x, t=2.0):
@@ -506,6 +564,7 @@ def main():
     cdvae_step()
     r1_dcgan()
     r1_sngan()
+    dcgan_r1_step()
 
 
 if __name__ == "__main__":
