@@ -195,10 +195,10 @@ void mark_needed(const std::vector<Tensor>& order, std::span<const Tensor> input
 // topological order and, for grad(), hands each requested input's gradient to `results`
 // as the walk passes it (all its contributions are in by then).
 void walk_backward(std::span<const Tensor> roots, std::span<const Tensor> seeds, bool create_graph,
-                   std::span<const Tensor> inputs, std::vector<Tensor>* results) {
+                   std::span<const Tensor> inputs, std::span<Tensor> results, bool restricted) {
   thread_local uint64_t walk_id = 0;
   thread_local std::vector<Tensor> order;
-  const BackwardWalk walk{++walk_id, create_graph, results != nullptr};
+  const BackwardWalk walk{++walk_id, create_graph, restricted};
   topological_order(roots, walk.id, order);
   if (walk.restricted) mark_needed(order, inputs, walk.id);
   GradMode mode(create_graph);
@@ -211,10 +211,8 @@ void walk_backward(std::span<const Tensor> roots, std::span<const Tensor> seeds,
   const bool release = !create_graph;  // the graph of a create_graph walk's results refers to it
   for (auto it = order.rbegin(); it != order.rend(); ++it) {
     TensorImpl* impl = it->impl();
-    if (results) {
-      for (size_t j = 0; j < inputs.size(); ++j) {
-        if (inputs[j].same(*it)) (*results)[j] = impl->grad;
-      }
+    for (size_t j = 0; j < inputs.size(); ++j) {
+      if (inputs[j].same(*it)) results[j] = impl->grad;
     }
     if (!impl->grad_fn) continue;  // a leaf: keeps its gradient
     std::shared_ptr<Node> owned = release ? std::move(impl->grad_fn) : nullptr;
@@ -230,6 +228,33 @@ void walk_backward(std::span<const Tensor> roots, std::span<const Tensor> seeds,
   order.clear();  // the walk's references go now, not at the next backward
 }
 
+// grad() and gradient(): the inputs' own gradients are set aside for the walk, so it leaves
+// them as they were. The buffer is reused, so a steady step allocates nothing here.
+void gradients_into(std::span<const Tensor> outputs, std::span<const Tensor> seeds, std::span<const Tensor> inputs,
+                    bool create_graph, std::span<Tensor> results) {
+  for (size_t j = 0; j < inputs.size(); ++j) {
+    CFGAN_CHECK(inputs[j].requires_grad(), "grad: input ", j, " does not require grad");
+  }
+  thread_local std::vector<Tensor> kept;
+  kept.clear();
+  for (const Tensor& t : inputs) kept.push_back(std::exchange(t.impl()->grad, Tensor()));
+  const auto restore = [&] {  // in reverse: an input listed twice set aside its own gradient first
+    for (size_t j = inputs.size(); j-- > 0;) inputs[j].impl()->grad = kept[j];
+    kept.clear();
+  };
+  try {
+    walk_backward(outputs, seeds, create_graph, inputs, results, true);
+  } catch (...) {
+    restore();
+    throw;
+  }
+  restore();
+  for (size_t j = 0; j < inputs.size(); ++j) {
+    CFGAN_CHECK(results[j].defined(), "grad: input ", j, " ", inputs[j].shape().str(),
+                " is not reached from the outputs");
+  }
+}
+
 void check_seed(const char* what, const Tensor& root, const Tensor& grad) {
   CFGAN_CHECK(root.requires_grad(), what,
               ": the tensor does not require grad (no input of its graph has requires_grad set)");
@@ -243,7 +268,7 @@ void check_seed(const char* what, const Tensor& root, const Tensor& grad) {
 
 void run_backward(const Tensor& root, const Tensor& grad, bool create_graph) {
   check_seed("backward", root, grad);
-  walk_backward({&root, 1}, {&grad, 1}, create_graph, {}, nullptr);
+  walk_backward({&root, 1}, {&grad, 1}, create_graph, {}, {}, false);
 }
 
 std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<Tensor>& inputs, bool create_graph,
@@ -260,28 +285,19 @@ std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<T
     }
     check_seed("grad", outputs[i], seeds[i]);
   }
-  for (size_t j = 0; j < inputs.size(); ++j) {
-    CFGAN_CHECK(inputs[j].requires_grad(), "grad: input ", j, " does not require grad");
-  }
-  // The inputs' own gradients are set aside, so the walk leaves them as they were.
-  std::vector<Tensor> kept;
-  for (const Tensor& t : inputs) kept.push_back(std::exchange(t.impl()->grad, Tensor()));
-  const auto restore = [&] {  // in reverse: an input listed twice set aside its own gradient first
-    for (size_t j = inputs.size(); j-- > 0;) inputs[j].impl()->grad = kept[j];
-  };
   std::vector<Tensor> results(inputs.size());
-  try {
-    walk_backward(outputs, seeds, create_graph, inputs, &results);
-  } catch (...) {
-    restore();
-    throw;
-  }
-  restore();
-  for (size_t j = 0; j < inputs.size(); ++j) {
-    CFGAN_CHECK(results[j].defined(), "grad: input ", j, " ", inputs[j].shape().str(),
-                " is not reached from the outputs");
-  }
+  gradients_into(outputs, seeds, inputs, create_graph, results);
   return results;
+}
+
+Tensor gradient(const Tensor& output, const Tensor& input, bool create_graph) {
+  CFGAN_CHECK(output.numel() == 1, "gradient: the output has shape ", output.shape().str(),
+              "; it must have one element (use grad() with grad_outputs otherwise)");
+  const Tensor seed = Tensor::ones(output.shape(), output.device());
+  check_seed("gradient", output, seed);
+  Tensor result;
+  gradients_into({&output, 1}, {&seed, 1}, {&input, 1}, create_graph, {&result, 1});
+  return result;
 }
 
 }  // namespace cfgan

@@ -155,5 +155,8 @@ void run_backward(const Tensor& root, const Tensor& grad, bool create_graph = fa
 // input must require grad and be reached from an output.
 std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<Tensor>& inputs,
                          bool create_graph = false, const std::vector<Tensor>& grad_outputs = {});
+// grad() for one one-element output and one input, without the vectors: d output / d input.
+// A training step that calls it every time allocates no heap memory once warm.
+Tensor gradient(const Tensor& output, const Tensor& input, bool create_graph = false);
 
 }  // namespace cfgan

@@ -30,10 +30,9 @@ Tensor generator_loss(GanLoss loss, const Tensor& fake_logits) {
 
 Tensor r1_penalty(const Tensor& real_logits, const Tensor& real, float gamma) {
   CFGAN_CHECK(real.requires_grad(), "r1_penalty: the real batch must require grad before D scores it");
-  const Tensor input_grad = grad({sum(real_logits)}, {real}, true)[0];
-  std::vector<int> per_image;
-  for (int d = 1; d < input_grad.ndim(); ++d) per_image.push_back(d);
-  return mean(sum(square(input_grad), per_image)) * (0.5f * gamma);
+  const Tensor input_grad = gradient(sum(real_logits), real, true);
+  // mean over the batch of each image's squared norm: the sum over all, over the batch size
+  return sum(square(input_grad)) * (0.5f * gamma / static_cast<float>(input_grad.dim(0)));
 }
 
 }  // namespace cfgan

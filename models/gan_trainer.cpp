@@ -16,6 +16,9 @@
 namespace cfgan {
 namespace {
 
+// R1 differentiates D(x) w.r.t. the real batch: a leaf of its own that takes a gradient.
+Tensor real_leaf(const Tensor& real) { return real.detach().requires_grad_(true); }
+
 // A float as checkpoint metadata: exact in both directions (%.9g round-trips float32).
 std::string float_text(float v) {
   char text[32];
@@ -70,6 +73,16 @@ AdamOptions R1Regularization::adjust(AdamOptions d) const {
   return d;
 }
 
+float r1_update(GanDiscriminator& d, Optimizer& opt_d, const Tensor& real, const std::vector<int32_t>& labels,
+                const R1Regularization& r1) {
+  opt_d.zero_grad();
+  const Tensor x = real_leaf(real);
+  const Tensor penalty = r1_penalty(d.score(x, labels), x, r1.gamma);
+  (r1.every > 1 ? penalty * static_cast<float>(r1.every) : penalty).backward();
+  opt_d.step();
+  return penalty.item();
+}
+
 GanStepStats gan_train_step(GanGenerator& g, GanDiscriminator& d, Optimizer& opt_g, Optimizer& opt_d, GanLoss loss,
                             const Tensor& real, const Tensor& z, const std::vector<int32_t>& labels,
                             const GanRegularization& reg, const R1Regularization& r1, int64_t d_step) {
@@ -78,14 +91,12 @@ GanStepStats gan_train_step(GanGenerator& g, GanDiscriminator& d, Optimizer& opt
   const bool regularize = reg.enabled();
   stats.r1_applied = r1.due(d_step);
   const bool r1_in_d_loss = stats.r1_applied && r1.every == 1;
-  // R1 differentiates D(x) w.r.t. the real batch: a leaf of its own that takes a gradient.
-  const auto real_leaf = [&] { return real.detach().requires_grad_(true); };
 
   // D: push D(x) up and D(G(z)) down; the generated batch is detached so G is untouched.
   opt_d.zero_grad();
   const int g_block = reg.g_block >= 0 ? reg.g_block : g.default_feature_block();
   const Tensor fake = g.generate(z, labels, {g_block, regularize ? &f_g : nullptr});
-  const Tensor real_in = r1_in_d_loss ? real_leaf() : real;
+  const Tensor real_in = r1_in_d_loss ? real_leaf(real) : real;
   const Tensor real_logits = d.score(real_in, labels);
   const Tensor fake_logits = d.score(fake.detach(), labels);
   const Tensor d_loss = discriminator_loss(loss, real_logits, fake_logits);
@@ -98,14 +109,7 @@ GanStepStats gan_train_step(GanGenerator& g, GanDiscriminator& d, Optimizer& opt
   }
   opt_d.step();
 
-  if (stats.r1_applied && !r1_in_d_loss) {  // lazy: a D update of its own, the penalty scaled by the interval
-    opt_d.zero_grad();
-    const Tensor reg_real = real_leaf();
-    const Tensor penalty = r1_penalty(d.score(reg_real, labels), reg_real, r1.gamma);
-    stats.r1 = penalty.item();
-    (penalty * static_cast<float>(r1.every)).backward();
-    opt_d.step();
-  }
+  if (stats.r1_applied && !r1_in_d_loss) stats.r1 = r1_update(d, opt_d, real, labels, r1);
 
   // G: make the updated D call the same generated batch real.
   opt_g.zero_grad();

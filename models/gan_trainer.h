@@ -72,6 +72,11 @@ GanStepStats gan_train_step(GanGenerator& g, GanDiscriminator& d, Optimizer& opt
                             const Tensor& real, const Tensor& z, const std::vector<int32_t>& labels,
                             const GanRegularization& reg = {}, const R1Regularization& r1 = {}, int64_t d_step = 0);
 
+// The lazy R1 update of D: the penalty on `real`, times the interval when lazy, then one
+// step of opt_d (which should hold r1.adjust's settings). Returns the penalty, unscaled.
+float r1_update(GanDiscriminator& d, Optimizer& opt_d, const Tensor& real, const std::vector<int32_t>& labels,
+                const R1Regularization& r1);
+
 class GanTrainer {
  public:
   GanTrainer(const GanTrainConfig& config, const ImageDataset& data);

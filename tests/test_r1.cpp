@@ -60,3 +60,20 @@ TEST(R1, PenaltyNeedsARealBatchThatTakesAGradient) {
     EXPECT_NE(std::string(e.what()).find("the real batch must require grad"), std::string::npos) << e.what();
   }
 }
+
+TEST(R1, WarmUpdateTakesEveryBufferFromTheCache) {
+  // The lazy update, once warm, allocates no device memory (and, bench_dcgan_step counts,
+  // no heap memory): the recorded backward's tensors come from the caching allocator.
+  GanSpec spec;
+  spec.width = 8;
+  manual_seed(7);
+  auto d = make_discriminator(spec);
+  Adam opt(d->named_parameters(), {});
+  Generator data(8);
+  const Tensor real = Tensor::rand({4, 1, 28, 28}, data, Device::cpu, -1.0f, 1.0f);
+  const R1Regularization r1{.gamma = 10.0f, .every = 16};
+  for (int k = 0; k < 3; ++k) r1_update(*d, opt, real, {}, r1);
+  const int64_t before = Allocator::get(Device::cpu).stats().system_allocations;
+  for (int k = 0; k < 3; ++k) r1_update(*d, opt, real, {}, r1);
+  EXPECT_EQ(Allocator::get(Device::cpu).stats().system_allocations, before);
+}

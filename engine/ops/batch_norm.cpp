@@ -1,4 +1,5 @@
-#include <vector>
+#include <array>
+#include <span>
 
 #include "engine/ops.h"
 #include "engine/ops/op_util.h"
@@ -11,13 +12,16 @@ namespace {
 // too; in eval the running statistics are constants. rm / rv are undefined in training.
 void batch_norm_backward_recorded(const Tensor& gout, GradSink& grads, const Tensor& x, const Tensor& gamma,
                                   const Tensor& rm, const Tensor& rv, bool training, float eps) {
-  std::vector<int> dims{0};
-  Shape per_channel{1, x.dim(1)};  // broadcasts against x
-  for (int d = 2; d < x.ndim(); ++d) dims.push_back(d), per_channel.push_back(1);
+  std::array<int, kMaxDims> all_but_channels{};  // 0, 2, 3, ...
+  Shape per_channel{1, x.dim(1)};                // broadcasts against x
+  for (int d = 2; d < x.ndim(); ++d) all_but_channels[d - 1] = d, per_channel.push_back(1);
+  const std::span<const int> dims(all_but_channels.data(), x.ndim() - 1);
+  const auto mean_over = [&](const Tensor& t) { return reduce_dims("mean", t, dims, true, true); };
+  const auto sum_over = [&](const Tensor& t) { return reduce_dims("sum", t, dims, false, false); };
   Tensor xhat, invstd;
   if (training) {
-    const Tensor centered = x - mean(x, dims, true);
-    invstd = pow(mean(square(centered), dims, true) + eps, -0.5f);
+    const Tensor centered = x - mean_over(x);
+    invstd = pow(mean_over(square(centered)) + eps, -0.5f);
     xhat = centered * invstd;
   } else {
     invstd = reshape(pow(rv + eps, -0.5f), per_channel);
@@ -25,11 +29,10 @@ void batch_norm_backward_recorded(const Tensor& gout, GradSink& grads, const Ten
   }
   if (grads.needs(0)) {
     const Tensor dxhat = gamma.defined() ? gout * reshape(gamma, per_channel) : gout;
-    grads.add(0, training ? invstd * (dxhat - mean(dxhat, dims, true) - xhat * mean(dxhat * xhat, dims, true))
-                          : dxhat * invstd);
+    grads.add(0, training ? invstd * (dxhat - mean_over(dxhat) - xhat * mean_over(dxhat * xhat)) : dxhat * invstd);
   }
-  if (grads.needs(1)) grads.add(1, sum(gout * xhat, dims));
-  if (grads.needs(2)) grads.add(2, sum(gout, dims));
+  if (grads.needs(1)) grads.add(1, sum_over(gout * xhat));
+  if (grads.needs(2)) grads.add(2, sum_over(gout));
 }
 
 }  // namespace

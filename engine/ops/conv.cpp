@@ -1,6 +1,8 @@
 // conv2d and conv_transpose2d. A transposed convolution is the input-gradient of the
 // convolution that maps its output back to its input, so both ops share the three
 // conv kernels with the roles of input and output swapped.
+#include <array>
+
 #include "engine/ops.h"
 #include "engine/ops/op_util.h"
 
@@ -68,7 +70,7 @@ Tensor conv_weight_product(const Tensor& gy, const Tensor& x, const ConvGeom& g)
 }
 
 // The per-channel sum of an (N,C,H,W) gradient: a bias's gradient, with recorded ops.
-Tensor channel_sum(const Tensor& g) { return sum(g, {0, 2, 3}); }
+Tensor channel_sum(const Tensor& g) { return reduce_dims("sum", g, std::array{0, 2, 3}, false, false); }
 
 }  // namespace
 

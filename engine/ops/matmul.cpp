@@ -1,5 +1,7 @@
 // Matrix products: matmul (2-D and batched) and linear. Backward passes are GEMMs with
 // beta = 1, accumulating straight into the gradient buffers.
+#include <array>
+
 #include "engine/ops.h"
 #include "engine/ops/op_util.h"
 
@@ -81,7 +83,7 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
       const Tensor g2 = reshape(gout, Shape{rows, out_features});
       if (grads.needs(0)) grads.add(0, reshape(matmul(g2, weight), x.shape()));
       if (grads.needs(1)) grads.add(1, matmul(transpose(g2, 0, 1), reshape(x, Shape{rows, in})));
-      if (grads.needs(2)) grads.add(2, sum(g2, {0}));
+      if (grads.needs(2)) grads.add(2, reduce_dims("sum", g2, std::array{0}, false, false));
       return;
     }
     if (grads.needs(0)) {  // dx (rows,in) += dy (rows,out) W (out,in)

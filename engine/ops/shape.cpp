@@ -23,7 +23,7 @@ Tensor pad_to(const Tensor& x, const Shape& shape, int dim, int64_t start) {
 }
 
 // x's layout viewed through `dims`-permuted axes.
-StridedGeom permuted_geom(const Shape& shape, const std::vector<int>& dims) {
+StridedGeom permuted_geom(const Shape& shape, const std::array<int, kMaxDims>& dims) {
   const Shape strides = shape.strides();
   StridedGeom g{};
   g.ndim = shape.ndim();
@@ -91,11 +91,11 @@ Tensor flatten(const Tensor& x, int start_dim) {
   return reshape(x, shape);
 }
 
-Tensor permute(const Tensor& x, const std::vector<int>& dims) {
+Tensor permute_dims(const Tensor& x, std::span<const int> dims) {
   CFGAN_CHECK(static_cast<int>(dims.size()) == x.ndim(), "permute: ", dims.size(), " dims given for a tensor of shape ",
               x.shape().str());
-  std::vector<int> normalized(dims.size());
-  std::vector<bool> used(dims.size(), false);
+  std::array<int, kMaxDims> normalized{};
+  std::array<bool, kMaxDims> used{};
   for (size_t i = 0; i < dims.size(); ++i) {
     normalized[i] = normalize_dim(dims[i], x.ndim(), "permute");
     CFGAN_CHECK(!used[normalized[i]], "permute: dim ", dims[i], " appears twice");
@@ -105,20 +105,21 @@ Tensor permute(const Tensor& x, const std::vector<int>& dims) {
   Tensor out = Tensor::empty(Shape(std::span<const int64_t>(g.shape, g.ndim)), x.device());
   kern(x).strided_copy(out.data(), x.data(), g);
   std::array<int, kMaxDims> inverse{};
-  for (size_t i = 0; i < normalized.size(); ++i) inverse[normalized[i]] = static_cast<int>(i);
+  for (int i = 0; i < g.ndim; ++i) inverse[normalized[i]] = i;
   record(out, "permute", {x}, [g, inverse](const Tensor& gout, GradSink& grads) {
-    if (grads.create_graph())
-      return grads.add(0, permute(gout, std::vector<int>(inverse.begin(), inverse.begin() + g.ndim)));
+    if (grads.create_graph()) return grads.add(0, permute_dims(gout, std::span(inverse.data(), g.ndim)));
     kern(gout).strided_accumulate(grads.grad(0).data(), gout.data(), g);
   });
   return out;
 }
 
+Tensor permute(const Tensor& x, const std::vector<int>& dims) { return permute_dims(x, dims); }
+
 Tensor transpose(const Tensor& x, int dim0, int dim1) {
-  std::vector<int> dims(x.ndim());
+  std::array<int, kMaxDims> dims{};
   for (int i = 0; i < x.ndim(); ++i) dims[i] = i;
   std::swap(dims[normalize_dim(dim0, x.ndim(), "transpose")], dims[normalize_dim(dim1, x.ndim(), "transpose")]);
-  return permute(x, dims);
+  return permute_dims(x, std::span(dims.data(), x.ndim()));
 }
 
 Tensor narrow(const Tensor& x, int dim, int64_t start, int64_t length) {
@@ -211,18 +212,17 @@ Tensor sum_to(const Tensor& x, const Shape& shape) {
   if (x.shape() == shape) return x;
   const int lead = x.ndim() - shape.ndim();
   CFGAN_CHECK(lead >= 0, "sum_to: cannot sum ", x.shape().str(), " down to ", shape.str());
-  std::vector<int> dims;
+  std::array<int, kMaxDims> dims{};
+  int count = 0;
   for (int i = 0; i < x.ndim(); ++i) {
     const int j = i - lead;
-    if (j < 0) {
-      dims.push_back(i);
-    } else if (shape[j] == 1 && x.dim(i) != 1) {
-      dims.push_back(i);
+    if (j < 0 || (shape[j] == 1 && x.dim(i) != 1)) {
+      dims[count++] = i;
     } else {
       CFGAN_CHECK(shape[j] == x.dim(i), "sum_to: cannot sum ", x.shape().str(), " down to ", shape.str());
     }
   }
-  return reshape(sum(x, dims, true), shape);
+  return reshape(reduce_dims("sum", x, std::span(dims.data(), count), true, false), shape);
 }
 
 }  // namespace cfgan
