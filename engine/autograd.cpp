@@ -11,18 +11,6 @@ namespace {
 
 thread_local bool g_grad_enabled = true;
 
-// Sets grad mode for a scope: a walk records (create_graph) or not, whatever its caller does.
-class GradMode {
- public:
-  explicit GradMode(bool on) : previous_(g_grad_enabled) { g_grad_enabled = on; }
-  ~GradMode() { g_grad_enabled = previous_; }
-  GradMode(const GradMode&) = delete;
-  GradMode& operator=(const GradMode&) = delete;
-
- private:
-  bool previous_;
-};
-
 // A gradient that a closure wrote with raw kernels during a create_graph walk: the values
 // are right, but nothing knows how they change with the node's inputs.
 struct UndifferentiableBackward final : Node {
@@ -107,11 +95,8 @@ void GradSink::finish(const Tensor& grad_out) {
 
 bool grad_enabled() { return g_grad_enabled; }
 
-NoGrad::NoGrad() : previous_(g_grad_enabled) { g_grad_enabled = false; }
-NoGrad::~NoGrad() { g_grad_enabled = previous_; }
-
-EnableGrad::EnableGrad() : previous_(g_grad_enabled) { g_grad_enabled = true; }
-EnableGrad::~EnableGrad() { g_grad_enabled = previous_; }
+GradModeGuard::GradModeGuard(bool enabled) : previous_(g_grad_enabled) { g_grad_enabled = enabled; }
+GradModeGuard::~GradModeGuard() { g_grad_enabled = previous_; }
 
 bool any_requires_grad(std::span<const Tensor> inputs) {
   for (const Tensor& t : inputs) {
@@ -201,7 +186,7 @@ void walk_backward(std::span<const Tensor> roots, std::span<const Tensor> seeds,
   const BackwardWalk walk{++walk_id, create_graph, restricted};
   topological_order(roots, walk.id, order);
   if (walk.restricted) mark_needed(order, inputs, walk.id);
-  GradMode mode(create_graph);
+  const GradModeGuard mode(create_graph);  // a walk records (create_graph) or not, whatever its caller does
   for (size_t i = 0; i < roots.size(); ++i) {
     // grad() leaves a leaf's gradient alone unless it asked for it.
     const TensorImpl* root = roots[i].impl();

@@ -92,29 +92,29 @@ class GradSink {
 
 bool grad_enabled();
 
-// Enables recording in its scope, whatever the enclosing NoGrad says (a function that
-// needs gradients of its own, such as a penalty on an input gradient).
-class EnableGrad {
+// Sets grad mode (recording on or off) for a scope and restores the previous mode after.
+class GradModeGuard {
  public:
-  EnableGrad();
-  ~EnableGrad();
-  EnableGrad(const EnableGrad&) = delete;
-  EnableGrad& operator=(const EnableGrad&) = delete;
+  explicit GradModeGuard(bool enabled);
+  ~GradModeGuard();
+  GradModeGuard(const GradModeGuard&) = delete;
+  GradModeGuard& operator=(const GradModeGuard&) = delete;
 
  private:
   bool previous_;
 };
 
 // Disables recording in its scope (sampling, optimizer steps, evaluation).
-class NoGrad {
+class NoGrad : public GradModeGuard {
  public:
-  NoGrad();
-  ~NoGrad();
-  NoGrad(const NoGrad&) = delete;
-  NoGrad& operator=(const NoGrad&) = delete;
+  NoGrad() : GradModeGuard(false) {}
+};
 
- private:
-  bool previous_;
+// Enables recording in its scope, whatever an enclosing NoGrad says (a function that
+// needs gradients of its own, such as a penalty on an input gradient).
+class EnableGrad : public GradModeGuard {
+ public:
+  EnableGrad() : GradModeGuard(true) {}
 };
 
 bool any_requires_grad(std::span<const Tensor> inputs);
