@@ -2,7 +2,8 @@
 // and the SNGAN discriminators on a real batch, and its gradient w.r.t. every parameter
 // of D, against torch.autograd.grad(..., create_graph=True) (tests/golden/make_fixtures.py
 // r1_dcgan, r1_sngan). D is in training mode: batch statistics, one power iteration.
-// Golden.DcganR1Step: whole training steps with R1, joint and lazy (dcgan_r1_step).
+// Golden.DcganR1Step: whole training steps with R1, joint and lazy (dcgan_r1_step): losses,
+// R1, D's gradients and G and D after Adam.
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -90,6 +91,15 @@ TEST(Golden, DcganR1Step) {
          {std::pair<std::string, float>{"d_loss", stats.d_loss}, {"g_loss", stats.g_loss}, {"r1", stats.r1}}) {
       const float expected = f.tensors.at(mode + "." + key).item();
       EXPECT_NEAR(value, expected, 1e-4 * std::fabs(expected)) << mode << " " << key;
+    }
+    // D's gradients of its last update (joint: d_loss + R1; lazy: interval x R1), which
+    // Adam's first step, about lr * sign(g), would otherwise show only by their signs.
+    for (auto& [name, p] : d->named_parameters()) {
+      const Tensor& expected = f.tensors.at(mode + ".grad.D." + name);
+      const Tensor actual = p.grad().defined() ? p.grad() : Tensor::zeros(p.shape());
+      const double relative = norm_relative_error(actual, expected);
+      EXPECT_LE(relative, kGradNormRtol) << mode << " d loss / d " << name;
+      std::printf("%s grad.D.%-26s norm-relative error %.2e\n", mode.c_str(), name.c_str(), relative);
     }
     expect_state_after_adam_step(*d, f.tensors, mode + ".D1.");
     if (mode == "lazy") expect_state_after_adam_step(*g, f.tensors, mode + ".G1.");

@@ -328,12 +328,15 @@ def dcgan_r1_step():
                 if p.grad is not None and not p.grad.any():
                     p.grad = None
             opt_d.step()
+        # D's gradients of its last update: (d_loss + R1) joint, 4 R1 lazy.
+        d_grads = {mode + ".grad.D." + k: p.grad.clone() if p.grad is not None else torch.zeros_like(p)
+                   for k, p in d.named_parameters()}
         opt_g.zero_grad(set_to_none=True)
         g_loss = bce(d(fake), torch.ones(batch))
         g_loss.backward()
         opt_g.step()
         out.update({mode + ".d_loss": d_loss.reshape([]), mode + ".g_loss": g_loss.reshape([]),
-                    mode + ".r1": r1.reshape([]), **state(mode + ".D1.", d)})
+                    mode + ".r1": r1.reshape([]), **d_grads, **state(mode + ".D1.", d)})
         if mode == "lazy":
             out.update(state(mode + ".G1.", g))
     save("dcgan_r1_step", out, dict(gamma=gamma, width=16, lazy_every=4))
