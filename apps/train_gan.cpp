@@ -59,6 +59,11 @@ int run(int argc, char** argv) {
   const bool er = flags.get_bool("er", "add Entropy Regularization (sample level) to G's loss");
   const double ur_weight = flags.get_double("ur-weight", kUrWeight, "weight of UR(f_G) + UR(f_D)");
   const double er_weight = flags.get_double("er-weight", kErWeight, "weight of ER(f_G) + ER(f_D)");
+  const double r1_gamma =
+      flags.get_double("r1", 0, "R1 penalty weight gamma on D: (gamma/2) E||grad_x D(x)||^2 on reals (0: off)");
+  const int64_t r1_every =
+      flags.get_int("r1-every", 16,
+                    "D steps per R1 penalty; > 1: lazy, as StyleGAN2 (penalty x N, D's Adam lr*c, betas^c, c=N/(N+1))");
   const std::vector<int32_t> reg_layers =
       flags.get_int_list("reg-layers", "feature blocks of G and D for UR/ER, e.g. 1,1 (default: the models' own)");
   config.seed = static_cast<uint64_t>(flags.get_int("seed", 1, "seed of weights, data order and noise"));
@@ -70,10 +75,14 @@ int run(int argc, char** argv) {
   CFGAN_CHECK(std::sscanf(betas.c_str(), "%f,%f", &config.beta1, &config.beta2) == 2, "--betas: expected two ",
               "numbers like 0.5,0.999, got '", betas, "'");
   set_threads(static_cast<int>(threads));
-  CFGAN_CHECK(ur_weight > 0 && er_weight > 0, "--ur-weight and --er-weight must be positive, got ", ur_weight,
-              " and ", er_weight);
+  CFGAN_CHECK(ur_weight > 0 && er_weight > 0, "--ur-weight and --er-weight must be positive, got ", ur_weight, " and ",
+              er_weight);
   CFGAN_CHECK(reg_layers.empty() || reg_layers.size() == 2, "--reg-layers: expected two block numbers G,D, got ",
               reg_layers.size());
+  CFGAN_CHECK(r1_gamma >= 0, "--r1: gamma must be >= 0, got ", r1_gamma);
+  CFGAN_CHECK(r1_every >= 1, "--r1-every: must be >= 1, got ", r1_every);
+  config.r1.gamma = static_cast<float>(r1_gamma);
+  config.r1.every = r1_every;
   config.reg.ur_weight = ur ? static_cast<float>(ur_weight) : 0.0f;
   config.reg.er_weight = er ? static_cast<float>(er_weight) : 0.0f;
   if (!reg_layers.empty()) config.reg.g_block = reg_layers[0], config.reg.d_block = reg_layers[1];
@@ -92,12 +101,14 @@ int run(int argc, char** argv) {
     trainer.load(checkpoint);
     std::printf("train_gan: resumed %s at step %ld\n", checkpoint.c_str(), static_cast<long>(trainer.steps_done()));
   }
-  std::printf("train_gan: %ld images (%s), %ldx%ldx%ld, model %s%s, loss %s%s%s, batch %ld, device %s, %ld threads\n",
+  char r1_text[64] = "";
+  if (config.r1.enabled())
+    std::snprintf(r1_text, sizeof r1_text, " + R1 %g every %ld", r1_gamma, static_cast<long>(r1_every));
+  std::printf("train_gan: %ld images (%s), %ldx%ldx%ld, model %s%s, loss %s%s%s%s, batch %ld, device %s, %ld threads\n",
               static_cast<long>(data.count), data.source.c_str(), static_cast<long>(data.channels),
               static_cast<long>(image_size), static_cast<long>(image_size), config.spec.discriminator.c_str(),
               conditional ? " (conditional)" : "", gan_loss_name(config.loss), ur ? " + UR" : "", er ? " + ER" : "",
-              static_cast<long>(config.batch),
-              device_name(config.device), static_cast<long>(threads));
+              r1_text, static_cast<long>(config.batch), device_name(config.device), static_cast<long>(threads));
   std::printf("train_gan: writing %s (data loaded in %.2f s, first step %.2f s after start)\n", run.path().c_str(),
               load_seconds, seconds_since(launched));
   std::fflush(stdout);

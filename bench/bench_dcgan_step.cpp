@@ -1,7 +1,8 @@
 // The reference DCGAN's full training step (D on real + fake, then G, Adam) at batch 64
 // and 256, with 1 and 2 threads. Also counts heap allocations per steady-state step
 // (operator new calls; device memory comes from the caching allocator and is counted
-// apart as system_allocs). Compare with bench/dcgan_step_torch.py.
+// apart as system_allocs). Compare with bench/dcgan_step_torch.py. And D's lazy R1
+// update alone, at batch 64 (bench/r1_step_torch.py).
 #include <benchmark/benchmark.h>
 #include <omp.h>
 
@@ -31,18 +32,25 @@ void operator delete(void* p, size_t) noexcept { std::free(p); }
 
 using namespace cfgan;
 
-static void BM_DcganTrainStep(benchmark::State& state) {
-  const int64_t batch = state.range(0);
-  omp_set_num_threads(static_cast<int>(state.range(1)));
-  bench::DcganStep step(GanSpec{}, batch, Device::cpu);
-  for (int i = 0; i < 2; ++i) step.run();  // warm-up
+// Times `run` after two warm-up calls, counting heap and device allocations per call.
+template <typename Run>
+double time_steps(benchmark::State& state, Run run) {
+  for (int i = 0; i < 2; ++i) run();
   const int64_t news_before = g_news.load();
   const int64_t system_before = Allocator::get(Device::cpu).stats().system_allocations;
-  for (auto _ : state) step.run();
+  for (auto _ : state) run();
   const double steps = static_cast<double>(state.iterations());
   state.counters["heap_allocs_per_step"] = static_cast<double>(g_news.load() - news_before) / steps;
   state.counters["system_allocs_per_step"] =
       static_cast<double>(Allocator::get(Device::cpu).stats().system_allocations - system_before) / steps;
+  return steps;
+}
+
+static void BM_DcganTrainStep(benchmark::State& state) {
+  const int64_t batch = state.range(0);
+  omp_set_num_threads(static_cast<int>(state.range(1)));
+  bench::DcganStep step(GanSpec{}, batch, Device::cpu);
+  const double steps = time_steps(state, [&] { step.run(); });
   // 9.44 GFLOP per step at batch 64, linear in batch: forward + backward of every GEMM-like
   // layer (10.29), less D's weight gradients in the G update, which are not computed (0.85).
   state.counters["GFLOP/s"] =
@@ -54,6 +62,23 @@ BENCHMARK(BM_DcganTrainStep)
     ->Args({64, 2})
     ->Args({256, 1})
     ->Args({256, 2})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->MinTime(3.0);
+
+// The lazy R1 update of the reference DCGAN's D (StyleGAN2's interval 16): D on the real
+// batch with the batch as a leaf, grad_x D with create_graph, the penalty, its backward
+// through the recorded backward, Adam. Compare with bench/r1_step_torch.py.
+static void BM_DcganR1Step(benchmark::State& state) {
+  omp_set_num_threads(static_cast<int>(state.range(0)));
+  bench::DcganStep step(GanSpec{}, 64, Device::cpu);
+  const R1Regularization r1{.gamma = 10.0f, .every = 16};
+  time_steps(state, [&] { step.run_r1(r1); });
+}
+BENCHMARK(BM_DcganR1Step)
+    ->ArgNames({"threads"})
+    ->Arg(1)
+    ->Arg(2)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime()
     ->MinTime(3.0);

@@ -25,6 +25,8 @@ struct DcganStep {
     z = Tensor::randn({batch, spec.z_dim}, data, device);
   }
   void run() { gan_train_step(*g, *d, *opt_g, *opt_d, GanLoss::bce, real, z, {}); }
+  // D's lazy R1 update alone (what --r1 adds every --r1-every D steps).
+  void run_r1(const R1Regularization& r1) { r1_update(*d, *opt_d, real, {}, r1); }
 
   std::shared_ptr<GanGenerator> g;
   std::shared_ptr<GanDiscriminator> d;

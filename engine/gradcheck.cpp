@@ -14,6 +14,8 @@ namespace {
 
 // The projection weights come from their own generator, never from the inputs' seeds.
 constexpr uint64_t kProjectionSeed = 0x5eed'9a7d'c4ecULL;
+// The output gradient S of a second-order check, likewise.
+constexpr uint64_t kOutputGradientSeed = 0x5eed'2bd0'0c4eULL;
 
 // Comparing two analytic gradients (a second backward on top of the first, or one
 // input alone vs all together): the sums may run in another order (beta = 1 GEMMs and
@@ -56,7 +58,12 @@ std::vector<double> host_gradient(const Tensor& t) {
 std::vector<Tensor> analytic_leaves(const OpUnderTest& op, const std::vector<GradInput>& inputs,
                                     const std::vector<bool>& requires_grad, const Tensor& weights, int times) {
   std::vector<Tensor> leaves = fresh_copies(inputs, requires_grad);
-  for (int i = 0; i < times; ++i) op(leaves).backward(weights);
+  for (int i = 0; i < times; ++i) {
+    // An output that depends on no input needing a gradient (a first-order gradient of a
+    // linear op, in a second-order check) has derivative zero: nothing to run.
+    const Tensor out = op(leaves);
+    if (out.requires_grad()) out.backward(weights);
+  }
   return leaves;
 }
 
@@ -149,6 +156,34 @@ std::vector<std::string> gradient_check_failures(const std::string& what, const 
     }
   }
   return failures;
+}
+
+std::vector<std::string> second_order_check_failures(const std::string& what, const OpUnderTest& op,
+                                                     const std::vector<GradInput>& inputs, GradTolerance tol) {
+  Tensor output_gradient;
+  {
+    NoGrad no_grad;
+    Generator draw(kOutputGradientSeed);
+    output_gradient = Tensor::randn(op(fresh_copies(inputs, std::vector<bool>(inputs.size(), false))).shape(), draw);
+  }
+  std::vector<bool> first_order;
+  for (const GradInput& in : inputs) first_order.push_back(in.differentiable);
+  const OpUnderTest gradients = [op, first_order](const std::vector<Tensor>& in) {
+    EnableGrad recording;  // the numeric differences run under NoGrad, and need first-order gradients
+    std::vector<Tensor> use(in.begin(), in.end() - 1), wrt;
+    for (size_t j = 0; j < use.size(); ++j) {
+      if (!first_order[j]) continue;
+      // An input the check holds fixed still needs its first-order gradient: a leaf of its own.
+      if (!use[j].requires_grad()) use[j] = use[j].detach().requires_grad_(true);
+      wrt.push_back(use[j]);
+    }
+    std::vector<Tensor> flat;
+    for (const Tensor& g : grad({sum(op(use) * in.back())}, wrt, true)) flat.push_back(reshape(g, Shape{g.numel()}));
+    return concat(flat, 0);
+  };
+  std::vector<GradInput> with_output_gradient = inputs;
+  with_output_gradient.push_back({output_gradient});
+  return gradient_check_failures(what + ", second order", gradients, with_output_gradient, tol);
 }
 
 }  // namespace cfgan

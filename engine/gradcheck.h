@@ -48,4 +48,14 @@ using OpUnderTest = std::function<Tensor(const std::vector<Tensor>& inputs)>;
 std::vector<std::string> gradient_check_failures(const std::string& what, const OpUnderTest& op,
                                                  const std::vector<GradInput>& inputs, GradTolerance tol);
 
+// Second derivatives, by the same checks one order up: the output under test becomes the
+// first-order gradients grad(..., create_graph) gives of L = sum(op(inputs) * S), every
+// differentiable input's gradient flattened and joined, as a function of the inputs and
+// of S (a fixed random tensor of op's output shape, one more input). Their analytic
+// derivatives run through the recorded backward; the numeric ones are central
+// differences of the first-order gradients. The S part checks that each backward
+// records its dependence on the output gradient, the others its dependence on the inputs.
+std::vector<std::string> second_order_check_failures(const std::string& what, const OpUnderTest& op,
+                                                     const std::vector<GradInput>& inputs, GradTolerance tol);
+
 }  // namespace cfgan

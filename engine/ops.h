@@ -64,8 +64,7 @@ struct Conv2dOptions {
 // x (N,C,H,W), weight (K,C,R,S), bias (K) or undefined -> (N,K,P,Q)
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor(), Conv2dOptions opt = {});
 // x (N,C,H,W), weight (C,K,R,S) (PyTorch layout), bias (K) -> (N,K,(H-1)s-2p+R+op, ...)
-Tensor conv_transpose2d(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor(),
-                        Conv2dOptions opt = {});
+Tensor conv_transpose2d(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor(), Conv2dOptions opt = {});
 
 // ---- normalization ----
 // x (N,C) or (N,C,H,W). training: batch statistics, and running stats (when defined)
@@ -82,7 +81,7 @@ Tensor upsample_nearest2d(const Tensor& x, int64_t scale);
 Tensor reshape(const Tensor& x, const Shape& shape);
 // The extents spelled out; one may be -1, inferred from x.numel() (a Shape cannot hold -1).
 Tensor reshape(const Tensor& x, std::initializer_list<int64_t> extents);
-Tensor flatten(const Tensor& x, int start_dim = 1);   // dims start_dim.. merged into one
+Tensor flatten(const Tensor& x, int start_dim = 1);  // dims start_dim.. merged into one
 Tensor permute(const Tensor& x, const std::vector<int>& dims);
 Tensor transpose(const Tensor& x, int dim0, int dim1);
 Tensor concat(const std::vector<Tensor>& xs, int dim);
@@ -90,6 +89,9 @@ Tensor narrow(const Tensor& x, int dim, int64_t start, int64_t length);
 Tensor index_select(const Tensor& x, int dim, const std::vector<int32_t>& indices);
 // Sums `x` down to `shape` (the inverse of broadcasting `shape` up to x's shape).
 Tensor sum_to(const Tensor& x, const Shape& shape);
+// Repeats `x` along its extent-1 (and missing leading) dims up to `shape`, as binary ops
+// broadcast; its backward is sum_to.
+Tensor broadcast_to(const Tensor& x, const Shape& shape);
 
 // ---- reductions ----
 Tensor sum(const Tensor& x);  // all elements -> shape []

@@ -5,8 +5,8 @@
 
 #include "engine/autograd.h"
 #include "engine/error.h"
-#include "engine/recycling.h"
 #include "engine/random.h"
+#include "engine/recycling.h"
 
 namespace cfgan {
 
@@ -132,13 +132,13 @@ void Tensor::zero_grad() {
   if (impl_) impl_->grad = Tensor();
 }
 
-void Tensor::backward() const {
+void Tensor::backward(bool create_graph) const {
   CFGAN_CHECK(numel() == 1, "backward: called without a gradient on a tensor of shape ", shape().str(),
               "; only one-element tensors get the implicit gradient 1");
-  run_backward(*this, Tensor::ones(shape(), device()));
+  run_backward(*this, Tensor::ones(shape(), device()), create_graph);
 }
 
-void Tensor::backward(const Tensor& grad) const { run_backward(*this, grad); }
+void Tensor::backward(const Tensor& grad, bool create_graph) const { run_backward(*this, grad, create_graph); }
 
 Tensor Tensor::detach() const {
   auto impl = make_recycled<TensorImpl>();
@@ -159,8 +159,8 @@ Tensor Tensor::view_as(const Shape& new_shape) const {
 }
 
 Tensor Tensor::outer_slice(int64_t start, int64_t length) const {
-  CFGAN_CHECK(ndim() >= 1 && start >= 0 && length >= 0 && start + length <= dim(0), "outer_slice: rows [", start,
-              ", ", start + length, ") are out of range for shape ", shape().str());
+  CFGAN_CHECK(ndim() >= 1 && start >= 0 && length >= 0 && start + length <= dim(0), "outer_slice: rows [", start, ", ",
+              start + length, ") are out of range for shape ", shape().str());
   Tensor t = detach();
   t.impl_->shape[0] = length;
   t.impl_->offset += start * (numel() / dim(0));

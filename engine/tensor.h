@@ -31,8 +31,7 @@ class Tensor {
   static Tensor scalar(float value, Device d = Device::cpu);  // shape []
   static Tensor arange(int64_t n, Device d = Device::cpu);    // 0, 1, ..., n-1
   static Tensor rand(const Shape& shape, Generator& gen, Device d = Device::cpu, float lo = 0.0f, float hi = 1.0f);
-  static Tensor randn(const Shape& shape, Generator& gen, Device d = Device::cpu, float mean = 0.0f,
-                      float std = 1.0f);
+  static Tensor randn(const Shape& shape, Generator& gen, Device d = Device::cpu, float mean = 0.0f, float std = 1.0f);
 
   // ---- inspection ----
   bool defined() const { return impl_ != nullptr; }
@@ -56,10 +55,14 @@ class Tensor {
   bool is_leaf() const;
   Tensor grad() const;  // undefined until a backward reaches this tensor
   void zero_grad();     // drops the gradient (the next backward starts from zero)
-  void backward() const;                    // from a one-element tensor, d self = 1
-  void backward(const Tensor& grad) const;  // d self = grad (same shape)
-  Tensor detach() const;                    // same storage, outside the graph
-  const char* producer() const;             // op that made this tensor ("" for leaves)
+  // From a one-element tensor, d self = 1 / d self = grad (same shape). With
+  // create_graph the backward records its own graph: the leaves' gradients can be
+  // differentiated again, and the graph is kept for that (see engine/autograd.h; grad()
+  // there returns gradients without storing them).
+  void backward(bool create_graph = false) const;
+  void backward(const Tensor& grad, bool create_graph = false) const;
+  Tensor detach() const;         // same storage, outside the graph
+  const char* producer() const;  // op that made this tensor ("" for leaves)
 
   // A view of the same storage (numel must match). Use reshape() in ops.h to record it.
   Tensor view_as(const Shape& shape) const;
@@ -83,6 +86,7 @@ struct TensorImpl {
   bool requires_grad = false;
   bool graph_released = false;  // its node was freed by a backward()
   uint64_t visit_mark = 0;      // last backward walk that reached it
+  uint64_t needed_mark = 0;     // last grad() walk in which it leads to a requested input
   const char* producer = "";
   std::shared_ptr<Node> grad_fn;
   Tensor grad;

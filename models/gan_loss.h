@@ -18,4 +18,9 @@ const char* gan_loss_name(GanLoss loss);
 Tensor discriminator_loss(GanLoss loss, const Tensor& real_logits, const Tensor& fake_logits);
 Tensor generator_loss(GanLoss loss, const Tensor& fake_logits);
 
+// The R1 penalty (Mescheder et al., 2018, as StyleGAN2 applies it) on a real batch:
+// (gamma / 2) mean_n ||grad_x D(x_n)||^2, with a graph back to D's parameters.
+// real_logits must come from a forward of `real` with real.requires_grad() set.
+Tensor r1_penalty(const Tensor& real_logits, const Tensor& real, float gamma);
+
 }  // namespace cfgan

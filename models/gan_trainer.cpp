@@ -1,5 +1,7 @@
 #include "models/gan_trainer.h"
 
+#include <cmath>
+#include <cstdio>
 #include <optional>
 #include <utility>
 
@@ -13,6 +15,16 @@
 
 namespace cfgan {
 namespace {
+
+// R1 differentiates D(x) w.r.t. the real batch: a leaf of its own that takes a gradient.
+Tensor real_leaf(const Tensor& real) { return real.detach().requires_grad_(true); }
+
+// A float as checkpoint metadata: exact in both directions (%.9g round-trips float32).
+std::string float_text(float v) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.9g", v);
+  return text;
+}
 
 float mean_probability(const Tensor& logits) {
   NoGrad no_grad;
@@ -39,8 +51,11 @@ GanTrainer::GanTrainer(const GanTrainConfig& config, const ImageDataset& data)
   d_->to(config.device);
   opt_g_ = std::make_unique<Adam>(g_->named_parameters(),
                                   AdamOptions{.lr = config.lr_g, .beta1 = config.beta1, .beta2 = config.beta2});
-  opt_d_ = std::make_unique<Adam>(d_->named_parameters(),
-                                  AdamOptions{.lr = config.lr_d, .beta1 = config.beta1, .beta2 = config.beta2});
+  CFGAN_CHECK(config.r1.gamma >= 0.0f && config.r1.every >= 1, "R1: gamma must be >= 0 and the interval >= 1, got ",
+              config.r1.gamma, " and ", config.r1.every);
+  opt_d_ = std::make_unique<Adam>(
+      d_->named_parameters(),
+      config.r1.adjust(AdamOptions{.lr = config.lr_d, .beta1 = config.beta1, .beta2 = config.beta2}));
   if (config.ema_decay > 0.0f) {
     g_ema_ = make_generator(config_.spec);
     g_ema_->to(config.device);
@@ -49,22 +64,52 @@ GanTrainer::GanTrainer(const GanTrainConfig& config, const ImageDataset& data)
   }
 }
 
+AdamOptions R1Regularization::adjust(AdamOptions d) const {
+  if (!enabled() || every == 1) return d;
+  const float c = static_cast<float>(every) / static_cast<float>(every + 1);
+  d.lr *= c;
+  d.beta1 = std::pow(d.beta1, c);
+  d.beta2 = std::pow(d.beta2, c);
+  return d;
+}
+
+float r1_update(GanDiscriminator& d, Optimizer& opt_d, const Tensor& real, const std::vector<int32_t>& labels,
+                const R1Regularization& r1) {
+  opt_d.zero_grad();
+  const Tensor x = real_leaf(real);
+  const Tensor penalty = r1_penalty(d.score(x, labels), x, r1.gamma);
+  (r1.every > 1 ? penalty * static_cast<float>(r1.every) : penalty).backward();
+  opt_d.step();
+  return penalty.item();
+}
+
 GanStepStats gan_train_step(GanGenerator& g, GanDiscriminator& d, Optimizer& opt_g, Optimizer& opt_d, GanLoss loss,
                             const Tensor& real, const Tensor& z, const std::vector<int32_t>& labels,
-                            const GanRegularization& reg) {
+                            const GanRegularization& reg, const R1Regularization& r1, int64_t d_step) {
   GanStepStats stats;
   Tensor f_g, f_d;
   const bool regularize = reg.enabled();
+  stats.r1_applied = r1.due(d_step);
+  const bool r1_in_d_loss = stats.r1_applied && r1.every == 1;
 
   // D: push D(x) up and D(G(z)) down; the generated batch is detached so G is untouched.
   opt_d.zero_grad();
   const int g_block = reg.g_block >= 0 ? reg.g_block : g.default_feature_block();
   const Tensor fake = g.generate(z, labels, {g_block, regularize ? &f_g : nullptr});
-  const Tensor real_logits = d.score(real, labels);
+  const Tensor real_in = r1_in_d_loss ? real_leaf(real) : real;
+  const Tensor real_logits = d.score(real_in, labels);
   const Tensor fake_logits = d.score(fake.detach(), labels);
   const Tensor d_loss = discriminator_loss(loss, real_logits, fake_logits);
-  d_loss.backward();
+  if (r1_in_d_loss) {
+    const Tensor penalty = r1_penalty(real_logits, real_in, r1.gamma);
+    stats.r1 = penalty.item();
+    (d_loss + penalty).backward();
+  } else {
+    d_loss.backward();
+  }
   opt_d.step();
+
+  if (stats.r1_applied && !r1_in_d_loss) stats.r1 = r1_update(d, opt_d, real, labels, r1);
 
   // G: make the updated D call the same generated batch real.
   opt_g.zero_grad();
@@ -103,7 +148,8 @@ GanStepStats GanTrainer::step() {
   // Generated images are asked to be of the real batch's classes.
   const std::vector<int32_t> labels = config_.spec.num_classes > 0 ? real.labels : std::vector<int32_t>{};
   const GanStepStats stats =
-      gan_train_step(*g_, *d_, *opt_g_, *opt_d_, config_.loss, real.images, z, labels, config_.reg);
+      gan_train_step(*g_, *d_, *opt_g_, *opt_d_, config_.loss, real.images, z, labels, config_.reg, config_.r1, steps_);
+  if (stats.r1_applied) last_r1_ = stats.r1;
   if (ema_) ema_->update(steps_);
   ++steps_;
   return stats;
@@ -133,7 +179,10 @@ void GanTrainer::save(const std::string& path) const {
                           {"noise_offset", std::to_string(noise_.offset())},
                           {"seed", std::to_string(config_.seed)},
                           {"loss", gan_loss_name(config_.loss)},
-                          {"ema", g_ema_ ? "1" : "0"}};
+                          {"ema", g_ema_ ? "1" : "0"},
+                          {"r1_gamma", float_text(config_.r1.gamma)},
+                          {"r1_every", std::to_string(config_.r1.every)},
+                          {"r1_last", float_text(last_r1_)}};
   save_safetensors(path, tensors, metadata);
 }
 
@@ -144,6 +193,16 @@ void GanTrainer::load(const std::string& path) {
               " differs from this run's ", config_.spec.to_json());
   CFGAN_CHECK((metadata_field(file.metadata, "ema", path, "train_gan") == "1") == (g_ema_ != nullptr), path,
               ": checkpoint and run disagree on keeping an EMA generator (--ema-decay)");
+  // Checkpoints from before R1 existed carry no R1 fields: they were written without it.
+  const auto field = [&](const char* key, const std::string& absent) {
+    auto it = file.metadata.find(key);
+    return it == file.metadata.end() ? absent : it->second;
+  };
+  CFGAN_CHECK(field("r1_gamma", float_text(0.0f)) == float_text(config_.r1.gamma) &&
+                  (!config_.r1.enabled() || field("r1_every", "") == std::to_string(config_.r1.every)),
+              path, ": checkpoint and run disagree on R1 (--r1 ", field("r1_gamma", "0"), " --r1-every ",
+              field("r1_every", "-"), " there, --r1 ", float_text(config_.r1.gamma), " --r1-every ", config_.r1.every,
+              " here)");
   g_->load_state_dict(file.tensors, "G.");
   d_->load_state_dict(file.tensors, "D.");
   if (g_ema_) g_ema_->load_state_dict(file.tensors, "G_ema.");
@@ -153,6 +212,7 @@ void GanTrainer::load(const std::string& path) {
   loader_.seek(std::stoll(metadata_field(file.metadata, "loader_epoch", path, "train_gan")),
                std::stoll(metadata_field(file.metadata, "loader_position", path, "train_gan")));
   noise_.set_offset(std::stoull(metadata_field(file.metadata, "noise_offset", path, "train_gan")));
+  last_r1_ = std::stof(field("r1_last", "0"));
 }
 
 std::string sampling_prefix(const Metadata& metadata) {
@@ -180,6 +240,7 @@ StepScalars GanTrainingJob::step() {
                            {"er_d", s.er_d},
                            {"log_norm_g", s.log_norm_g},
                            {"log_norm_d", s.log_norm_d}});
+  if (trainer_.config().r1.enabled()) out.emplace_back("r1", trainer_.last_r1());
   return out;
 }
 
@@ -189,8 +250,11 @@ void GanTrainingJob::write_samples(const std::string& path) {
 
 void GanTrainingJob::describe(TrainingLoopOptions& opts) {
   opts.checked = {{"d_loss", "D loss"}, {"g_loss", "G loss"}};
-  opts.shown = {
-      {"d_loss", "D", "%.3f"}, {"g_loss", "G", "%.3f"}, {"d_real", "D(x)", "%.2f"}, {"d_fake", "D(G(z))", "%.2f"}};
+  opts.shown = {{"d_loss", "D", "%.3f"},
+                {"g_loss", "G", "%.3f"},
+                {"d_real", "D(x)", "%.2f"},
+                {"d_fake", "D(G(z))", "%.2f"},
+                {"r1", "R1", "%.3g"}};  // shown only by runs that log it
   opts.plotted = {{"d_loss", "D loss"}, {"g_loss", "G loss"}};
 }
 

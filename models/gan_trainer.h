@@ -25,6 +25,21 @@ struct GanRegularization {
   bool enabled() const { return ur_weight > 0.0f || er_weight > 0.0f; }
 };
 
+// The R1 penalty on D (models/gan_loss.h r1_penalty), applied as StyleGAN2 does:
+// every == 1: added to D's loss in every D step; every == N > 1 (lazy regularization):
+// after every N-th D step's update (the first one included) a D update of its own on the
+// penalty scaled by N, with D's Adam at lr * c, beta1^c, beta2^c, c = N / (N + 1), so that
+// its learning rate and momentum span the same number of real batches as without the
+// extra updates.
+struct R1Regularization {
+  float gamma = 0.0f;  // 0: off
+  int64_t every = 16;  // D steps per penalty
+  bool enabled() const { return gamma > 0.0f; }
+  bool due(int64_t d_step) const { return enabled() && d_step % every == 0; }
+  // D's Adam settings under this regularization (unchanged unless lazy).
+  AdamOptions adjust(AdamOptions d) const;
+};
+
 struct GanTrainConfig {
   GanSpec spec;
   GanLoss loss = GanLoss::bce;
@@ -33,6 +48,7 @@ struct GanTrainConfig {
   float beta1 = 0.5f, beta2 = 0.999f;
   float ema_decay = 0.999f;  // 0: no EMA generator
   GanRegularization reg;
+  R1Regularization r1;
   uint64_t seed = 1;
   Device device = Device::cpu;
 };
@@ -43,13 +59,23 @@ struct GanStepStats {
   // With regularization: UR and ER of the G and D features, and ER's unbounded
   // -mean log |f| term on its own.
   float ur_g = 0, ur_d = 0, er_g = 0, er_d = 0, log_norm_g = 0, log_norm_d = 0;
+  // With R1 due in this step: the penalty (gamma / 2) mean ||grad_x D(x)||^2 on the real
+  // batch, before the lazy scaling by the interval.
+  bool r1_applied = false;
+  float r1 = 0;
 };
 
-// One D update (on `real` and G(z)), then one G update; `labels` are empty for
-// unconditional models. The exact step GanTrainer runs, exposed for tests.
+// One D update (on `real` and G(z)), the R1 work due at D step `d_step`, then one G
+// update; `labels` are empty for unconditional models. The exact step GanTrainer runs,
+// exposed for tests.
 GanStepStats gan_train_step(GanGenerator& g, GanDiscriminator& d, Optimizer& opt_g, Optimizer& opt_d, GanLoss loss,
                             const Tensor& real, const Tensor& z, const std::vector<int32_t>& labels,
-                            const GanRegularization& reg = {});
+                            const GanRegularization& reg = {}, const R1Regularization& r1 = {}, int64_t d_step = 0);
+
+// The lazy R1 update of D: the penalty on `real`, times the interval when lazy, then one
+// step of opt_d (which should hold r1.adjust's settings). Returns the penalty, unscaled.
+float r1_update(GanDiscriminator& d, Optimizer& opt_d, const Tensor& real, const std::vector<int32_t>& labels,
+                const R1Regularization& r1);
 
 class GanTrainer {
  public:
@@ -58,6 +84,7 @@ class GanTrainer {
   // One D update on a real and a generated batch, then one G update.
   GanStepStats step();
   int64_t steps_done() const { return steps_; }
+  float last_r1() const { return last_r1_; }
 
   // Images from the generator the samples are shown with (the EMA one when enabled),
   // in eval mode, for a fixed noise batch of the caller's.
@@ -83,6 +110,7 @@ class GanTrainer {
   DataLoader loader_;
   Generator noise_;
   int64_t steps_ = 0;
+  float last_r1_ = 0;  // the penalty at the latest step that applied it (logged every step)
 };
 
 // A GanTrainer as run_training_loop drives it: the step's statistics by name, and sample

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/device.h"
 #include "kernels/cuda_backends.h"
 #include "kernels/kernels.h"
 
@@ -41,7 +42,8 @@ class GuardedBuffer {
     base_ = static_cast<T*>(k_.alloc(sizeof(T) * staged.size()));
     k_.copy_from_host(base_, staged.data(), sizeof(T) * staged.size());
   }
-  GuardedBuffer(const Kernels& k, int64_t n, T value) : GuardedBuffer(k, std::vector<T>(static_cast<size_t>(n), value)) {}
+  GuardedBuffer(const Kernels& k, int64_t n, T value)
+      : GuardedBuffer(k, std::vector<T>(static_cast<size_t>(n), value)) {}
   ~GuardedBuffer() { k_.release(base_); }
   GuardedBuffer(const GuardedBuffer&) = delete;
   GuardedBuffer& operator=(const GuardedBuffer&) = delete;
@@ -92,5 +94,12 @@ void expect_close(const std::vector<float>& cuda, const std::vector<float>& cpu,
 // Values in [lo, hi) from a fixed seed; integers in [lo, hi] when `integers`
 // (sums of small integers are exact in fp32, whatever the order).
 std::vector<float> random_values(int64_t n, float lo, float hi, uint64_t seed, bool integers = false);
+
+// Serves Device::cuda from the backend under test for one scope, whatever happens in it,
+// so that whole models run through the engine on it.
+struct UseCudaKernels {
+  explicit UseCudaKernels(const Kernels& k) { use_cuda_kernels(&k); }
+  ~UseCudaKernels() { use_cuda_kernels(nullptr); }
+};
 
 }  // namespace cfgan::testing

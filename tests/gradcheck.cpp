@@ -15,6 +15,11 @@ void check_gradients(const std::string& what, const OpUnderTest& op, const std::
   for (const std::string& failure : gradient_check_failures(what, op, inputs, tol)) ADD_FAILURE() << failure;
 }
 
+void check_second_order(const std::string& what, const OpUnderTest& op, const std::vector<GradInput>& inputs,
+                        Tolerance tol) {
+  for (const std::string& failure : second_order_check_failures(what, op, inputs, tol)) ADD_FAILURE() << failure;
+}
+
 Tensor uniform(const Shape& shape, uint64_t seed, float lo, float hi) {
   Generator gen(seed);
   return Tensor::rand(shape, gen, Device::cpu, lo, hi);

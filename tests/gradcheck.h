@@ -20,6 +20,9 @@ using cfgan::OpUnderTest;
 // engine/gradcheck.h's checks, each failure reported to GoogleTest.
 void check_gradients(const std::string& what, const OpUnderTest& op, const std::vector<GradInput>& inputs,
                      Tolerance tol);
+// engine/gradcheck.h's second-order checks, likewise.
+void check_second_order(const std::string& what, const OpUnderTest& op, const std::vector<GradInput>& inputs,
+                        Tolerance tol);
 
 // ---- inputs ----
 // Uniform in [lo, hi), from Generator(seed).

@@ -91,9 +91,7 @@ TEST(Autograd, NoGradRecordsNothing) {
 TEST(Autograd, NoGradNests) {
   {
     NoGrad outer;
-    {
-      NoGrad inner;
-    }
+    { NoGrad inner; }
     EXPECT_FALSE(grad_enabled()) << "leaving the inner scope must restore the outer one's state";
   }
   EXPECT_TRUE(grad_enabled());
@@ -206,4 +204,99 @@ TEST(Autograd, IntermediateGradientsAreReleased) {
   sum(y).backward();
   EXPECT_FALSE(y.grad().defined()) << "only leaves keep their gradient";
   EXPECT_FALSE(y.is_leaf()) << "a freed intermediate is not a leaf either";
+}
+
+// ---- grad() and create_graph ----
+
+TEST(Autograd, GradReturnsGradientsAndLeavesGradAlone) {
+  Tensor x = leaf({2}, {1.0f, 2.0f});
+  Tensor w = leaf({2}, {3.0f, 4.0f});
+  sum(x * 10.0f).backward();  // an earlier gradient grad() must not touch
+  const std::vector<Tensor> g = grad({sum(x * w)}, {x});
+  ASSERT_EQ(g.size(), 1u);
+  EXPECT_EQ(g[0].to_host(), (std::vector<float>{3.0f, 4.0f}));
+  EXPECT_EQ(x.grad().to_host(), (std::vector<float>{10.0f, 10.0f}));
+  EXPECT_FALSE(w.grad().defined()) << "only the asked-for inputs get a gradient";
+}
+
+TEST(Autograd, GradOfAnIntermediateStopsThere) {
+  Tensor x = leaf({2}, {1.0f, 2.0f});
+  const Tensor y = x * 3.0f;
+  const Tensor g = grad({sum(y * y)}, {y})[0];
+  EXPECT_EQ(g.to_host(), (std::vector<float>{6.0f, 12.0f}));
+  EXPECT_FALSE(x.grad().defined());
+}
+
+TEST(Autograd, GradWithOutputGradientsAndSeveralOutputs) {
+  Tensor x = leaf({2}, {1.0f, 2.0f});
+  const Tensor a = x * 2.0f, b = square(x);
+  const std::vector<Tensor> g =
+      grad({a, b}, {x}, false, {Tensor::from_host({2}, {1.0f, 1.0f}), Tensor::from_host({2}, {1.0f, -1.0f})});
+  EXPECT_EQ(g[0].to_host(), (std::vector<float>{4.0f, -2.0f}));  // 2 + 2x * (1, -1)
+}
+
+TEST(Autograd, GradOfUnusedInputThrows) {
+  Tensor x = leaf({2}, {1.0f, 2.0f});
+  Tensor unused = leaf({1}, {1.0f});
+  expect_contains(error_of([&] { grad({sum(x * x)}, {x, unused}); }), "input 1 [1] is not reached");
+  Tensor constant = Tensor::from_host({1}, {1.0f});
+  expect_contains(error_of([&] { grad({sum(x * x)}, {constant}); }), "input 0 does not require grad");
+}
+
+TEST(Autograd, SecondDerivativeOfACube) {
+  Tensor x = leaf({3}, {1.0f, -2.0f, 0.5f});
+  const Tensor y = sum(x * x * x);
+  const Tensor dy = grad({y}, {x}, true)[0];  // 3 x^2
+  EXPECT_EQ(dy.to_host(), (std::vector<float>{3.0f, 12.0f, 0.75f}));
+  ASSERT_TRUE(dy.requires_grad()) << "create_graph records the backward";
+  const Tensor d2y = grad({sum(dy)}, {x}, true)[0];  // 6 x
+  EXPECT_EQ(d2y.to_host(), (std::vector<float>{6.0f, -12.0f, 3.0f}));
+  const Tensor d3y = grad({sum(d2y)}, {x})[0];  // 6
+  EXPECT_EQ(d3y.to_host(), (std::vector<float>{6.0f, 6.0f, 6.0f}));
+}
+
+TEST(Autograd, CreateGraphKeepsTheForwardGraph) {
+  // The R1 pattern: a penalty on the input gradient, and the forward's own loss, both
+  // differentiated afterwards through the one forward graph.
+  Tensor x = leaf({2}, {1.0f, 2.0f});
+  Tensor w = leaf({2}, {0.5f, -1.0f});
+  const Tensor out = sum(square(x * w));        // sum (x w)^2
+  const Tensor gx = grad({out}, {x}, true)[0];  // 2 x w^2
+  const Tensor total = sum(square(gx)) + out;   // sum 4 x^2 w^4 + sum x^2 w^2
+  total.backward();
+  // d/dw: 16 x^2 w^3 + 2 x^2 w = (2 + 1, -64 - 8)
+  EXPECT_EQ(w.grad().to_host(), (std::vector<float>{3.0f, -72.0f}));
+  expect_contains(error_of([&] { total.backward(); }), "already freed");
+}
+
+TEST(Autograd, GradWithoutCreateGraphFreesTheGraph) {
+  Tensor x = leaf({2}, {1.0f, 2.0f});
+  const Tensor out = sum(square(x));
+  const Tensor g = grad({out}, {x})[0];
+  EXPECT_FALSE(g.requires_grad());
+  expect_contains(error_of([&] { out.backward(); }), "already freed");
+}
+
+TEST(Autograd, BackwardWithCreateGraphGivesLeavesDifferentiableGradients) {
+  Tensor x = leaf({2}, {1.0f, 2.0f});
+  sum(x * x * x).backward(true);
+  const Tensor g = x.grad();  // 3 x^2, with a graph
+  ASSERT_TRUE(g.requires_grad());
+  x.zero_grad();  // the gradient's graph refers to x: dropping it breaks the cycle
+  sum(g).backward();
+  EXPECT_EQ(x.grad().to_host(), (std::vector<float>{6.0f, 12.0f}));
+  EXPECT_EQ(g.to_host(), (std::vector<float>{3.0f, 12.0f})) << "a later backward must not add into it";
+}
+
+TEST(Autograd, BackwardWithCreateGraphGivesEachLeafItsOwnGradient) {
+  // x + w gives both the seed as their gradient; each leaf must own a copy, or a later
+  // backward adding into one would change the other.
+  Tensor x = leaf({2}, {1.0f, 2.0f});
+  Tensor w = leaf({2}, {3.0f, 4.0f});
+  const Tensor seed = Tensor::from_host({2}, {1.0f, 1.0f});
+  (x + w).backward(seed, true);
+  sum(x * 5.0f).backward();
+  EXPECT_EQ(x.grad().to_host(), (std::vector<float>{6.0f, 6.0f}));
+  EXPECT_EQ(w.grad().to_host(), (std::vector<float>{1.0f, 1.0f}));
+  EXPECT_EQ(seed.to_host(), (std::vector<float>{1.0f, 1.0f}));
 }

@@ -31,12 +31,6 @@ Gan make_gan(Device device) {
   return gan;
 }
 
-// Serves Device::cuda from the backend under test for one scope, whatever happens in it.
-struct UseCudaKernels {
-  explicit UseCudaKernels(const Kernels& k) { use_cuda_kernels(&k); }
-  ~UseCudaKernels() { use_cuda_kernels(nullptr); }
-};
-
 }  // namespace
 
 TEST_P(CudaParity, DcganThreeSteps) {
@@ -56,8 +50,9 @@ TEST_P(CudaParity, DcganThreeSteps) {
       EXPECT_NEAR(b.d_loss, a.d_loss, 1e-4 * std::fabs(a.d_loss)) << "step " << step;
       EXPECT_NEAR(b.g_loss, a.g_loss, 1e-4 * std::fabs(a.g_loss)) << "step " << step;
     }
-    for (auto [name, cpu_model, cuda_model] : {std::tuple<const char*, Module*, Module*>{"G", on_cpu.g.get(), on_cuda.g.get()},
-                                               {"D", on_cpu.d.get(), on_cuda.d.get()}}) {
+    for (auto [name, cpu_model, cuda_model] :
+         {std::tuple<const char*, Module*, Module*>{"G", on_cpu.g.get(), on_cuda.g.get()},
+          {"D", on_cpu.d.get(), on_cuda.d.get()}}) {
       const NamedTensors expected = cpu_model->state_dict(), actual = cuda_model->state_dict();
       ASSERT_EQ(expected.size(), actual.size());
       for (size_t t = 0; t < expected.size(); ++t) {

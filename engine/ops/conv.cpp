@@ -1,6 +1,8 @@
 // conv2d and conv_transpose2d. A transposed convolution is the input-gradient of the
 // convolution that maps its output back to its input, so both ops share the three
 // conv kernels with the roles of input and output swapped.
+#include <array>
+
 #include "engine/ops.h"
 #include "engine/ops/op_util.h"
 
@@ -26,6 +28,50 @@ void check_conv_args(const char* op, const Tensor& x, const Tensor& weight, cons
   }
 }
 
+// The three products of one convolution geometry, each the adjoint of the others in one
+// argument, so each one's backward is made of the other two and gradients of any order
+// exist (create_graph walks use them for conv2d and conv_transpose2d):
+//   conv_product(x, w)           x (N,C,H,W), w (K,C,R,S)  -> (N,K,P,Q)
+//   conv_input_product(gy, w)    gy (N,K,P,Q), w           -> (N,C,H,W)  (d conv / dx)
+//   conv_weight_product(gy, x)   gy, x                      -> (K,C,R,S)  (d conv / dw)
+// <G, input_product(gy, w)> = <gy, conv(G, w)> = <w, weight_product(gy, G)>, and
+// <G, weight_product(gy, x)> = <gy, conv(x, G)> = <x, input_product(gy, G)>.
+Tensor conv_input_product(const Tensor& gy, const Tensor& w, const ConvGeom& g);
+Tensor conv_weight_product(const Tensor& gy, const Tensor& x, const ConvGeom& g);
+
+Tensor conv_product(const Tensor& x, const Tensor& w, const ConvGeom& g) {
+  Tensor out = Tensor::empty(Shape{g.n, g.k, g.p, g.q}, x.device());
+  kern(x).conv2d_forward(out.data(), x.data(), w.data(), g, workspace(g, x.device()).data());
+  record(out, "conv_product", {x, w}, [x, w, g](const Tensor& gout, GradSink& grads) {
+    if (grads.needs(0)) grads.add(0, conv_input_product(gout, w, g));
+    if (grads.needs(1)) grads.add(1, conv_weight_product(gout, x, g));
+  });
+  return out;
+}
+
+Tensor conv_input_product(const Tensor& gy, const Tensor& w, const ConvGeom& g) {
+  Tensor out = Tensor::zeros(Shape{g.n, g.c, g.h, g.w}, gy.device());
+  kern(gy).conv2d_backward_input(out.data(), gy.data(), w.data(), g, workspace(g, gy.device()).data());
+  record(out, "conv_input_product", {gy, w}, [gy, w, g](const Tensor& gout, GradSink& grads) {
+    if (grads.needs(0)) grads.add(0, conv_product(gout, w, g));
+    if (grads.needs(1)) grads.add(1, conv_weight_product(gy, gout, g));
+  });
+  return out;
+}
+
+Tensor conv_weight_product(const Tensor& gy, const Tensor& x, const ConvGeom& g) {
+  Tensor out = Tensor::zeros(Shape{g.k, g.c, g.r, g.s}, gy.device());
+  kern(gy).conv2d_backward_weight(out.data(), gy.data(), x.data(), g, workspace(g, gy.device()).data());
+  record(out, "conv_weight_product", {gy, x}, [gy, x, g](const Tensor& gout, GradSink& grads) {
+    if (grads.needs(0)) grads.add(0, conv_product(x, gout, g));
+    if (grads.needs(1)) grads.add(1, conv_input_product(gy, gout, g));
+  });
+  return out;
+}
+
+// The per-channel sum of an (N,C,H,W) gradient: a bias's gradient, with recorded ops.
+Tensor channel_sum(const Tensor& g) { return reduce_dims("sum", g, std::array{0, 2, 3}, false, false); }
+
 }  // namespace
 
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Conv2dOptions opt) {
@@ -45,6 +91,12 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Conv2dO
   k.conv2d_forward(out.data(), x.data(), weight.data(), g, workspace(g, x.device()).data());
   if (bias.defined()) k.bias_add(out.data(), bias.data(), g.n, g.k, g.p * g.q);
   record(out, "conv2d", {x, weight, bias}, [x, weight, g](const Tensor& gout, GradSink& grads) {
+    if (grads.create_graph()) {
+      if (grads.needs(0)) grads.add(0, conv_input_product(gout, weight, g));
+      if (grads.needs(1)) grads.add(1, conv_weight_product(gout, x, g));
+      if (grads.needs(2)) grads.add(2, channel_sum(gout));
+      return;
+    }
     const Kernels& k = kern(gout);
     Tensor ws = workspace(g, gout.device());
     if (grads.needs(0)) k.conv2d_backward_input(grads.grad(0).data(), gout.data(), weight.data(), g, ws.data());
@@ -69,13 +121,19 @@ Tensor conv_transpose2d(const Tensor& x, const Tensor& weight, const Tensor& bia
   g.pad_h = g.pad_w = opt.padding;
   g.h = (g.p - 1) * opt.stride - 2 * opt.padding + g.r + opt.output_padding;
   g.w = (g.q - 1) * opt.stride - 2 * opt.padding + g.s + opt.output_padding;
-  CFGAN_CHECK(g.h > 0 && g.w > 0, "conv_transpose2d: input ", x.shape().str(), " with weight ",
-              weight.shape().str(), " gives an empty output");
+  CFGAN_CHECK(g.h > 0 && g.w > 0, "conv_transpose2d: input ", x.shape().str(), " with weight ", weight.shape().str(),
+              " gives an empty output");
   Tensor out = Tensor::zeros(Shape{g.n, g.c, g.h, g.w}, x.device());
   const Kernels& k = kern(x);
   k.conv2d_backward_input(out.data(), x.data(), weight.data(), g, workspace(g, x.device()).data());
   if (bias.defined()) k.bias_add(out.data(), bias.data(), g.n, g.c, g.h * g.w);
   record(out, "conv_transpose2d", {x, weight, bias}, [x, weight, g](const Tensor& gout, GradSink& grads) {
+    if (grads.create_graph()) {  // out = conv_input_product(x, weight)
+      if (grads.needs(0)) grads.add(0, conv_product(gout, weight, g));
+      if (grads.needs(1)) grads.add(1, conv_weight_product(x, gout, g));
+      if (grads.needs(2)) grads.add(2, channel_sum(gout));
+      return;
+    }
     const Kernels& k = kern(gout);
     Tensor ws = workspace(g, gout.device());
     if (grads.needs(0)) {  // forward conv of the output gradient, added into dx

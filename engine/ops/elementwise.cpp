@@ -41,10 +41,8 @@ Tensor binary(const char* name, BinaryOp op, const Tensor& a, const Tensor& b) {
   kern(a).binary_forward(op, out.data(), a.data(), b.data(), g);
   record(out, name, {a, b}, [op, a, b](const Tensor& gout, GradSink& grads) {
     // d(a op b): add (1, 1), sub (1, -1), mul (b, a), div (1/b, -a/b^2); summed over broadcast dims.
-    auto send = [&](int i, const Tensor& full_grad) {
-      const Tensor& target = i == 0 ? a : b;
-      accumulate(grads.grad(i), sum_to(full_grad, target.shape()));
-    };
+    // Written with the public ops, so a create_graph walk records it as it stands.
+    auto send = [&](int i, const Tensor& full_grad) { grads.add(i, sum_to(full_grad, (i == 0 ? a : b).shape())); };
     switch (op) {
       case BinaryOp::add:
         if (grads.needs(0)) send(0, gout);
@@ -67,10 +65,56 @@ Tensor binary(const char* name, BinaryOp op, const Tensor& a, const Tensor& b) {
   return out;
 }
 
+// d op(x) / dx at x, for the ops that are linear between kinks (abs, relu, leaky_relu,
+// clamp): a constant of the graph, since their second derivative is zero wherever the
+// first one exists.
+Tensor piecewise_slope(UnaryOp op, float alpha, float beta, const Tensor& x) {
+  Tensor slope = Tensor::zeros(x.shape(), x.device());
+  const Tensor ones = Tensor::ones(x.shape(), x.device());
+  kern(x).unary_backward(op, alpha, beta, slope.data(), ones.data(), x.data(), nullptr, x.numel());
+  return slope;
+}
+
+// gout * d op(x) / dx written with the public ops, for a backward that records its graph
+// (the output is recomputed from x: the forward's output is not a function of x on the tape).
+Tensor unary_gradient(UnaryOp op, float alpha, float beta, const Tensor& x, const Tensor& gout) {
+  switch (op) {
+    case UnaryOp::neg:
+      return neg(gout);
+    case UnaryOp::exp:
+      return gout * exp(x);
+    case UnaryOp::log:
+      return gout / x;
+    case UnaryOp::sqrt:
+      return gout / sqrt(x) * 0.5f;
+    case UnaryOp::tanh:
+      return gout * (1.0f - square(tanh(x)));
+    case UnaryOp::sigmoid: {
+      const Tensor s = sigmoid(x);
+      return gout * s * (1.0f - s);
+    }
+    case UnaryOp::softplus:
+      return gout * sigmoid(x);
+    case UnaryOp::pow:
+      return gout * pow(x, alpha - 1.0f) * alpha;
+    case UnaryOp::affine:
+      return gout * alpha;
+    case UnaryOp::square:
+      return gout * x * 2.0f;
+    case UnaryOp::abs:
+    case UnaryOp::relu:
+    case UnaryOp::leaky_relu:
+    case UnaryOp::clamp:
+      return gout * piecewise_slope(op, alpha, beta, x);
+  }
+  fail("unary_gradient: unknown op");
+}
+
 Tensor unary(const char* name, UnaryOp op, const Tensor& x, float alpha = 0.0f, float beta = 0.0f) {
   Tensor out = Tensor::empty(x.shape(), x.device());
   kern(x).unary_forward(op, alpha, beta, out.data(), x.data(), x.numel());
   record(out, name, {x}, [op, alpha, beta, x, y = out.detach()](const Tensor& gout, GradSink& grads) {
+    if (grads.create_graph()) return grads.add(0, unary_gradient(op, alpha, beta, x, gout));
     kern(x).unary_backward(op, alpha, beta, grads.grad(0).data(), gout.data(), x.data(), y.data(), x.numel());
   });
   return out;

@@ -1,5 +1,7 @@
 // Matrix products: matmul (2-D and batched) and linear. Backward passes are GEMMs with
 // beta = 1, accumulating straight into the gradient buffers.
+#include <array>
+
 #include "engine/ops.h"
 #include "engine/ops/op_util.h"
 
@@ -41,6 +43,15 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   Tensor out = Tensor::empty(shape, a.device());
   gemm_into(out, out.data(), a.data(), b.data(), m, n, k, false, false, 0.0f, batch);
   record(out, "matmul", {a, b}, [a, b, m, n, k, batch](const Tensor& gout, GradSink& grads) {
+    if (grads.create_graph()) {
+      if (grads.needs(0)) grads.add(0, matmul(gout, transpose(b, -2, -1)));
+      if (grads.needs(1)) {
+        grads.add(1, b.ndim() == 3 ? matmul(transpose(a, 1, 2), gout)
+                                   : matmul(transpose(reshape(a, Shape{batch * m, k}), 0, 1),
+                                            reshape(gout, Shape{batch * m, n})));
+      }
+      return;
+    }
     if (grads.needs(0)) {  // dA (M,K) += dC (M,N) B^T
       gemm_into(gout, grads.grad(0).data(), gout.data(), b.data(), m, k, n, false, true, 1.0f, batch);
     }
@@ -55,8 +66,8 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   check_same_device("linear", {{"input", &x}, {"weight", &weight}, {"bias", &bias}});
   CFGAN_CHECK(weight.ndim() == 2, "linear: weight must be (out, in), got ", weight.shape().str());
   const int64_t in = weight.dim(1), out_features = weight.dim(0);
-  CFGAN_CHECK(x.ndim() >= 1 && x.dim(-1) == in, "linear: input ", x.shape().str(), " has ",
-              x.ndim() ? x.dim(-1) : 0, " features, weight ", weight.shape().str(), " expects ", in);
+  CFGAN_CHECK(x.ndim() >= 1 && x.dim(-1) == in, "linear: input ", x.shape().str(), " has ", x.ndim() ? x.dim(-1) : 0,
+              " features, weight ", weight.shape().str(), " expects ", in);
   if (bias.defined()) {
     CFGAN_CHECK(bias.ndim() == 1 && bias.dim(0) == out_features, "linear: bias ", bias.shape().str(),
                 " does not match weight ", weight.shape().str(), " (expected [", out_features, "])");
@@ -68,6 +79,13 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   gemm_into(out, out.data(), x.data(), weight.data(), rows, out_features, in, false, true, 0.0f);
   if (bias.defined()) kern(x).bias_add(out.data(), bias.data(), rows, out_features, 1);
   record(out, "linear", {x, weight, bias}, [x, weight, rows, in, out_features](const Tensor& gout, GradSink& grads) {
+    if (grads.create_graph()) {
+      const Tensor g2 = reshape(gout, Shape{rows, out_features});
+      if (grads.needs(0)) grads.add(0, reshape(matmul(g2, weight), x.shape()));
+      if (grads.needs(1)) grads.add(1, matmul(transpose(g2, 0, 1), reshape(x, Shape{rows, in})));
+      if (grads.needs(2)) grads.add(2, reduce_dims("sum", g2, std::array{0}, false, false));
+      return;
+    }
     if (grads.needs(0)) {  // dx (rows,in) += dy (rows,out) W (out,in)
       gemm_into(gout, grads.grad(0).data(), gout.data(), weight.data(), rows, in, out_features, false, false, 1.0f);
     }

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "engine/autograd.h"
@@ -35,6 +36,11 @@ inline Tensor scratch(int64_t bytes, Device d) {
 }
 // The workspace pointer a kernel takes: null for an undefined (empty) scratch tensor.
 inline void* workspace_of(const Tensor& scratch) { return scratch.defined() ? scratch.data() : nullptr; }
+
+// sum / mean over dims and permute, taking the dims as a span: the backward passes call
+// these with fixed arrays, so a recorded backward allocates no heap memory.
+Tensor reduce_dims(const char* name, const Tensor& x, std::span<const int> dims, bool keepdim, bool average);
+Tensor permute_dims(const Tensor& x, std::span<const int> dims);
 
 // A tensor viewed as (outer, r, inner) around one dim: how reductions and softmax see it.
 struct Split {

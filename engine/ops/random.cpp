@@ -14,6 +14,7 @@ Tensor dropout(const Tensor& x, float p, bool training, Generator& gen) {
   const uint64_t offset = gen.advance(x.numel());
   kern(x).dropout_forward(out.data(), mask.data(), x.data(), x.numel(), p, gen.seed(), offset);
   record(out, "dropout", {x}, [mask](const Tensor& gout, GradSink& grads) {
+    if (grads.create_graph()) return grads.add(0, gout * mask);
     kern(gout).mul_accumulate(grads.grad(0).data(), gout.data(), mask.data(), gout.numel());
   });
   return out;

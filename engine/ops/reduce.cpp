@@ -1,6 +1,7 @@
 // Reductions (sum, mean, max), all over the middle axis of an (outer, r, inner) view of
 // the input.
 #include <algorithm>
+#include <array>
 
 #include "engine/ops.h"
 #include "engine/ops/op_util.h"
@@ -25,29 +26,40 @@ Tensor reduce_sum_split(const char* name, const Tensor& x, Split sp, const Shape
   const Kernels& k = kern(x);
   k.reduce_sum(out.data(), x.data(), sp.outer, sp.r, sp.inner, scale,
                workspace_of(scratch(k.reduce_workspace_bytes(sp.outer, sp.r, sp.inner), x.device())));
-  record(out, name, {x}, [sp, scale](const Tensor& gout, GradSink& grads) {
+  record(out, name, {x}, [sp, scale, in_shape = x.shape()](const Tensor& gout, GradSink& grads) {
+    if (grads.create_graph()) {
+      const Tensor spread = broadcast_to(reshape(gout, Shape{sp.outer, 1, sp.inner}), Shape{sp.outer, sp.r, sp.inner});
+      return grads.add(0, reshape(scale == 1.0f ? spread : spread * scale, in_shape));
+    }
     kern(gout).reduce_sum_backward(grads.grad(0).data(), gout.data(), sp.outer, sp.r, sp.inner, scale);
   });
   return out;
 }
 
-Tensor reduce_dims(const char* name, const Tensor& x, const std::vector<int>& dims, bool keepdim, bool average) {
-  std::vector<int> sorted;
-  for (int d : dims) sorted.push_back(normalize_dim(d, x.ndim(), name));
-  std::sort(sorted.begin(), sorted.end());
-  CFGAN_CHECK(std::adjacent_find(sorted.begin(), sorted.end()) == sorted.end(), name, ": a dim is listed twice");
+}  // namespace
+
+Tensor reduce_dims(const char* name, const Tensor& x, std::span<const int> dims, bool keepdim, bool average) {
+  CFGAN_CHECK(static_cast<int>(dims.size()) <= x.ndim(), name, ": ", dims.size(), " dims given for a tensor of shape ",
+              x.shape().str());
+  std::array<int, kMaxDims> sorted{};
+  for (size_t i = 0; i < dims.size(); ++i) sorted[i] = normalize_dim(dims[i], x.ndim(), name);
+  const auto end = sorted.begin() + dims.size();
+  std::sort(sorted.begin(), end);
+  CFGAN_CHECK(std::adjacent_find(sorted.begin(), end) == end, name, ": a dim is listed twice");
   Tensor out = x;
-  for (int d : sorted) {  // keepdim while reducing keeps the remaining dim numbers valid
-    const Split sp = split_at(out.shape(), d);
-    out = reduce_sum_split(name, out, sp, reduced_shape(out.shape(), d, true), average ? 1.0f / sp.r : 1.0f);
+  for (auto d = sorted.begin(); d != end; ++d) {  // keepdim while reducing keeps the remaining dim numbers valid
+    const Split sp = split_at(out.shape(), *d);
+    out = reduce_sum_split(name, out, sp, reduced_shape(out.shape(), *d, true), average ? 1.0f / sp.r : 1.0f);
   }
   if (keepdim) return out;
   Shape squeezed;
   for (int i = 0; i < x.ndim(); ++i) {
-    if (!std::binary_search(sorted.begin(), sorted.end(), i)) squeezed.push_back(x.dim(i));
+    if (!std::binary_search(sorted.begin(), end, i)) squeezed.push_back(x.dim(i));
   }
   return reshape(out, squeezed);
 }
+
+namespace {
 
 Tensor max_split(const Tensor& x, Split sp, const Shape& out_shape) {
   CFGAN_CHECK(sp.r > 0, "max: cannot reduce an empty dimension of shape ", x.shape().str());

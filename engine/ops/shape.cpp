@@ -1,5 +1,6 @@
 // Shape ops: views where free (reshape, dim-0 narrow), copies otherwise.
 #include <algorithm>
+#include <array>
 #include <string>
 
 #include "engine/ops.h"
@@ -8,8 +9,21 @@
 namespace cfgan {
 namespace {
 
+// x placed at [start, start + x.dim(dim)) of `dim` in zeros of `shape`: narrow's adjoint,
+// made of concat so that it records.
+Tensor pad_to(const Tensor& x, const Shape& shape, int dim, int64_t start) {
+  std::vector<Tensor> pieces;
+  Shape before = shape, after = shape;
+  before[dim] = start;
+  after[dim] = shape[dim] - start - x.dim(dim);
+  if (before[dim] > 0) pieces.push_back(Tensor::zeros(before, x.device()));
+  pieces.push_back(x);
+  if (after[dim] > 0) pieces.push_back(Tensor::zeros(after, x.device()));
+  return pieces.size() == 1 ? x : concat(pieces, dim);
+}
+
 // x's layout viewed through `dims`-permuted axes.
-StridedGeom permuted_geom(const Shape& shape, const std::vector<int>& dims) {
+StridedGeom permuted_geom(const Shape& shape, const std::array<int, kMaxDims>& dims) {
   const Shape strides = shape.strides();
   StridedGeom g{};
   g.ndim = shape.ndim();
@@ -39,7 +53,10 @@ Tensor reshape(const Tensor& x, const Shape& shape) {
   CFGAN_CHECK(shape.numel() == x.numel(), "reshape: cannot reshape ", x.shape().str(), " (", x.numel(),
               " elements) into ", shape.str());
   Tensor out = x.view_as(shape);
-  record(out, "reshape", {x}, [](const Tensor& gout, GradSink& grads) { accumulate(grads.grad(0), gout); });
+  record(out, "reshape", {x}, [in_shape = x.shape()](const Tensor& gout, GradSink& grads) {
+    if (grads.create_graph()) return grads.add(0, reshape(gout, in_shape));
+    accumulate(grads.grad(0), gout);
+  });
   return out;
 }
 
@@ -59,8 +76,8 @@ Tensor reshape(const Tensor& x, std::initializer_list<int64_t> extents) {
     CFGAN_CHECK(!inferred, "reshape: more than one -1 in ", spelled());
     inferred = &e;
   }
-  CFGAN_CHECK(!inferred || (known > 0 && x.numel() % known == 0), "reshape: cannot reshape ", x.shape().str(),
-              " (", x.numel(), " elements) into ", spelled());
+  CFGAN_CHECK(!inferred || (known > 0 && x.numel() % known == 0), "reshape: cannot reshape ", x.shape().str(), " (",
+              x.numel(), " elements) into ", spelled());
   Shape resolved;
   for (const int64_t& e : extents) resolved.push_back(&e == inferred ? x.numel() / known : e);
   return reshape(x, resolved);
@@ -74,11 +91,11 @@ Tensor flatten(const Tensor& x, int start_dim) {
   return reshape(x, shape);
 }
 
-Tensor permute(const Tensor& x, const std::vector<int>& dims) {
+Tensor permute_dims(const Tensor& x, std::span<const int> dims) {
   CFGAN_CHECK(static_cast<int>(dims.size()) == x.ndim(), "permute: ", dims.size(), " dims given for a tensor of shape ",
               x.shape().str());
-  std::vector<int> normalized(dims.size());
-  std::vector<bool> used(dims.size(), false);
+  std::array<int, kMaxDims> normalized{};
+  std::array<bool, kMaxDims> used{};
   for (size_t i = 0; i < dims.size(); ++i) {
     normalized[i] = normalize_dim(dims[i], x.ndim(), "permute");
     CFGAN_CHECK(!used[normalized[i]], "permute: dim ", dims[i], " appears twice");
@@ -87,27 +104,34 @@ Tensor permute(const Tensor& x, const std::vector<int>& dims) {
   const StridedGeom g = permuted_geom(x.shape(), normalized);
   Tensor out = Tensor::empty(Shape(std::span<const int64_t>(g.shape, g.ndim)), x.device());
   kern(x).strided_copy(out.data(), x.data(), g);
-  record(out, "permute", {x}, [g](const Tensor& gout, GradSink& grads) {
+  std::array<int, kMaxDims> inverse{};
+  for (int i = 0; i < g.ndim; ++i) inverse[normalized[i]] = i;
+  record(out, "permute", {x}, [g, inverse](const Tensor& gout, GradSink& grads) {
+    if (grads.create_graph()) return grads.add(0, permute_dims(gout, std::span(inverse.data(), g.ndim)));
     kern(gout).strided_accumulate(grads.grad(0).data(), gout.data(), g);
   });
   return out;
 }
 
+Tensor permute(const Tensor& x, const std::vector<int>& dims) { return permute_dims(x, dims); }
+
 Tensor transpose(const Tensor& x, int dim0, int dim1) {
-  std::vector<int> dims(x.ndim());
+  std::array<int, kMaxDims> dims{};
   for (int i = 0; i < x.ndim(); ++i) dims[i] = i;
   std::swap(dims[normalize_dim(dim0, x.ndim(), "transpose")], dims[normalize_dim(dim1, x.ndim(), "transpose")]);
-  return permute(x, dims);
+  return permute_dims(x, std::span(dims.data(), x.ndim()));
 }
 
 Tensor narrow(const Tensor& x, int dim, int64_t start, int64_t length) {
   dim = normalize_dim(dim, x.ndim(), "narrow");
   CFGAN_CHECK(start >= 0 && length >= 0 && start + length <= x.dim(dim), "narrow: [", start, ", ", start + length,
               ") is out of range for dim ", dim, " of shape ", x.shape().str());
+  const Shape in_shape = x.shape();
   if (dim == 0) {
     Tensor out = x.outer_slice(start, length);
     const int64_t row = x.numel() / std::max<int64_t>(x.dim(0), 1);
-    record(out, "narrow", {x}, [start, row](const Tensor& gout, GradSink& grads) {
+    record(out, "narrow", {x}, [start, row, in_shape](const Tensor& gout, GradSink& grads) {
+      if (grads.create_graph()) return grads.add(0, pad_to(gout, in_shape, 0, start));
       kern(gout).axpy(grads.grad(0).data() + start * row, 1.0f, gout.data(), gout.numel());
     });
     return out;
@@ -115,7 +139,8 @@ Tensor narrow(const Tensor& x, int dim, int64_t start, int64_t length) {
   const StridedGeom g = narrowed_geom(x.shape(), dim, start, length);
   Tensor out = Tensor::empty(Shape(std::span<const int64_t>(g.shape, g.ndim)), x.device());
   kern(x).strided_copy(out.data(), x.data(), g);
-  record(out, "narrow", {x}, [g](const Tensor& gout, GradSink& grads) {
+  record(out, "narrow", {x}, [g, in_shape, dim, start](const Tensor& gout, GradSink& grads) {
+    if (grads.create_graph()) return grads.add(0, pad_to(gout, in_shape, dim, start));
     kern(gout).strided_accumulate(grads.grad(0).data(), gout.data(), g);
   });
   return out;
@@ -145,9 +170,14 @@ Tensor concat(const std::vector<Tensor>& xs, int dim) {
     kern(x).strided_accumulate(out.data(), x.data(), parts.back());
     start += x.dim(dim);
   }
-  record(out, "concat", xs, [parts](const Tensor& gout, GradSink& grads) {
+  record(out, "concat", xs, [parts, dim](const Tensor& gout, GradSink& grads) {
     for (size_t i = 0; i < parts.size(); ++i) {
       if (!grads.needs(static_cast<int>(i))) continue;
+      if (grads.create_graph()) {
+        const StridedGeom& part = parts[i];
+        grads.add(static_cast<int>(i), narrow(gout, dim, part.offset / gout.shape().strides()[dim], part.shape[dim]));
+        continue;
+      }
       const Tensor& g = grads.grad(static_cast<int>(i));
       Tensor piece = Tensor::empty(g.shape(), g.device());
       kern(gout).strided_copy(piece.data(), gout.data(), parts[i]);
@@ -157,22 +187,42 @@ Tensor concat(const std::vector<Tensor>& xs, int dim) {
   return out;
 }
 
+Tensor broadcast_to(const Tensor& x, const Shape& shape) {
+  if (x.shape() == shape) return x;
+  const int lead = shape.ndim() - x.ndim();
+  CFGAN_CHECK(lead >= 0, "broadcast_to: cannot broadcast ", x.shape().str(), " to ", shape.str());
+  const Shape strides = x.shape().strides();
+  StridedGeom g{};
+  g.ndim = shape.ndim();
+  for (int i = 0; i < shape.ndim(); ++i) {
+    const int j = i - lead;
+    CFGAN_CHECK(j < 0 || x.dim(j) == shape[i] || x.dim(j) == 1, "broadcast_to: cannot broadcast ", x.shape().str(),
+                " to ", shape.str());
+    g.shape[i] = shape[i];
+    g.stride[i] = (j < 0 || x.dim(j) == 1) ? 0 : strides[j];
+  }
+  Tensor out = Tensor::empty(shape, x.device());
+  kern(x).strided_copy(out.data(), x.data(), g);
+  record(out, "broadcast_to", {x},
+         [in_shape = x.shape()](const Tensor& gout, GradSink& grads) { grads.add(0, sum_to(gout, in_shape)); });
+  return out;
+}
+
 Tensor sum_to(const Tensor& x, const Shape& shape) {
   if (x.shape() == shape) return x;
   const int lead = x.ndim() - shape.ndim();
   CFGAN_CHECK(lead >= 0, "sum_to: cannot sum ", x.shape().str(), " down to ", shape.str());
-  std::vector<int> dims;
+  std::array<int, kMaxDims> dims{};
+  int count = 0;
   for (int i = 0; i < x.ndim(); ++i) {
     const int j = i - lead;
-    if (j < 0) {
-      dims.push_back(i);
-    } else if (shape[j] == 1 && x.dim(i) != 1) {
-      dims.push_back(i);
+    if (j < 0 || (shape[j] == 1 && x.dim(i) != 1)) {
+      dims[count++] = i;
     } else {
       CFGAN_CHECK(shape[j] == x.dim(i), "sum_to: cannot sum ", x.shape().str(), " down to ", shape.str());
     }
   }
-  return reshape(sum(x, dims, true), shape);
+  return reshape(reduce_dims("sum", x, std::span(dims.data(), count), true, false), shape);
 }
 
 }  // namespace cfgan

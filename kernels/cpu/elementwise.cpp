@@ -117,9 +117,36 @@ void binary_rows(Op op, float* out, const float* a, const float* b, const Broadc
   }
 }
 
+// Merges neighbouring dims that both operands step through as one (contiguous together,
+// or both broadcast) and drops extent-1 dims, as the CUDA kernel does, so rows are long: a
+// product of two (64,128,7,7) tensors, or of one with a (1,128,1,1) per-channel tensor, is
+// then a few long rows instead of 57344 rows of 7 with an offset computed for each.
+BroadcastGeom coalesced(const BroadcastGeom& in) {
+  BroadcastGeom g{};
+  int kept = 0;
+  for (int i = 0; i < in.ndim; ++i) {
+    const int64_t extent = in.out_shape[i];
+    if (extent == 1) continue;
+    const int last = kept - 1;
+    if (kept > 0 && g.a_stride[last] == in.a_stride[i] * extent && g.b_stride[last] == in.b_stride[i] * extent) {
+      g.out_shape[last] *= extent;
+      g.a_stride[last] = in.a_stride[i];
+      g.b_stride[last] = in.b_stride[i];
+    } else {
+      g.out_shape[kept] = extent;
+      g.a_stride[kept] = in.a_stride[i];
+      g.b_stride[kept] = in.b_stride[i];
+      ++kept;
+    }
+  }
+  g.ndim = kept;  // 0 when every extent is 1: one element
+  return g;
+}
+
 }  // namespace
 
-void binary_forward(BinaryOp op, float* out, const float* a, const float* b, const BroadcastGeom& g) {
+void binary_forward(BinaryOp op, float* out, const float* a, const float* b, const BroadcastGeom& geom) {
+  const BroadcastGeom g = coalesced(geom);
   switch (op) {
     case BinaryOp::add: return binary_rows([](float x, float y) { return x + y; }, out, a, b, g);
     case BinaryOp::sub: return binary_rows([](float x, float y) { return x - y; }, out, a, b, g);

@@ -218,6 +218,130 @@ def dcgan_train_step():
     save("dcgan_train_step", dict(real=real, z=z, d_loss=d_loss.reshape([]), g_loss=g_loss.reshape([]), **after))
 
 
+class SnganD(torch.nn.Module):
+    """cfgan's SNGAN-style discriminator at 28 px: spectral norm on every conv and the head,
+    no batch norm, leaky slope 0.1."""
+
+    def __init__(self, w=64, c=1):
+        super().__init__()
+        nn, sn = torch.nn, torch.nn.utils.spectral_norm
+        self.blocks = nn.ModuleList([
+            nn.Sequential(sn(nn.Conv2d(c, w, 4, 2, 1)), nn.LeakyReLU(0.1)),
+            nn.Sequential(sn(nn.Conv2d(w, 2 * w, 4, 2, 1)), nn.LeakyReLU(0.1))])
+        self.head = sn(nn.Linear(2 * w * 49, 1))
+
+    def forward(self, x):
+        for block in self.blocks:
+            x = block(x)
+        return self.head(x.flatten(1)).reshape(-1)
+
+
+def r1_penalty(name, d, order):
+    """StyleGAN2's R1 on a real batch, (gamma / 2) * mean ||grad_x D(x)||^2, and its gradient
+    w.r.t. D's parameters through torch.autograd.grad(..., create_graph=True). D is in
+    training mode (batch statistics; one power iteration per spectral norm). `order` lists
+    the parameters as cfgan names them, which fixes each one's hashed_uniform salt."""
+    params = dict(d.named_parameters())
+    buffers = {}
+    with torch.no_grad():
+        for salt, key in enumerate(order):
+            params[key].copy_(hashed_uniform(params[key].shape, salt, 0.02 * 3 ** 0.5))
+            if params[key].dim() == 1 and key.endswith("weight"):
+                params[key].add_(1.0)
+        for key, b in d.named_buffers():  # spectral norm's u and v: fixed unit vectors
+            if key.endswith("weight_u") or key.endswith("weight_v"):
+                b.copy_(F.normalize(torch.randn(b.shape), dim=0))
+                buffers[key] = b.clone()
+    gamma, batch = 10.0, 8
+    real = (torch.rand(batch, 1, 28, 28) * 2 - 1).requires_grad_(True)
+    d.train()
+    logits = d(real)
+    (input_grad,) = torch.autograd.grad(logits.sum(), real, create_graph=True)
+    r1 = input_grad.square().sum([1, 2, 3]).mean() * (gamma / 2)
+    r1.backward()
+    # Biases just before a batch norm or the output do not move grad_x D: no gradient, i.e. zero.
+    grads = {"grad." + key: params[key].grad if params[key].grad is not None else torch.zeros_like(params[key])
+             for key in order}
+    save(name, dict(real=real, logits=logits, input_grad=input_grad, r1=r1.reshape([]), **buffers, **grads),
+         dict(gamma=gamma))
+
+
+def r1_dcgan():
+    torch.manual_seed(20261206)
+    d = DcganD()
+    r1_penalty("r1_dcgan", d, [k for k, _ in d.named_parameters()])
+
+
+def r1_sngan():
+    torch.manual_seed(20261207)
+    d = SnganD()
+    order = ["blocks.0.0.weight_orig", "blocks.0.0.bias", "blocks.1.0.weight_orig", "blocks.1.0.bias",
+             "head.weight_orig", "head.bias"]
+    assert sorted(order) == sorted(k for k, _ in d.named_parameters())
+    r1_penalty("r1_sngan", d, order)
+
+
+def dcgan_r1_step():
+    """gan_train_step with R1 on the reals (width 16 G and D, gamma 10), twice: joint (every
+    D step, the penalty added to D's loss) and lazy as StyleGAN2 (every 4 D steps: a D
+    update of its own on 4 x the penalty, D's Adam at lr c, betas^c, c = 4/5). Gradients are
+    dropped with set_to_none=True, as cfgan's zero_grad and StyleGAN2-ADA's loop do: Adam then
+    leaves alone a parameter the penalty does not reach (the biases of batch norm and head)."""
+    torch.manual_seed(20261208)
+    batch, gamma = 8, 10.0
+    real = torch.rand(batch, 1, 28, 28) * 2 - 1
+    z = torch.randn(batch, 100)
+    bce = F.binary_cross_entropy_with_logits
+    out = dict(real=real, z=z)
+
+    def r1_of(d, x):
+        x = x.detach().requires_grad_(True)
+        logits = d(x)
+        (grad,) = torch.autograd.grad(logits.sum(), x, create_graph=True)
+        return logits, grad.square().sum([1, 2, 3]).mean() * (gamma / 2)
+
+    for mode, every in (("joint", 1), ("lazy", 4)):
+        g, d = DcganG(w=16), DcganD(w=16)
+        hashed_init(g)
+        hashed_init(d)
+        c = every / (every + 1) if every > 1 else 1.0
+        opt_g = torch.optim.Adam(g.parameters(), lr=2e-4, betas=(0.5, 0.999))
+        opt_d = torch.optim.Adam(d.parameters(), lr=2e-4 * c, betas=(0.5 ** c, 0.999 ** c))
+        opt_d.zero_grad(set_to_none=True)
+        fake = g(z)
+        if every == 1:
+            real_logits, r1 = r1_of(d, real)
+        else:
+            real_logits = d(real)
+        d_loss = bce(real_logits, torch.ones(batch)) + bce(d(fake.detach()), torch.zeros(batch))
+        (d_loss + r1 if every == 1 else d_loss).backward()
+        opt_d.step()
+        if every > 1:
+            opt_d.zero_grad(set_to_none=True)
+            r1 = r1_of(d, real)[1]
+            (r1 * every).backward()
+            # PyTorch hands batch norm's bias a gradient of exact zeros here (leaky_relu's double
+            # backward materializes a zero derivative w.r.t. its input, which reaches the bias
+            # through the forward graph), so its Adam would move it on momentum alone; in cfgan
+            # that gradient is undefined and Adam skips the bias, as both skip the head's.
+            for p in d.parameters():
+                if p.grad is not None and not p.grad.any():
+                    p.grad = None
+            opt_d.step()
+        # D's gradients of its last update: (d_loss + R1) joint, 4 R1 lazy.
+        d_grads = {mode + ".grad.D." + k: p.grad.clone() if p.grad is not None else torch.zeros_like(p)
+                   for k, p in d.named_parameters()}
+        opt_g.zero_grad(set_to_none=True)
+        g_loss = bce(d(fake), torch.ones(batch))
+        g_loss.backward()
+        opt_g.step()
+        out.update({mode + ".d_loss": d_loss.reshape([]), mode + ".g_loss": g_loss.reshape([]),
+                    mode + ".r1": r1.reshape([]), **d_grads, **state(mode + ".D1.", d)})
+        if mode == "lazy":
+            out.update(state(mode + ".G1.", g))
+    save("dcgan_r1_step", out, dict(gamma=gamma, width=16, lazy_every=4))
+
+
 def ur_er():
     """UR and ER transcribed from the formulas of the regularizers' reference code."""
     def uniformity(x, t=2.0):
@@ -441,6 +565,9 @@ def main():
     latent()
     shift_step()
     cdvae_step()
+    r1_dcgan()
+    r1_sngan()
+    dcgan_r1_step()
 
 
 if __name__ == "__main__":
