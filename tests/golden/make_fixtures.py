@@ -240,7 +240,16 @@ def ur_er():
     u, e = ur(f1), er(f2)
     u.backward()
     e.backward()
-    save("ur_er", dict(f=f, ur=u.reshape([]), er=e.reshape([]), dur=f1.grad, der=f2.grad))
+    # A dead ReLU row (all zeros): F.normalize leaves it the zero vector, at distance 1 from
+    # every unit row (a Gram shortcut 2 - 2 x.y, true of unit rows only, would put it at 2).
+    dead = torch.rand(8, 6)
+    dead[1] = 0
+    dead1 = dead.clone().requires_grad_(True)
+    x = F.normalize(dead1, dim=1)
+    u_dead = 0.5 * (uniformity(x[:4]) + uniformity(x[4:]))
+    u_dead.backward()
+    save("ur_er", dict(f=f, ur=u.reshape([]), er=e.reshape([]), dur=f1.grad, der=f2.grad, f_dead=dead,
+                       ur_dead=u_dead.reshape([]), dur_dead=dead1.grad))
 
 
 def latent():
