@@ -209,13 +209,18 @@ def dcgan_train_step():
     real_logits, fake_logits = d(real), d(fake.detach())
     d_loss = bce(real_logits, torch.ones(batch)) + bce(fake_logits, torch.zeros(batch))
     d_loss.backward()
+    # The gradients before each Adam step: Adam's first update is about lr * sign(g), so the
+    # weights after it barely see a gradient's scale; these do.
+    grads = {"gradD." + k: p.grad.clone() for k, p in d.named_parameters()}
     opt_d.step()
     opt_g.zero_grad()
     g_loss = bce(d(fake), torch.ones(batch))
     g_loss.backward()
+    grads.update({"gradG." + k: p.grad.clone() for k, p in g.named_parameters()})
     opt_g.step()
     after = {**state("G1.", g), **state("D1.", d)}
-    save("dcgan_train_step", dict(real=real, z=z, d_loss=d_loss.reshape([]), g_loss=g_loss.reshape([]), **after))
+    save("dcgan_train_step",
+         dict(real=real, z=z, d_loss=d_loss.reshape([]), g_loss=g_loss.reshape([]), **after, **grads))
 
 
 def ur_er():
