@@ -432,6 +432,45 @@ def cdvae_step():
                             **grads), dict(tau=tau, width=w, z_dim=z_dim, **weights))
 
 
+def forward_ops():
+    """Ops whose forward values had no independent reference: pooling, nearest upsampling,
+    leaky_relu, softplus (across its threshold of 20), MSE / L1 losses, embedding and
+    index_select with repeated indices (their backward accumulates)."""
+    torch.manual_seed(20261206)
+    out = {}
+
+    def case(name, fn, *inputs):
+        leaves = [t.clone().requires_grad_(True) for t in inputs]
+        y = fn(*leaves)
+        gout = torch.randn(y.shape)
+        (y * gout).sum().backward()
+        out[name + "_out"], out[name + "_gout"] = y, gout
+        for i, t in enumerate(leaves):
+            out[name + "_d" + str(i)] = t.grad
+
+    pool_x = torch.randn(2, 3, 7, 6)
+    out["pool_x"] = pool_x
+    case("maxpool", lambda x: F.max_pool2d(x, 3, 2, 1), pool_x)
+    case("avgpool", lambda x: F.avg_pool2d(x, 3, 2, 1), pool_x)
+    case("maxpool2", lambda x: F.max_pool2d(x, 2), pool_x)
+    case("upsample", lambda x: F.interpolate(x, scale_factor=2, mode="nearest"), pool_x)
+    act_x = torch.cat([torch.randn(40) * 3, torch.tensor([-30.0, -19.5, 19.5, 20.5, 30.0])])
+    out["act_x"] = act_x
+    case("leaky", lambda x: F.leaky_relu(x, 0.2), act_x)
+    case("softplus", F.softplus, act_x)
+    loss_x, loss_t = torch.randn(4, 5), torch.randn(4, 5)
+    out["loss_x"], out["loss_t"] = loss_x, loss_t
+    case("mse", F.mse_loss, loss_x, loss_t)
+    case("l1", F.l1_loss, loss_x, loss_t)
+    emb_w, emb_idx = torch.randn(6, 4), torch.tensor([3, 0, 3, 5, 1, 3])
+    out["emb_w"], out["emb_idx"] = emb_w, emb_idx.float()
+    case("embedding", lambda w: F.embedding(emb_idx, w), emb_w)
+    sel_x, sel_idx = torch.randn(3, 5, 2), torch.tensor([4, 0, 4, 2])
+    out["sel_x"], out["sel_idx"] = sel_x, sel_idx.float()
+    case("select", lambda x: torch.index_select(x, 1, sel_idx), sel_x)
+    save("forward_ops", out)
+
+
 def main():
     import sys
     if len(sys.argv) > 1:  # only the named cases, e.g. `make_fixtures.py latent`
@@ -455,6 +494,7 @@ def main():
     latent()
     shift_step()
     cdvae_step()
+    forward_ops()
 
 
 if __name__ == "__main__":
