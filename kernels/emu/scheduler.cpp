@@ -98,6 +98,7 @@ void BlockScheduler::run_block(const LaunchPlan& plan, uint3 block_index) {
   // Control comes back here only when no fiber can run: the block is done, it is
   // stuck (divergence), or a fiber failed.
   active_scheduler = this;
+  use_thread_stack(scheduler_context_);  // blocks of one launch may run on several threads
   for (;;) {
     if (Fiber* next = next_runnable()) {
       current_ = next;
