@@ -46,8 +46,8 @@ void* Allocator::allocate(size_t bytes) {
   }
   if (!p) {
     stats_.bytes_in_use -= static_cast<int64_t>(size);
-    fail("out of memory on ", device_name(device_), ": could not allocate ", size, " bytes (",
-         stats_.bytes_in_use, " bytes in use)");
+    fail("out of memory on ", device_name(device_), ": could not allocate ", size, " bytes (", stats_.bytes_in_use,
+         " bytes in use)");
   }
   ++stats_.system_allocations;
   return p;
@@ -70,6 +70,13 @@ void Allocator::empty_cache() {
   }
   free_blocks_.clear();
   stats_.bytes_cached = 0;
+}
+
+// At exit the CPU cache goes back to the system, so a leak checker reports real leaks only.
+// The CUDA cache stays: the CUDA runtime may be shut down by then, and the process's end
+// frees device memory anyway.
+Allocator::~Allocator() {
+  if (device_ == Device::cpu) empty_cache();
 }
 
 Allocator::Stats Allocator::stats() const {

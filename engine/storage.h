@@ -31,6 +31,8 @@ class Allocator {
   };
   Stats stats() const;
 
+  ~Allocator();
+
  private:
   explicit Allocator(Device d) : device_(d) {}
   Device device_;

@@ -32,10 +32,13 @@ Tensor upper_pairs(int64_t m, Device device) {
 }  // namespace
 
 Tensor uniformity(const Tensor& x, float t) {
-  CFGAN_CHECK(x.ndim() == 2 && x.dim(0) >= 2, "uniformity: expected (M >= 2, d) unit rows, got ", x.shape().str());
+  CFGAN_CHECK(x.ndim() == 2 && x.dim(0) >= 2, "uniformity: expected (M >= 2, d) rows, got ", x.shape().str());
   const int64_t m = x.dim(0);
-  const Tensor gram = matmul(x, transpose(x, 0, 1));
-  const Tensor logits = (2.0f * t) * (gram - 1.0f);  // -t |x_i - x_j|^2
+  // |x_i - x_j|^2 = |x_i|^2 + |x_j|^2 - 2 x_i.x_j. The shortcut 2 - 2 x_i.x_j holds for unit
+  // rows only: it would put a dead (zero) row at distance 2 from every row, not 1.
+  const Tensor squares = sum(square(x), {1}, true);  // (M, 1)
+  const Tensor distances = squares + transpose(squares, 0, 1) - 2.0f * matmul(x, transpose(x, 0, 1));
+  const Tensor logits = -t * distances;
   const Tensor mask = upper_pairs(m, x.device());
   float shift;
   {

@@ -13,8 +13,9 @@
 
 namespace cfgan {
 
-// Rows of `x` (M, d) are unit vectors; M >= 2. On the sphere |x_i - x_j|^2 = 2 - 2 x_i.x_j,
-// so one Gram matrix gives every pair; the log-mean-exp subtracts its maximum.
+// Rows of `x` (M, d), M >= 2: unit vectors, or zero for a dead feature row (F.normalize's
+// answer), which sits at distance 1 from every unit row. One Gram matrix and the squared row
+// norms give every pair; the log-mean-exp subtracts its maximum.
 Tensor uniformity(const Tensor& x, float t = 2.0f);
 
 // The weights of UR and ER in G's loss that their authors use; every program's default.

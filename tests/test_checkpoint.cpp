@@ -127,6 +127,15 @@ TEST_F(Checkpoint, TensorsMustTileTheDataSection) {
   expect_load_error(path("tail.safetensors"), "the data section has 8 bytes but the tensors cover 4");
 }
 
+TEST_F(Checkpoint, EmptyTensorsRoundTrip) {
+  // A (0, 3) tensor takes no bytes; its data_offsets are [k, k]. (Found by the fuzzer: the
+  // reader copied zero bytes into an empty vector's null data().)
+  save_safetensors(path("e.safetensors"), {{"z", Tensor::zeros({0, 3})}, {"w", Tensor::ones({1})}});
+  const SafetensorsFile f = load_safetensors(path("e.safetensors"));
+  EXPECT_EQ(f.tensors.at("z").shape(), Shape({0, 3}));
+  EXPECT_EQ(f.tensors.at("w").to_host(), std::vector<float>{1.0f});
+}
+
 TEST_F(Checkpoint, ByteTensorsRoundTrip) {
   save_safetensors(path("m.safetensors"), {{"w", Tensor::ones({2})}}, {{"k", "v"}},
                    {{"masks", ByteTensor{Shape{2, 3}, {0, 1, 2, 253, 254, 255}}}});

@@ -73,7 +73,12 @@ TEST_P(CudaParity, BceWithLogitsBackward) {
     for (const int shift : {0, 1}) {
       const std::vector<float> logits = logits_for(n + shift, n), target = random_values(n + shift, 0, 1, n + 1),
                                dout = random_values(n + shift, -1, 1, n + 2);
-      // Both gradients, then each alone (the other null): non-zero, the kernel must add.
+      // Both gradients, then each alone (the other null): non-zero, the kernel must add. A
+      // gradient asked for alone is the one asked for with the other.
+      std::vector<float> both_dlogits = random_values(n + shift, -1, 1, n + 3),
+                         both_dtarget = random_values(n + shift, -1, 1, n + 4);
+      cpu().bce_with_logits_backward(both_dlogits.data() + shift, both_dtarget.data() + shift, dout.data() + shift,
+                                     logits.data() + shift, target.data() + shift, n);
       for (const auto& [with_logits, with_target] :
            std::initializer_list<std::pair<bool, bool>>{{true, true}, {true, false}, {false, true}}) {
         std::vector<float> dlogits = random_values(n + shift, -1, 1, n + 3),
@@ -91,6 +96,8 @@ TEST_P(CudaParity, BceWithLogitsBackward) {
                                  (with_target ? ", dtarget" : "");
         expect_close(dlogits_buf.read(what), dlogits, 4e-6f, 1e-6f, what + ": dlogits");
         expect_close(dtarget_buf.read(what), dtarget, 4e-6f, 1e-6f, what + ": dtarget");
+        if (with_logits) EXPECT_EQ(dlogits, both_dlogits) << what;
+        if (with_target) EXPECT_EQ(dtarget, both_dtarget) << what;
       }
     }
   }

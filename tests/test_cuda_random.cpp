@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cfloat>
 #include <cmath>
+#include <tuple>
 
 #include "tests/cuda_parity.h"
 
@@ -26,7 +27,7 @@ struct Draw {
 
 // Odd lengths leave a partial last Philox block; the last offset makes the counter
 // wrap around 2^64, which both backends must do alike.
-constexpr Draw kDraws[] = {{1, 0, 0},         {4, 11, 3},          {5, 1, 7},       {7, 42, 0},
+constexpr Draw kDraws[] = {{1, 0, 0},           {4, 11, 3},          {5, 1, 7},         {7, 42, 0},
                            {13, 3, 1ull << 40}, {129, 9, ~0ull - 1}, {4099, 1234567, 5}};
 
 std::string describe(const Draw& d) {
@@ -84,12 +85,15 @@ TEST_P(CudaParity, DropoutForward) {
       EXPECT_EQ(mask_buf.read(what + ", mask"), mask) << what;
       EXPECT_EQ(out_buf.read(what + ", out"), out) << what;
 
-      GuardedBuffer<float> shifted(cuda(), d.n + 1, -7.0f);
-      cuda().dropout_forward(shifted.data() + 1, mask_buf.data(), in_buf.data(), d.n, p, d.seed, d.offset);
-      std::vector<float> got_shifted = shifted.read(what + ", unaligned out");
-      EXPECT_EQ(got_shifted[0], -7.0f) << what << ", unaligned out: wrote before its start";
-      got_shifted.erase(got_shifted.begin());
-      EXPECT_EQ(got_shifted, out) << what << ", unaligned out";
+      GuardedBuffer<float> shifted(cuda(), d.n + 1, -7.0f), shifted_mask(cuda(), d.n + 1, -7.0f);
+      cuda().dropout_forward(shifted.data() + 1, shifted_mask.data() + 1, in_buf.data(), d.n, p, d.seed, d.offset);
+      for (auto [buffer, expected, name] :
+           {std::tuple{&shifted, &out, ", unaligned out"}, std::tuple{&shifted_mask, &mask, ", unaligned mask"}}) {
+        std::vector<float> got_shifted = buffer->read(what + name);
+        EXPECT_EQ(got_shifted[0], -7.0f) << what << name << ": wrote before its start";
+        got_shifted.erase(got_shifted.begin());
+        EXPECT_EQ(got_shifted, *expected) << what << name;
+      }
     }
   }
 }

@@ -70,6 +70,12 @@ TEST_F(Data, IdxErrorsNameTheFile) {
   const std::string extra = write_gz("e.gz", idx({2}, {1, 2, 3}));
   expect_error([&] { read_idx(extra); }, "has bytes after the 2");
   expect_error([&] { read_idx((dir / "missing.gz").string()); }, "missing.gz: cannot open");
+  // Headers that announce far more than the file holds (found by the fuzzer, which made the
+  // reader allocate 2.8 PB before reading a byte): truncated after what is there, or too big.
+  const std::string huge = write_gz("h.gz", idx({60000, 60000, 28}, {1, 2, 3, 4}));
+  expect_error([&] { read_idx(huge); }, huge + ": truncated: the data needs 100800000000 bytes, the file ends after 4");
+  const std::string absurd = write_gz("x.gz", idx({0xffffffffu, 0xffffffffu, 0xffffffffu}, {}));
+  expect_error([&] { read_idx(absurd); }, absurd + ": the dimensions announce more than 1099511627776 bytes");
 }
 
 TEST_F(Data, FashionMnistLayoutAndLabelChecks) {

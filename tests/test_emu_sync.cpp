@@ -4,9 +4,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <numeric>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #define CFGAN_CUDA_EMU
@@ -197,9 +199,9 @@ __global__ void two_barriers_kernel(float* data) {
 
 TEST(Emu, DivergentSyncthreadsIsAnError) {
   std::vector<float> data(64);
-  expect_contains(launch_error([&] { CFGAN_LAUNCH(early_exit_barrier_kernel, 2, 64, 0, nullptr, data.data()); }),
-                  {"emulated kernel 'early_exit_barrier_kernel'", "divergent __syncthreads", "exited",
-                   "test_emu_sync.cpp:"});
+  expect_contains(
+      launch_error([&] { CFGAN_LAUNCH(early_exit_barrier_kernel, 2, 64, 0, nullptr, data.data()); }),
+      {"emulated kernel 'early_exit_barrier_kernel'", "divergent __syncthreads", "exited", "test_emu_sync.cpp:"});
   expect_contains(launch_error([&] { CFGAN_LAUNCH(two_barriers_kernel, 1, 64, 0, nullptr, data.data()); }),
                   {"emulated kernel 'two_barriers_kernel'", "divergent __syncthreads", "block (0,0,0)",
                    "thread (1,0,0) reached __syncthreads"});
@@ -220,6 +222,54 @@ TEST(Emu, InvalidConfigurationIsAnError) {
                   {"invalid configuration", "grid (0,1,1)"});
   expect_contains(launch_error([] { CFGAN_LAUNCH(empty_kernel, 1, 32, 64 * 1024, nullptr); }),
                   {"dynamic shared memory"});
+}
+
+// The order in which a block's threads start, and in which they leave a barrier.
+__global__ void record_order_kernel(int* started, int* resumed, int* counter) {
+  const int t = static_cast<int>(threadIdx.x);
+  started[counter[0]++] = t;
+  __syncthreads();
+  resumed[counter[1]++] = t;
+}
+
+// A race: each thread reads its left neighbour's slot with no barrier in between. Threads
+// started in order always find it written; a shuffled start order does not.
+__global__ void read_left_without_barrier_kernel(int* read) {
+  __shared__ int slots[256];
+  const int t = static_cast<int>(threadIdx.x);
+  slots[t] = 1000 + t;
+  if (t > 0) read[t] = slots[t - 1];
+}
+
+TEST(Emu, ShuffleModeReordersThreadsBySeed) {
+  // Run in order by default; with CFGAN_EMU_SHUFFLE=<seed> (the ctest case
+  // Emu.ShuffledParity runs the parity tests so) every block starts its threads and leaves
+  // each barrier in a seeded random order, the same on every launch.
+  const int n = 96;
+  auto run = [&] {
+    std::vector<int> started(n, -1), resumed(n, -1), counter(2, 0);
+    CFGAN_LAUNCH(record_order_kernel, 1, n, 0, nullptr, started.data(), resumed.data(), counter.data());
+    return std::pair{started, resumed};
+  };
+  const auto [started, resumed] = run();
+  std::vector<int> in_order(n);
+  std::iota(in_order.begin(), in_order.end(), 0);
+  for (const std::vector<int>* order : {&started, &resumed})
+    EXPECT_TRUE(std::is_permutation(order->begin(), order->end(), in_order.begin()));
+  std::vector<int> read(n, 0);
+  CFGAN_LAUNCH(read_left_without_barrier_kernel, 1, n, 0, nullptr, read.data());
+  int stale = 0;
+  for (int t = 1; t < n; ++t) stale += read[t] != 1000 + t - 1;
+  const char* seed = std::getenv("CFGAN_EMU_SHUFFLE");
+  if (seed == nullptr || std::strtoull(seed, nullptr, 10) == 0) {
+    EXPECT_EQ(started, in_order);
+    EXPECT_EQ(stale, 0) << "in order, the race is invisible";
+    return;
+  }
+  EXPECT_GT(stale, 0) << "shuffled, the race shows";
+  EXPECT_NE(started, in_order);
+  EXPECT_NE(resumed, started);  // the waiters leave in another random order
+  EXPECT_EQ(run(), std::pair(started, resumed));
 }
 
 }  // namespace

@@ -4,6 +4,8 @@
 // PyTorch's differ by a few ulps of the largest partial sum (values here are O(1-10)).
 #include <gtest/gtest.h>
 
+#include <functional>
+
 #include "engine/autograd.h"
 #include "engine/nn/layers.h"
 #include "engine/nn/spectral_norm.h"
@@ -172,4 +174,36 @@ TEST(Golden, LatentKls) {
   expect_close(kl_a, f.tensors.at("kl_a"), kAtol, kRtol, "kl_a");
   kl_a.backward();
   expect_close(logits.grad(), f.tensors.at("dlogits"), kAtol, kRtol, "dlogits");
+}
+
+namespace {
+
+// One case of forward_ops: `fn` over fresh leaves of `inputs`, its output and the gradients
+// of sum(out * gout) against PyTorch's.
+void check_forward_case(const TensorMap& f, const std::string& name, const std::vector<std::string>& inputs,
+                        const std::function<Tensor(const std::vector<Tensor>&)>& fn) {
+  std::vector<Tensor> leaves;
+  for (const std::string& input : inputs) leaves.push_back(param(f, input));
+  const Tensor out = fn(leaves);
+  expect_close(out, f.at(name + "_out"), kAtol, kRtol, name);
+  backward_projected(out, f.at(name + "_gout"));
+  for (size_t i = 0; i < leaves.size(); ++i)
+    expect_close(leaves[i].grad(), f.at(name + "_d" + std::to_string(i)), kAtol, kRtol, name + " d" + inputs[i]);
+}
+
+}  // namespace
+
+TEST(Golden, ForwardOps) {
+  const TensorMap f = load_golden("forward_ops").tensors;
+  check_forward_case(f, "maxpool", {"pool_x"}, [](auto& in) { return max_pool2d(in[0], 3, 2, 1); });
+  check_forward_case(f, "avgpool", {"pool_x"}, [](auto& in) { return avg_pool2d(in[0], 3, 2, 1); });
+  check_forward_case(f, "maxpool2", {"pool_x"}, [](auto& in) { return max_pool2d(in[0], 2); });
+  check_forward_case(f, "upsample", {"pool_x"}, [](auto& in) { return upsample_nearest2d(in[0], 2); });
+  check_forward_case(f, "leaky", {"act_x"}, [](auto& in) { return leaky_relu(in[0], 0.2f); });
+  check_forward_case(f, "softplus", {"act_x"}, [](auto& in) { return softplus(in[0]); });
+  check_forward_case(f, "mse", {"loss_x", "loss_t"}, [](auto& in) { return mse_loss(in[0], in[1]); });
+  check_forward_case(f, "l1", {"loss_x", "loss_t"}, [](auto& in) { return l1_loss(in[0], in[1]); });
+  const std::vector<int32_t> emb_idx = as_labels(f.at("emb_idx")), sel_idx = as_labels(f.at("sel_idx"));
+  check_forward_case(f, "embedding", {"emb_w"}, [&](auto& in) { return embedding(in[0], emb_idx); });
+  check_forward_case(f, "select", {"sel_x"}, [&](auto& in) { return index_select(in[0], 1, sel_idx); });
 }

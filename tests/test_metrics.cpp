@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <random>
 
 #include "engine/error.h"
@@ -188,6 +189,56 @@ TEST(Metrics, KidIsUnbiased) {
   EXPECT_GT(apart.mean, 100 * std::abs(same.mean));
   // Small sets: the subset is all of the smaller set.
   EXPECT_EQ(kernel_inception_distance(x, random_matrix(50, 16, 23), 10).subset_size, 50);
+}
+
+namespace {
+
+// The unbiased MMD^2 with KID's kernel over every row, in double: the definition itself.
+double brute_force_mmd2(const Matrix& x, const Matrix& y) {
+  auto k = [&](const double* a, const double* b) {
+    double dot = 0;
+    for (int64_t j = 0; j < x.cols; ++j) dot += a[j] * b[j];
+    return std::pow(dot / static_cast<double>(x.cols) + 1.0, 3);
+  };
+  double xx = 0, yy = 0, xy = 0;
+  for (int64_t i = 0; i < x.rows; ++i)
+    for (int64_t j = 0; j < x.rows; ++j)
+      if (i != j) xx += k(x.row(i), x.row(j));
+  for (int64_t i = 0; i < y.rows; ++i)
+    for (int64_t j = 0; j < y.rows; ++j)
+      if (i != j) yy += k(y.row(i), y.row(j));
+  for (int64_t i = 0; i < x.rows; ++i)
+    for (int64_t j = 0; j < y.rows; ++j) xy += k(x.row(i), y.row(j));
+  const double m = static_cast<double>(x.rows), n = static_cast<double>(y.rows);
+  return xx / (m * (m - 1)) + yy / (n * (n - 1)) - 2.0 * xy / (m * n);
+}
+
+}  // namespace
+
+TEST(Metrics, KidMatchesBruteForce) {
+  // By hand: real rows 0, 0 and fake rows 1, 1 in one dimension: k = 1, 8 within the sets and
+  // 1 across, so MMD^2 = 1 + 8 - 2 = 7 (every subset is the whole set).
+  Matrix real(2, 1, 0.0), fake(2, 1, 1.0);
+  const KidResult tiny = kernel_inception_distance(real, fake, 3, 10, 1);
+  EXPECT_DOUBLE_EQ(tiny.mean, 7.0);
+  EXPECT_DOUBLE_EQ(tiny.std, 0.0);
+  // Subsets as large as the sets: each estimate is the full-set statistic (the Gram matrix
+  // is float: 4e-9 relative measured).
+  const Matrix x = random_matrix(120, 16, 41);
+  Matrix y = random_matrix(120, 16, 42);
+  for (double& v : y.values) v = 0.8 * v + 0.3;
+  const double full = brute_force_mmd2(x, y);
+  const KidResult whole = kernel_inception_distance(x, y, 4, 1000, 3);
+  EXPECT_EQ(whole.subset_size, 120);
+  EXPECT_NEAR(whole.mean, full, 1e-6 * std::abs(full)) << full;
+  EXPECT_LT(whole.std, 1e-6 * std::abs(full));
+  // Random subsets of 30: the subset statistic's expectation is the full-set one exactly (a
+  // U-statistic), so the mean of 400 subsets lies within a few standard errors of it.
+  const KidResult sub = kernel_inception_distance(x, y, 400, 30, 7);
+  EXPECT_EQ(sub.subset_size, 30);
+  EXPECT_NEAR(sub.mean, full, 4 * sub.std / std::sqrt(400.0)) << sub.mean << " +- " << sub.std;
+  std::printf("brute force %.9f, whole sets %.9f, 400 subsets of 30 %.6f (std %.6f)\n", full, whole.mean, sub.mean,
+              sub.std);
 }
 
 TEST(Metrics, KnnRadiiMatchBruteForce) {

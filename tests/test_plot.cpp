@@ -22,6 +22,7 @@ namespace {
 constexpr double nan = std::numeric_limits<double>::quiet_NaN();
 constexpr Rgb red{214, 39, 40}, green{44, 160, 44}, blue{31, 119, 180};
 constexpr Rgb text_color{34, 34, 34};  // plot.cpp's text colour: legend and tick labels
+constexpr Rgb frame_color{64, 64, 64};  // plot.cpp's frame and tick marks
 
 struct Pixel {
   int x, y;
@@ -89,13 +90,11 @@ Series dots(std::vector<double> x, std::vector<double> y, Rgb c, double size = 6
 
 class Plot : public cfgan_test::TempDirTest {
  protected:
-
   Png plot(const std::vector<Series>& series, const PlotOptions& options = {}) {
     const std::string file = path("plot.png");
     write_plot_png(file, series, options);
     return read_png(file);
   }
-
 };
 
 TEST_F(Plot, WritesRgbPngOfRequestedSize) {
@@ -210,9 +209,55 @@ TEST_F(Plot, EmptySeriesAppearsInTheLegendOnly) {
   EXPECT_LT(pixels.back().y - pixels.front().y, 6) << "only the short swatch line";
 }
 
+namespace {
+
+// The frame's closed outline: its bounding box, every pixel of whose four edges is frame-coloured.
+struct Box {
+  int x0, y0, x1, y1;
+};
+Box expect_closed_frame(const Png& png) {
+  const std::vector<Pixel> frame = png.pixels_of(frame_color);
+  EXPECT_FALSE(frame.empty()) << "no frame";
+  if (frame.empty()) return {0, 0, 0, 0};
+  // Tick marks stick out of the frame: the box is where whole rows and columns are frame-coloured.
+  Box b{png.width, png.height, -1, -1};
+  for (const Pixel& p : frame) {
+    b.x0 = std::min(b.x0, p.x), b.y0 = std::min(b.y0, p.y), b.x1 = std::max(b.x1, p.x), b.y1 = std::max(b.y1, p.y);
+  }
+  auto full_row = [&](int y, int x0, int x1) {
+    for (int x = x0; x <= x1; ++x)
+      if (!(png.at(x, y) == frame_color)) return false;
+    return true;
+  };
+  while (b.y1 > b.y0 && !full_row(b.y1, b.x0 + 8, b.x1)) --b.y1;       // below the frame: x-axis ticks
+  while (b.x0 < b.x1 && !(png.at(b.x0, b.y0) == frame_color)) ++b.x0;  // left of it: y-axis ticks
+  EXPECT_TRUE(full_row(b.y0, b.x0, b.x1) && full_row(b.y1, b.x0, b.x1)) << "top or bottom edge broken";
+  for (int y = b.y0; y <= b.y1; ++y)
+    EXPECT_TRUE(png.at(b.x0, y) == frame_color && png.at(b.x1, y) == frame_color) << "side broken at row " << y;
+  EXPECT_GT(b.x1 - b.x0, png.width / 2);
+  EXPECT_GT(b.y1 - b.y0, png.height / 2);
+  return b;
+}
+
+}  // namespace
+
 TEST_F(Plot, NoSeriesStillDrawsAxes) {
   const Png png = plot({}, {.title = "empty", .x_label = "x", .y_label = "y"});
-  EXPECT_FALSE(png.pixels_of(text_color).empty());
+  const Box frame = expect_closed_frame(png);
+  // The title above the frame, the x label below it, the y label left of it; nothing inside.
+  int above = 0, below = 0, left = 0, inside = 0;
+  for (const Pixel& p : png.pixels_of(text_color)) {
+    above += p.y < frame.y0;
+    below += p.y > frame.y1 + 2;
+    left += p.x < frame.x0 - 2 && p.y > frame.y0 && p.y < frame.y1;
+    inside += p.x > frame.x0 && p.x < frame.x1 && p.y > frame.y0 && p.y < frame.y1;
+  }
+  EXPECT_GT(above, 0) << "no title";
+  EXPECT_GT(below, 0) << "no x label or tick numbers";
+  EXPECT_GT(left, 0) << "no y label or tick numbers";
+  EXPECT_EQ(inside, 0);
+  const Png untitled = plot({}, {.x_label = "x", .y_label = "y"});
+  EXPECT_LT(expect_closed_frame(untitled).y0, frame.y0) << "the title's room is not given back";
 }
 
 // Decades are equally spaced on a log axis; values <= 0 and NaN are dropped without error.
@@ -225,7 +270,10 @@ TEST_F(Plot, LogScaleSpacesDecadesEquallyAndSkipsNonPositive) {
   for (size_t i = 1; i + 1 < rows.size(); ++i) EXPECT_NEAR(rows[i] - rows[i - 1], rows[i + 1] - rows[i], 1.0);
   EXPECT_LT(rows[3], rows[0]);
 
-  EXPECT_NO_THROW(plot({line({0, 1, 2}, {-1, 0, -2}, blue)}, {.log_y = true}));
+  // Nothing positive on a log axis: an empty frame, no line, no error.
+  const Png empty = plot({line({0, 1, 2}, {-1, 0, -2}, blue)}, {.log_y = true});
+  expect_closed_frame(empty);
+  EXPECT_TRUE(empty.pixels_of(blue).empty());
 }
 
 TEST_F(Plot, UnwritablePathNamesTheFile) {

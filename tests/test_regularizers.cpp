@@ -19,17 +19,18 @@ constexpr Tolerance kRegularizer{2e-4, 1e-3};
 
 TEST(GradCheck, Uniformity) {
   const Tensor f = uniform({8, 3, 2, 2}, 31, -1.0f, 1.0f) + 0.3f;
-  check_gradients("UR", [](const std::vector<Tensor>& in) { return uniformity_regularizer(in[0]); }, {{f}},
-                  kRegularizer);
+  check_gradients(
+      "UR", [](const std::vector<Tensor>& in) { return uniformity_regularizer(in[0]); }, {{f}}, kRegularizer);
   const Tensor odd = uniform({7, 5}, 32);  // halves of 3 and 4 rows
-  check_gradients("UR odd batch", [](const std::vector<Tensor>& in) { return uniformity_regularizer(in[0]); },
-                  {{odd}}, kRegularizer);
+  check_gradients(
+      "UR odd batch", [](const std::vector<Tensor>& in) { return uniformity_regularizer(in[0]); }, {{odd}},
+      kRegularizer);
 }
 
 TEST(GradCheck, Entropy) {
   const Tensor f = uniform({6, 2, 3, 3}, 33, -1.0f, 1.0f) + 0.2f;
-  check_gradients("ER", [](const std::vector<Tensor>& in) { return entropy_regularizer(in[0]); }, {{f}},
-                  kRegularizer);
+  check_gradients(
+      "ER", [](const std::vector<Tensor>& in) { return entropy_regularizer(in[0]); }, {{f}}, kRegularizer);
 }
 
 TEST(Golden, UrEr) {
@@ -44,6 +45,14 @@ TEST(Golden, UrEr) {
     cfgan::testing::expect_close(f.grad(), g.tensors.at(std::string("d") + which), 1e-6f, 1e-4f,
                                  std::string("d") + which);
   }
+  // A dead row: UR through F.normalize, the zero row at distance 1 from the others. Its own
+  // gradient is ~1e11 (1 / the normalization's eps), so only relative tolerances mean anything.
+  Tensor dead = g.tensors.at("f_dead").detach();
+  dead.requires_grad_(true);
+  const Tensor ur = uniformity_regularizer(dead);
+  cfgan::testing::expect_close(ur, g.tensors.at("ur_dead"), 1e-5f, 1e-5f, "ur_dead");
+  ur.backward();
+  cfgan::testing::expect_close(dead.grad(), g.tensors.at("dur_dead"), 1e-6f, 1e-4f, "dur_dead");
 }
 
 TEST(Regularizers, UniformityRewardsSpreadOutFeatures) {
@@ -70,13 +79,18 @@ TEST(Regularizers, EntropyMatchesHandComputation) {
   EXPECT_NEAR(mean_log_norm(f), -0.5 * (std::log(5.0) + std::log(2.0)), 1e-6);
 }
 
-TEST(Regularizers, DeadRowIsFinite) {
-  // A ReLU feature map can be all zero for a sample; UR and ER must treat that row as a
-  // zero vector (as F.normalize does) instead of 0/0: finite values and finite gradients.
+TEST(Regularizers, DeadRowSitsAtDistanceOne) {
+  // A ReLU feature map can be all zero for a sample; UR and ER treat that row as a zero
+  // vector (as F.normalize does) instead of 0/0. Three orthonormal rows and a zero row: three
+  // pairs at |x-y|^2 = 2 and three at 1, so with t = 2 uniformity is log((3e^-4 + 3e^-2) / 6).
+  std::vector<float> rows(16, 0.0f);
+  for (int i = 1; i < 4; ++i) rows[i * 4 + i] = 1.0f;
+  EXPECT_NEAR(uniformity(Tensor::from_host({4, 4}, rows)).item(),
+              std::log((3 * std::exp(-4.0) + 3 * std::exp(-2.0)) / 6), 1e-6);
   Generator gen(3);
-  std::vector<float> rows = Tensor::rand({6, 5}, gen).to_host();
-  std::fill(rows.begin(), rows.begin() + 5, 0.0f);  // row 0 dead
-  const Tensor f = Tensor::from_host({6, 5}, rows).requires_grad_();
+  std::vector<float> values = Tensor::rand({6, 5}, gen).to_host();
+  std::fill(values.begin(), values.begin() + 5, 0.0f);  // row 0 dead
+  const Tensor f = Tensor::from_host({6, 5}, values).requires_grad_();
   const Tensor ur = uniformity_regularizer(f), er = entropy_regularizer(f);
   (ur + er).backward();
   EXPECT_TRUE(std::isfinite(ur.item()));

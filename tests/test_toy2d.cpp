@@ -170,21 +170,35 @@ TEST(Toy2d, ModelsExposeTheirFeatureLayers) {
 }
 
 TEST(Toy2d, RegularizedStepTrainsBothNetworks) {
-  ToyGan gan({.hidden = 32, .batch = 16, .ur_weight = 0.2f, .er_weight = 0.5f, .seed = 4});
-  ToyData data(make_toy_mixture("ring"), 2, 4);
-  const std::vector<float> g_before = gan.generator().parameters()[0].to_host();
-  const std::vector<float> d_before = gan.discriminator().parameters()[0].to_host();
-  const GanStepStats stats = gan.step(data.next(16));
-  EXPECT_TRUE(std::isfinite(stats.d_loss) && std::isfinite(stats.g_loss));
-  EXPECT_NE(gan.generator().parameters()[0].to_host(), g_before);
-  EXPECT_NE(gan.discriminator().parameters()[0].to_host(), d_before);
+  // The same step with and without UR + ER: the terms join G's loss only, so D's update and
+  // both reported losses are bit-identical, and G's update differs.
+  auto one_step = [](float ur, float er) {
+    auto gan =
+        std::make_unique<ToyGan>(ToyGanConfig{.hidden = 32, .batch = 16, .ur_weight = ur, .er_weight = er, .seed = 4});
+    ToyData data(make_toy_mixture("ring"), 2, 4);
+    const GanStepStats stats = gan->step(data.next(16));
+    return std::pair{std::move(gan), stats};
+  };
+  const auto [plain, plain_stats] = one_step(0.0f, 0.0f);
+  const auto [reg, reg_stats] = one_step(0.2f, 0.5f);
+  EXPECT_EQ(reg_stats.d_loss, plain_stats.d_loss);
+  EXPECT_EQ(reg_stats.g_loss, plain_stats.g_loss);
+  EXPECT_TRUE(std::isfinite(reg_stats.ur_g) && std::isfinite(reg_stats.er_g));
+  EXPECT_LE(reg_stats.ur_g, 0.0f);  // a log-mean of exp(-t d^2) <= 0
+  const auto d_plain = plain->discriminator().parameters(), d_reg = reg->discriminator().parameters();
+  for (size_t i = 0; i < d_plain.size(); ++i)
+    EXPECT_EQ(d_reg[i].to_host(), d_plain[i].to_host()) << "D parameter " << i;
+  const auto g_plain = plain->generator().parameters(), g_reg = reg->generator().parameters();
+  size_t changed = 0;
+  for (size_t i = 0; i < g_plain.size(); ++i) changed += g_reg[i].to_host() != g_plain[i].to_host();
+  EXPECT_EQ(changed, g_plain.size()) << "UR + ER should move every G parameter";
   Generator gen(9);
-  const FeatureInfo info = feature_information(gan, 2, gen);
-  for (double v : {info.ur_g, info.ur_d, info.er_g, info.er_d, info.entropy_g, info.entropy_d, info.log_norm_g,
-                   info.log_norm_d}) {
+  const FeatureInfo info = feature_information(*reg, 2, gen);
+  for (double v :
+       {info.ur_g, info.ur_d, info.er_g, info.er_d, info.entropy_g, info.entropy_d, info.log_norm_g, info.log_norm_d}) {
     EXPECT_TRUE(std::isfinite(v));
   }
-  EXPECT_LE(info.ur_g, 0.0);  // a log-mean of exp(-t d^2) <= 0
+  EXPECT_LE(info.ur_g, 0.0);
 }
 
 TEST(Toy2d, DeadFeatureRowsAreCountedNotAveraged) {

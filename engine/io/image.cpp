@@ -5,7 +5,10 @@
 #include <stb/stb_image_write.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
+#include <cstdio>
+#include <cstring>
 #include <filesystem>
 
 #include "engine/error.h"
@@ -17,8 +20,8 @@ Image read_image(const std::string& path, int64_t channels) {
               channels);
   CFGAN_CHECK(std::filesystem::is_regular_file(path), path, ": no such image file");
   int w = 0, h = 0, file_channels = 0;
-  CFGAN_CHECK(stbi_info(path.c_str(), &w, &h, &file_channels), path, ": not a readable image (",
-              stbi_failure_reason(), ")");
+  CFGAN_CHECK(stbi_info(path.c_str(), &w, &h, &file_channels), path, ": not a readable image (", stbi_failure_reason(),
+              ")");
   const int want = channels ? static_cast<int>(channels) : (file_channels <= 2 ? 1 : 3);
   unsigned char* data = stbi_load(path.c_str(), &w, &h, &file_channels, want);
   CFGAN_CHECK(data, path, ": cannot decode image (", stbi_failure_reason(), ")");
@@ -27,28 +30,45 @@ Image read_image(const std::string& path, int64_t channels) {
   return image;
 }
 
-void write_png(const std::string& path, const Image& image) {
+void write_png(const std::string& path, int64_t width, int64_t height, int64_t channels, const uint8_t* pixels) {
   const std::filesystem::path parent = std::filesystem::path(path).parent_path();
-  if (!parent.empty()) std::filesystem::create_directories(parent);
-  const int ok = stbi_write_png(path.c_str(), static_cast<int>(image.width), static_cast<int>(image.height),
-                                static_cast<int>(image.channels), image.pixels.data(),
-                                static_cast<int>(image.width * image.channels));
-  CFGAN_CHECK(ok, path, ": cannot write PNG file");
+  std::error_code ec;
+  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+  CFGAN_CHECK(!ec, path, ": cannot create directory ", parent.string(), " (", ec.message(), ")");
+  // stb's own file writer ignores failed writes; a full disk must not pass for a written PNG.
+  struct Sink {
+    std::FILE* file;
+    int error;
+  } sink{std::fopen(path.c_str(), "wb"), 0};
+  CFGAN_CHECK(sink.file, path, ": cannot open for writing (", std::strerror(errno), ")");
+  const auto write = [](void* context, void* data, int size) {
+    Sink& s = *static_cast<Sink*>(context);
+    if (s.error == 0 && std::fwrite(data, 1, static_cast<size_t>(size), s.file) != static_cast<size_t>(size))
+      s.error = errno;
+  };
+  const int encoded = stbi_write_png_to_func(write, &sink, static_cast<int>(width), static_cast<int>(height),
+                                             static_cast<int>(channels), pixels, static_cast<int>(width * channels));
+  if (std::fclose(sink.file) != 0 && sink.error == 0) sink.error = errno;
+  if (encoded && sink.error == 0) return;
+  std::remove(path.c_str());
+  fail(path, ": cannot write PNG file (", encoded ? std::strerror(sink.error) : "encoding failed", ")");
+}
+
+void write_png(const std::string& path, const Image& image) {
+  write_png(path, image.width, image.height, image.channels, image.pixels.data());
 }
 
 Image resize_image(const Image& image, int64_t width, int64_t height) {
   if (image.width == width && image.height == height) return image;
   Image out{width, height, image.channels, std::vector<uint8_t>(static_cast<size_t>(width * height * image.channels))};
-  const int ok = stbir_resize_uint8(image.pixels.data(), static_cast<int>(image.width),
-                                    static_cast<int>(image.height), 0, out.pixels.data(), static_cast<int>(width),
-                                    static_cast<int>(height), 0, static_cast<int>(image.channels));
+  const int ok = stbir_resize_uint8(image.pixels.data(), static_cast<int>(image.width), static_cast<int>(image.height),
+                                    0, out.pixels.data(), static_cast<int>(width), static_cast<int>(height), 0,
+                                    static_cast<int>(image.channels));
   CFGAN_CHECK(ok, "resize_image: cannot resize ", image.width, "x", image.height, " to ", width, "x", height);
   return out;
 }
 
-uint8_t to_byte(float v) {
-  return static_cast<uint8_t>(std::lround(std::clamp((v + 1.0f) * 127.5f, 0.0f, 255.0f)));
-}
+uint8_t to_byte(float v) { return static_cast<uint8_t>(std::lround(std::clamp((v + 1.0f) * 127.5f, 0.0f, 255.0f))); }
 
 Image image_from_tensor(const Tensor& chw) {
   CFGAN_CHECK(chw.ndim() == 3 && (chw.dim(0) == 1 || chw.dim(0) == 3), "image_from_tensor: expected (C,H,W) with C ",

@@ -17,7 +17,10 @@ struct Image {
 
 // Decodes PNG / JPEG / BMP; `channels` 0 keeps the file's (gray stays 1, RGB/RGBA -> 3).
 Image read_image(const std::string& path, int64_t channels = 0);
+// Errors name the file and the system's reason (a full disk, a read-only directory).
 void write_png(const std::string& path, const Image& image);
+// The same from raw interleaved rows (width * channels bytes each).
+void write_png(const std::string& path, int64_t width, int64_t height, int64_t channels, const uint8_t* pixels);
 
 // Bilinear resize (stb_image_resize).
 Image resize_image(const Image& image, int64_t width, int64_t height);

@@ -1,19 +1,16 @@
 #include "engine/io/plot.h"
 
-#include <stb/stb_image_write.h>
-
 #include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdio>
-#include <filesystem>
 #include <limits>
 #include <string_view>
-#include <system_error>
 #include <tuple>
 
 #include "engine/error.h"
 #include "engine/io/bitmap_font.h"
+#include "engine/io/image.h"
 
 namespace cfgan {
 namespace {
@@ -420,12 +417,7 @@ Rgb palette_color(size_t i) {
 namespace {
 
 void save_canvas(const std::string& path, const Canvas& canvas) {
-  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
-  std::error_code ec;
-  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
-  CFGAN_CHECK(!ec, path, ": cannot create directory ", parent.string(), " (", ec.message(), ")");
-  CFGAN_CHECK(stbi_write_png(path.c_str(), canvas.width(), canvas.height(), 3, canvas.data(), canvas.width() * 3),
-              path, ": cannot write PNG file");
+  write_png(path, canvas.width(), canvas.height(), 3, canvas.data());
 }
 
 void check_size(const std::string& path, const PlotOptions& opt) {

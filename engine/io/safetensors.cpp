@@ -114,8 +114,8 @@ SafetensorsFile load_safetensors(const std::string& path) {
   in.read(reinterpret_cast<char*>(len_le), 8);
   uint64_t header_len = 0;
   for (int i = 0; i < 8; ++i) header_len |= static_cast<uint64_t>(len_le[i]) << (8 * i);
-  CFGAN_CHECK(header_len <= file_size - 8, path, ": header length ", header_len, " exceeds the file size ",
-              file_size, " (truncated or not a safetensors file)");
+  CFGAN_CHECK(header_len <= file_size - 8, path, ": header length ", header_len, " exceeds the file size ", file_size,
+              " (truncated or not a safetensors file)");
   std::string text(header_len, '\0');
   in.read(text.data(), static_cast<std::streamsize>(header_len));
   nlohmann::json header;
@@ -142,9 +142,8 @@ SafetensorsFile load_safetensors(const std::string& path) {
       continue;
     }
     const bool well_formed = entry.is_object() && entry.contains("dtype") && entry["dtype"].is_string() &&
-                             entry.contains("shape") && entry["shape"].is_array() &&
-                             entry.contains("data_offsets") && entry["data_offsets"].is_array() &&
-                             entry["data_offsets"].size() == 2;
+                             entry.contains("shape") && entry["shape"].is_array() && entry.contains("data_offsets") &&
+                             entry["data_offsets"].is_array() && entry["data_offsets"].size() == 2;
     CFGAN_CHECK(well_formed, path, ": tensor '", name, "' lacks dtype, shape or data_offsets");
     const std::string dtype = entry["dtype"].get<std::string>();
     CFGAN_CHECK(dtype == "F32" || dtype == "U8", path, ": tensor '", name, "' has dtype ", dtype,
@@ -160,8 +159,8 @@ SafetensorsFile load_safetensors(const std::string& path) {
                 "' has invalid data_offsets ", offsets.dump());
     const uint64_t begin = offsets[0].get<uint64_t>(), end = offsets[1].get<uint64_t>();
     const uint64_t expected = (dtype == "F32" ? sizeof(float) : 1) * static_cast<uint64_t>(shape.numel());
-    CFGAN_CHECK(begin <= end && end - begin == expected, path, ": tensor '", name, "' data_offsets ",
-                offsets.dump(), " hold ", end - begin, " bytes, shape ", shape.str(), " needs ", expected);
+    CFGAN_CHECK(begin <= end && end - begin == expected, path, ": tensor '", name, "' data_offsets ", offsets.dump(),
+                " hold ", end - begin, " bytes, shape ", shape.str(), " needs ", expected);
     CFGAN_CHECK(end <= data_size, path, ": tensor '", name, "' ends at byte ", end, " but the data section has ",
                 data_size, " bytes (truncated file?)");
     spans.emplace_back(begin, end);
@@ -170,7 +169,8 @@ SafetensorsFile load_safetensors(const std::string& path) {
       continue;
     }
     std::vector<float> values(static_cast<size_t>(shape.numel()));
-    std::memcpy(values.data(), data.data() + begin, expected);
+    if (expected > 0)
+      std::memcpy(values.data(), data.data() + begin, expected);  // an empty vector's data() may be null
     file.tensors[name] = Tensor::from_host(shape, values);
   }
   // The tensors must tile the data section exactly, as the format requires: a header length

@@ -1,7 +1,9 @@
 #include "engine/run/run_dir.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <vector>
@@ -22,6 +24,19 @@ std::vector<fs::path> checkpoint_files(const fs::path& dir) {
   }
   std::sort(files.begin(), files.end());  // zero-padded step numbers sort in time order
   return files;
+}
+
+// A write killed half way leaves its temporary behind (checkpoints/step_*.safetensors.tmp.PID,
+// metrics.jsonl.tmp); the rename that would have published it never happened, so it is garbage.
+void remove_interrupted_writes(const fs::path& dir) {
+  std::error_code ec;
+  fs::remove(dir / "metrics.jsonl.tmp", ec);
+  if (!fs::is_directory(dir / "checkpoints")) return;
+  for (const auto& entry : fs::directory_iterator(dir / "checkpoints")) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind("step_", 0) == 0 && name.find(".safetensors.tmp.") != std::string::npos)
+      fs::remove(entry.path(), ec);
+  }
 }
 
 std::string numbered(const std::string& dir, int64_t step, const char* extension) {
@@ -45,8 +60,11 @@ RunDir::RunDir(const std::string& path, bool resuming) : path_(path) {
   fs::create_directories(fs::path(path) / "samples", ec);
   fs::create_directories(fs::path(path) / "checkpoints", ec);
   CFGAN_CHECK(!ec, path, ": cannot create the run directory (", ec.message(), ")");
-  metrics_.open(file("metrics.jsonl"), std::ios::app);
-  CFGAN_CHECK(metrics_, file("metrics.jsonl"), ": cannot open for writing");
+  remove_interrupted_writes(path);
+  // A fresh run starts its own log: lines left by a run killed before its first checkpoint
+  // would otherwise repeat its steps. A resumed run keeps the log (truncate_metrics trims it).
+  metrics_.open(file("metrics.jsonl"), resuming ? std::ios::app : std::ios::trunc);
+  CFGAN_CHECK(metrics_, file("metrics.jsonl"), ": cannot open for writing (", std::strerror(errno), ")");
 }
 
 std::string RunDir::sample_path(int64_t step) const { return numbered(path_ + "/samples", step, ".png"); }
@@ -56,9 +74,7 @@ std::string RunDir::checkpoint_path(int64_t step) const {
 }
 
 void RunDir::write_config(const std::map<std::string, std::string>& values) const {
-  std::ofstream out(file("config.json"));
-  out << nlohmann::json(values).dump(2) << "\n";
-  CFGAN_CHECK(out, file("config.json"), ": cannot write");
+  write_text_file(file("config.json"), nlohmann::json(values).dump(2) + "\n");
 }
 
 std::map<std::string, std::string> RunDir::read_config() const {
@@ -74,6 +90,15 @@ std::map<std::string, std::string> RunDir::read_config() const {
 void RunDir::append_metrics(const std::string& json_line) {
   metrics_ << json_line << "\n";
   metrics_.flush();
+  CFGAN_CHECK(metrics_, file("metrics.jsonl"), ": write failed (", std::strerror(errno), ")");
+}
+
+void write_text_file(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::trunc);
+  CFGAN_CHECK(out, path, ": cannot open for writing (", std::strerror(errno), ")");
+  out << text;
+  out.close();  // the data reaches the file system here: a full disk shows now, not never
+  CFGAN_CHECK(out, path, ": write failed (", std::strerror(errno), ")");
 }
 
 int64_t RunDir::truncate_metrics(int64_t step) {
@@ -85,18 +110,18 @@ int64_t RunDir::truncate_metrics(int64_t step) {
     for (std::string line; std::getline(in, line);) {
       const auto j = nlohmann::json::parse(line, nullptr, false);
       // A line cut short by a kill is not JSON: it goes too.
-      const bool past = j.is_discarded() || (j.contains("step") && j["step"].is_number() && j["step"].get<int64_t>() > step);
-      if (past) ++dropped;
-      else kept.push_back(line);
+      const bool past =
+          j.is_discarded() || (j.contains("step") && j["step"].is_number() && j["step"].get<int64_t>() > step);
+      if (past)
+        ++dropped;
+      else
+        kept.push_back(line);
     }
   }
   if (dropped == 0) return 0;
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    for (const std::string& line : kept) out << line << "\n";
-    out.flush();
-    CFGAN_CHECK(out, tmp, ": cannot write");
-  }
+  std::string text;
+  for (const std::string& line : kept) text += line + "\n";
+  write_text_file(tmp, text);
   metrics_.close();
   std::error_code ec;
   fs::rename(tmp, path, ec);

@@ -13,7 +13,8 @@ namespace cfgan {
 class RunDir {
  public:
   // Creates the directory tree. A fresh run refuses a directory that already holds
-  // checkpoints (so nothing is overwritten); a resumed run requires one.
+  // checkpoints (so nothing is overwritten) and empties metrics.jsonl; a resumed run requires
+  // a checkpoint. Both delete the temporaries of writes a kill cut short.
   RunDir(const std::string& path, bool resuming);
 
   const std::string& path() const { return path_; }
@@ -23,7 +24,7 @@ class RunDir {
 
   void write_config(const std::map<std::string, std::string>& values) const;
   std::map<std::string, std::string> read_config() const;
-  void append_metrics(const std::string& json_line);  // one JSON object per line, flushed
+  void append_metrics(const std::string& json_line);  // one JSON object per line, flushed; throws if it fails
   // Drops the lines whose "step" is past `step` (a resumed run's log then never repeats a
   // step); returns how many. The file is replaced atomically.
   int64_t truncate_metrics(int64_t step);
@@ -35,6 +36,9 @@ class RunDir {
   std::string path_;
   std::ofstream metrics_;
 };
+
+// Writes `text` to `path`; the error names the file and the system's reason (e.g. a full disk).
+void write_text_file(const std::string& path, const std::string& text);
 
 // `path` itself when it is a file; for a run directory its newest checkpoint. Errors
 // name `flag` and the path.

@@ -4,10 +4,12 @@
 #include <cmath>
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "engine/error.h"
 #include "engine/io/plot.h"
 #include "engine/run/progress.h"
 
@@ -67,6 +69,16 @@ void write_loss_plot(const RunDir& run, const std::vector<std::pair<std::string,
   write_plot_png(run.file("loss.png"), raw, {.title = "training losses", .x_label = "step", .y_label = "loss"});
 }
 
+// A write that fails (a full disk, a read-only or deleted run directory) stops the run with one
+// line: the step, the system's reason, and the checkpoint a --resume would start from.
+Error stopped_by_write(const std::exception& e, int64_t step, const std::string& checkpoint) {
+  std::error_code ec;
+  const std::string last = checkpoint.empty()                        ? "no checkpoint was written yet"
+                           : std::filesystem::exists(checkpoint, ec) ? "last good checkpoint: " + checkpoint
+                                                                     : "its last checkpoint " + checkpoint + " is gone";
+  return Error(cat("step ", step, ": ", e.what(), "; training stopped, ", last));
+}
+
 }  // namespace
 
 TrainingOutcome run_training_loop(TrainingJob& job, RunDir& run, const TrainingLoopOptions& opts) {
@@ -80,9 +92,14 @@ TrainingOutcome run_training_loop(TrainingJob& job, RunDir& run, const TrainingL
   TrainingOutcome out;
   out.checkpoint = run.latest_checkpoint().value_or("");
   auto save_checkpoint = [&] {
-    out.checkpoint = run.checkpoint_path(job.steps_done());
-    job.save(out.checkpoint);
+    const std::string path = run.checkpoint_path(job.steps_done());
+    job.save(path);
+    out.checkpoint = path;
     run.keep_newest_checkpoints(opts.keep);
+  };
+  auto write_failure = [&](const std::exception& e) {
+    std::signal(SIGINT, SIG_DFL);
+    return stopped_by_write(e, job.steps_done(), out.checkpoint);
   };
 
   g_interrupted = false;
@@ -107,14 +124,19 @@ TrainingOutcome run_training_loop(TrainingJob& job, RunDir& run, const TrainingL
         return out;
       }
     out.progress = fields_text(scalars, opts.shown);
-    if (step % opts.log_every == 0) {
-      nlohmann::ordered_json line{{"step", step}};
-      for (const auto& [name, value] : scalars) line[name] = value;
-      line["seconds"] = progress.elapsed_seconds();
-      run.append_metrics(line.dump());
+    try {
+      if (step % opts.log_every == 0) {
+        nlohmann::ordered_json line{{"step", step}};
+        for (const auto& [name, value] : scalars) line[name] = value;
+        line["seconds"] = progress.elapsed_seconds();
+        run.append_metrics(line.dump());
+      }
+      if (step % opts.sample_every == 0) job.write_samples(run.sample_path(step));
+      if (step % opts.checkpoint_every == 0) save_checkpoint();
+    } catch (const std::exception& e) {
+      progress.finish(step, out.progress);
+      throw write_failure(e);
     }
-    if (step % opts.sample_every == 0) job.write_samples(run.sample_path(step));
-    if (step % opts.checkpoint_every == 0) save_checkpoint();
     const double left = opts.minutes > 0 ? opts.minutes * 60 - progress.elapsed_seconds() : -1.0;
     progress.update(step, out.progress, left);
   }
@@ -123,13 +145,17 @@ TrainingOutcome run_training_loop(TrainingJob& job, RunDir& run, const TrainingL
   out.interrupted = g_interrupted;
   out.steps = job.steps_done();
 
-  if (out.checkpoint != run.checkpoint_path(out.steps)) save_checkpoint();
-  out.samples = run.sample_path(out.steps);
-  job.write_samples(out.samples);
-  write_loss_plot(run, opts.plotted);
-  std::ofstream(run.file("summary.txt")) << "steps: " << out.steps << "\nlast losses: " << out.progress
-                                         << "\nsample grid: " << out.samples << "\ncheckpoint: " << out.checkpoint
-                                         << "\nloss plot: " << run.file("loss.png") << "\n";
+  try {
+    if (out.checkpoint != run.checkpoint_path(out.steps)) save_checkpoint();
+    out.samples = run.sample_path(out.steps);
+    job.write_samples(out.samples);
+    write_loss_plot(run, opts.plotted);
+    write_text_file(run.file("summary.txt"), "steps: " + std::to_string(out.steps) + "\nlast losses: " + out.progress +
+                                                 "\nsample grid: " + out.samples + "\ncheckpoint: " + out.checkpoint +
+                                                 "\nloss plot: " + run.file("loss.png") + "\n");
+  } catch (const std::exception& e) {
+    throw write_failure(e);
+  }
   return out;
 }
 

@@ -5,6 +5,13 @@
 
 #include <cstdint>
 #include <new>
+#include <utility>
+
+#if CFGAN_EMU_ASAN
+#include <pthread.h>
+#include <sanitizer/asan_interface.h>
+#include <sanitizer/common_interface_defs.h>
+#endif
 
 namespace cfgan::emu::detail {
 
@@ -15,7 +22,54 @@ size_t page_bytes() {
   return bytes;
 }
 
+// A restarted fiber's abandoned frames may have left ASan's redzone marks on its stack.
+void forget_stack_frames([[maybe_unused]] char* stack) {
+#if CFGAN_EMU_ASAN
+  __asan_unpoison_memory_region(stack, Fiber::kStackBytes);
+#endif
+}
+
+// The bottom frame of every fiber: a fresh fiber is entered by a switch that does not
+// return through switch_context, so the switch is completed here.
+void fiber_entry(Fiber* self) {
+#if CFGAN_EMU_ASAN
+  __sanitizer_finish_switch_fiber(nullptr, nullptr, nullptr);
+#endif
+  self->entry(self);
+}
+
 }  // namespace
+
+void switch_stacks(Context& from, Context& to);  // per architecture, below
+
+void switch_context(Context& from, Context& to) {
+#if CFGAN_EMU_ASAN
+  void* fake_stack = nullptr;  // from's use-after-return frames, kept while it is away
+  __sanitizer_start_switch_fiber(&fake_stack, to.stack_bottom, to.stack_size);
+#endif
+  switch_stacks(from, to);
+#if CFGAN_EMU_ASAN
+  __sanitizer_finish_switch_fiber(fake_stack, nullptr, nullptr);
+#endif
+}
+
+void use_thread_stack([[maybe_unused]] Context& context) {
+#if CFGAN_EMU_ASAN
+  // Asking the system is slow (the main thread's stack is read from /proc), so once per thread.
+  thread_local std::pair<void*, size_t> stack = [] {
+    pthread_attr_t attr;
+    void* bottom = nullptr;
+    size_t size = 0;
+    if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+      pthread_attr_getstack(&attr, &bottom, &size);
+      pthread_attr_destroy(&attr);
+    }
+    return std::pair{bottom, size};
+  }();
+  context.stack_bottom = stack.first;
+  context.stack_size = stack.second;
+#endif
+}
 
 #if defined(__x86_64__)
 
@@ -67,21 +121,22 @@ cfgan_emu_fiber_start:
 extern "C" void cfgan_emu_switch_stack(void** save_sp, void* load_sp);
 extern "C" void cfgan_emu_fiber_start();
 
-void switch_context(Context& from, Context& to) { cfgan_emu_switch_stack(&from.stack_pointer, to.stack_pointer); }
+void switch_stacks(Context& from, Context& to) { cfgan_emu_switch_stack(&from.stack_pointer, to.stack_pointer); }
 
 void Fiber::restart() {
+  forget_stack_frames(mapping_ + page_bytes());
   // A first switch pops r15, r14, r13 (entry), r12 (this), rbx, rbp and "returns"
   // into cfgan_emu_fiber_start, which calls entry(this) with the stack 16-byte
   // aligned as the ABI wants at a call.
   auto top = reinterpret_cast<uintptr_t>(mapping_ + page_bytes() + kStackBytes - color_offset_) & ~uintptr_t{15};
   auto* slot = reinterpret_cast<void**>(top - 72);
-  slot[0] = nullptr;                                         // r15
-  slot[1] = nullptr;                                         // r14
-  slot[2] = reinterpret_cast<void*>(entry);                 // r13
-  slot[3] = this;                                            // r12
-  slot[4] = nullptr;                                         // rbx
-  slot[5] = nullptr;                                         // rbp
-  slot[6] = reinterpret_cast<void*>(&cfgan_emu_fiber_start); // return address
+  slot[0] = nullptr;                                          // r15
+  slot[1] = nullptr;                                          // r14
+  slot[2] = reinterpret_cast<void*>(&fiber_entry);            // r13
+  slot[3] = this;                                             // r12
+  slot[4] = nullptr;                                          // rbx
+  slot[5] = nullptr;                                          // rbp
+  slot[6] = reinterpret_cast<void*>(&cfgan_emu_fiber_start);  // return address
   slot[7] = nullptr;
   slot[8] = nullptr;
   context.stack_pointer = slot;
@@ -89,17 +144,17 @@ void Fiber::restart() {
 
 #else
 
-void switch_context(Context& from, Context& to) { swapcontext(&from.uc, &to.uc); }
+void switch_stacks(Context& from, Context& to) { swapcontext(&from.uc, &to.uc); }
 
 namespace {
 // makecontext passes int arguments only, so the pointer travels in two halves.
 void fiber_start(unsigned lo, unsigned hi) {
-  auto* fiber = reinterpret_cast<Fiber*>((static_cast<uintptr_t>(hi) << 32) | lo);
-  fiber->entry(fiber);
+  fiber_entry(reinterpret_cast<Fiber*>((static_cast<uintptr_t>(hi) << 32) | lo));
 }
 }  // namespace
 
 void Fiber::restart() {
+  forget_stack_frames(mapping_ + page_bytes());
   getcontext(&context.uc);
   context.uc.uc_stack.ss_sp = mapping_ + page_bytes();
   context.uc.uc_stack.ss_size = kStackBytes - color_offset_;
@@ -120,6 +175,10 @@ Fiber::Fiber(void (*entry_)(Fiber*), void* owner_, int color)
   if (m == MAP_FAILED) throw std::bad_alloc();
   mapping_ = static_cast<char*>(m);
   mprotect(mapping_, page_bytes(), PROT_NONE);
+#if CFGAN_EMU_ASAN
+  context.stack_bottom = mapping_ + page_bytes();
+  context.stack_size = kStackBytes;
+#endif
   restart();
 }
 

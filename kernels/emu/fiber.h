@@ -16,6 +16,17 @@
 
 namespace cfgan::emu::detail {
 
+// AddressSanitizer keeps its own idea of which stack is running; every hand-made switch
+// must be announced to it (sanitizer/common_interface_defs.h), or a throw or a stack
+// access on a fiber reads as an error.
+#if defined(__SANITIZE_ADDRESS__)
+#define CFGAN_EMU_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CFGAN_EMU_ASAN 1
+#endif
+#endif
+
 // A saved execution context: where to continue when switched to.
 struct Context {
 #if defined(__x86_64__)
@@ -23,11 +34,19 @@ struct Context {
 #else
   ucontext_t uc;
 #endif
+#if CFGAN_EMU_ASAN
+  const void* stack_bottom = nullptr;  // the stack the context runs on, for ASan
+  size_t stack_size = 0;
+#endif
 };
 
 // Saves the running context into `from` and continues `to`. Returns when something
 // switches back to `from`.
 void switch_context(Context& from, Context& to);
+
+// Marks `context` as the calling OS thread's own stack (what a scheduler switches back to).
+// Only ASan needs to know; otherwise a no-op.
+void use_thread_stack(Context& context);
 
 // A stack with a guard page below it (an overflowing kernel faults instead of
 // corrupting a neighbour) and a context that starts in entry(this).

@@ -1,6 +1,7 @@
 #include "kernels/emu/scheduler.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <stdexcept>
 
@@ -28,8 +29,22 @@ BlockScheduler& BlockScheduler::this_thread() {
 
 BlockScheduler* BlockScheduler::active() { return active_scheduler; }
 
-BlockScheduler::BlockScheduler()
-    : dynamic_shared_(new unsigned char[kMaxDynamicSharedBytes + kSharedAlignment]) {}
+BlockScheduler::BlockScheduler() : dynamic_shared_(new unsigned char[kMaxDynamicSharedBytes + kSharedAlignment]) {
+  if (const char* seed = std::getenv("CFGAN_EMU_SHUFFLE")) shuffle_seed_ = std::strtoull(seed, nullptr, 10);
+}
+
+uint64_t BlockScheduler::next_random() {  // splitmix64
+  uint64_t z = (shuffle_state_ += 0x9e3779b97f4a7c15ull);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+// Fisher-Yates over items[begin..].
+template <typename T>
+void BlockScheduler::shuffle(std::vector<T>& items, size_t begin) {
+  for (size_t i = items.size(); i > begin + 1; --i) std::swap(items[i - 1], items[begin + next_random() % (i - begin)]);
+}
 
 BlockScheduler::~BlockScheduler() = default;
 
@@ -54,6 +69,17 @@ void BlockScheduler::run_block(const LaunchPlan& plan, uint3 block_index) {
 
   next_thread_ = 0;
   next_index_ = {0, 0, 0};
+  start_order_.clear();
+  if (shuffle_seed_ != 0) [[unlikely]] {
+    // Each block its own order, the same on every run with this seed.
+    shuffle_state_ =
+        shuffle_seed_ ^
+        (0x2545f4914f6cdd1dull *
+         (1 + block_index.x + uint64_t{gridDim.x} * (block_index.y + uint64_t{gridDim.y} * block_index.z)));
+    start_order_.resize(static_cast<size_t>(num_threads_));
+    for (int t = 0; t < num_threads_; ++t) start_order_[static_cast<size_t>(t)] = t;
+    shuffle(start_order_, 0);
+  }
   finished_ = 0;
   first_exited_ = -1;
   ready_.clear();
@@ -72,6 +98,7 @@ void BlockScheduler::run_block(const LaunchPlan& plan, uint3 block_index) {
   // Control comes back here only when no fiber can run: the block is done, it is
   // stuck (divergence), or a fiber failed.
   active_scheduler = this;
+  use_thread_stack(scheduler_context_);  // blocks of one launch may run on several threads
   for (;;) {
     if (Fiber* next = next_runnable()) {
       current_ = next;
@@ -140,17 +167,21 @@ void BlockScheduler::run_threads(Fiber* self) {
   // would corrupt the OS thread's record of exceptions being handled.
   try {
     while (next_thread_ < num_threads_ && ready_head_ == ready_.size()) {
-      const int thread = next_thread_++;
-      self->thread = thread;
-      self->index = next_index_;
-      threadIdx = next_index_;
-      if (++next_index_.x == blockDim.x) {
-        next_index_.x = 0;
-        if (++next_index_.y == blockDim.y) {
-          next_index_.y = 0;
-          ++next_index_.z;
+      if (start_order_.empty()) {
+        self->thread = next_thread_++;
+        self->index = next_index_;
+        if (++next_index_.x == blockDim.x) {
+          next_index_.x = 0;
+          if (++next_index_.y == blockDim.y) {
+            next_index_.y = 0;
+            ++next_index_.z;
+          }
         }
+      } else {
+        self->thread = start_order_[static_cast<size_t>(next_thread_++)];
+        self->index = thread_index(self->thread);
       }
+      threadIdx = self->index;
       plan_->run_thread(plan_->bound);
       thread_exited(self->thread);
     }
@@ -175,11 +206,13 @@ void BlockScheduler::suspend() {
 void BlockScheduler::thread_exited(int thread) {
   ++finished_;
   if (first_exited_ < 0) first_exited_ = thread;
-  if (barrier_arrived_ > 0) [[unlikely]] fail_exit_during_barrier(thread);
+  if (barrier_arrived_ > 0) [[unlikely]]
+    fail_exit_during_barrier(thread);
   Warp& warp = warps_[static_cast<size_t>(thread / 32)];
   const unsigned bit = 1u << (thread % 32);
   warp.live &= ~bit;
-  if (!warp.open.empty()) [[unlikely]] release_exited_lane(warp, bit);
+  if (!warp.open.empty()) [[unlikely]]
+    release_exited_lane(warp, bit);
 }
 
 // Exited lanes are not waited for (CUDA: "all non-exited threads named in mask").
@@ -196,7 +229,8 @@ void BlockScheduler::release_exited_lane(Warp& warp, unsigned bit) {
 }
 
 void BlockScheduler::sync_threads(const std::source_location& where) {
-  if (first_exited_ >= 0) [[unlikely]] fail_barrier(current_->thread, where);
+  if (first_exited_ >= 0) [[unlikely]]
+    fail_barrier(current_->thread, where);
   if (barrier_arrived_ == 0) {
     barrier_site_ = where;
   } else if (!same_site(where, barrier_site_)) [[unlikely]] {
@@ -204,7 +238,10 @@ void BlockScheduler::sync_threads(const std::source_location& where) {
   }
   if (++barrier_arrived_ == num_threads_) {
     barrier_arrived_ = 0;
+    const size_t first = ready_.size();
     ready_.insert(ready_.end(), barrier_waiting_.begin(), barrier_waiting_.end());
+    if (shuffle_seed_ != 0) [[unlikely]]
+      shuffle(ready_, std::max(first, ready_head_));
     barrier_waiting_.clear();
     return;
   }

@@ -18,6 +18,11 @@
 //
 // One scheduler per OS thread; its fibers, queues and dynamic shared memory are
 // reused by every block that thread runs.
+//
+// With CFGAN_EMU_SHUFFLE=<seed> (non-zero) in the environment, each block starts its threads
+// in a seeded random order and resumes the waiters of each barrier in a random order: a
+// kernel whose result depends on the order threads run in (a missing __syncthreads, a race
+// between threads) then gives other results, which the parity tests see.
 #pragma once
 
 #include <cstdint>
@@ -59,7 +64,7 @@ class BlockScheduler {
     unsigned participants;  // named lanes still alive: the ones waited for
     unsigned arrived;
     unsigned ballot;  // arrived lanes with a non-zero value, set on completion (votes)
-    int readers;  // lanes that still have to read the result
+    int readers;      // lanes that still have to read the result
     std::source_location site;
     uint64_t values[32];
     Fiber* waiting[32];
@@ -80,6 +85,9 @@ class BlockScheduler {
   void complete(Warp& warp, PendingWarpOp* op);
   PendingWarpOp* new_warp_op(WarpOp op, unsigned mask, unsigned participants, const std::source_location& where);
   uint3 thread_index(int thread) const;
+  uint64_t next_random();
+  template <typename T>
+  void shuffle(std::vector<T>& items, size_t begin);
 
   // Diagnostics (scheduler_errors.cpp): messages say which threads wait where.
   std::string block_message(const std::string& problem, const std::string& details) const;
@@ -100,8 +108,11 @@ class BlockScheduler {
 
   const LaunchPlan* plan_ = nullptr;
   int num_threads_ = 0;
-  int next_thread_ = 0;  // first thread not started yet
-  uint3 next_index_{};   // its threadIdx, advanced incrementally (no divisions)
+  int next_thread_ = 0;           // first thread not started yet
+  uint3 next_index_{};            // its threadIdx, advanced incrementally (no divisions)
+  uint64_t shuffle_seed_ = 0;     // CFGAN_EMU_SHUFFLE; 0: threads start in order
+  uint64_t shuffle_state_ = 0;    // splitmix64 state of the current block
+  std::vector<int> start_order_;  // shuffled: the threads in the order they start
   int finished_ = 0;
   int first_exited_ = -1;
 
@@ -129,7 +140,7 @@ class BlockScheduler {
 constexpr size_t kMaxDynamicSharedBytes = 48 * 1024;
 
 std::string format_site(const std::source_location& where);  // "file.cu:42:7"
-std::string hex_mask(unsigned mask);                          // "0x0000ffff"
-const char* warp_op_name(WarpOp op);                          // "__shfl_down_sync"
+std::string hex_mask(unsigned mask);                         // "0x0000ffff"
+const char* warp_op_name(WarpOp op);                         // "__shfl_down_sync"
 
 }  // namespace cfgan::emu::detail

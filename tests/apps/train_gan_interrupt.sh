@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Ctrl-C (SIGINT) saves a checkpoint, says how to continue, and exits with 130.
+# Ctrl-C (SIGINT) saves a checkpoint, says how to continue, and exits with 130; the run
+# resumed from it ends equal to a straight run, byte for byte.
 source "$(dirname "$0")/common.sh"
 "$BIN/train_gan" "${CPU[@]}" "${SMALL[@]}" --steps 100000 --out "$WORK/run" > "$WORK/log" 2>&1 &
 pid=$!
@@ -14,6 +15,11 @@ wait "$pid" || status=$?
 expect_in "$WORK/log" "interrupted at step"
 expect_in "$WORK/log" "--resume $WORK/run"
 ls "$WORK"/run/checkpoints/step_*.safetensors > /dev/null || fail "no checkpoint after Ctrl-C"
-"$BIN/train_gan" "${CPU[@]}" --resume "$WORK/run" --steps "$(($(wc -l < "$WORK/run/metrics.jsonl") + 2))" > /dev/null 2>&1 ||
+# The checkpoint Ctrl-C saved continues exactly: two steps on equal a straight run's.
+steps=$(($(wc -l < "$WORK/run/metrics.jsonl") + 2))
+"$BIN/train_gan" "${CPU[@]}" --resume "$WORK/run" --steps "$steps" > /dev/null 2>&1 ||
   fail "the interrupted run does not resume"
+"$BIN/train_gan" "${CPU[@]}" "${SMALL[@]}" --steps "$steps" --out "$WORK/straight" > /dev/null 2>&1
+last=checkpoints/step_$(printf %06d "$steps").safetensors
+cmp "$WORK/run/$last" "$WORK/straight/$last" || fail "the resumed run's $last differs from a straight run's"
 echo "interrupt saves and resumes"

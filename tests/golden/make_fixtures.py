@@ -209,13 +209,18 @@ def dcgan_train_step():
     real_logits, fake_logits = d(real), d(fake.detach())
     d_loss = bce(real_logits, torch.ones(batch)) + bce(fake_logits, torch.zeros(batch))
     d_loss.backward()
+    # The gradients before each Adam step: Adam's first update is about lr * sign(g), so the
+    # weights after it barely see a gradient's scale; these do.
+    grads = {"gradD." + k: p.grad.clone() for k, p in d.named_parameters()}
     opt_d.step()
     opt_g.zero_grad()
     g_loss = bce(d(fake), torch.ones(batch))
     g_loss.backward()
+    grads.update({"gradG." + k: p.grad.clone() for k, p in g.named_parameters()})
     opt_g.step()
     after = {**state("G1.", g), **state("D1.", d)}
-    save("dcgan_train_step", dict(real=real, z=z, d_loss=d_loss.reshape([]), g_loss=g_loss.reshape([]), **after))
+    save("dcgan_train_step",
+         dict(real=real, z=z, d_loss=d_loss.reshape([]), g_loss=g_loss.reshape([]), **after, **grads))
 
 
 class SnganD(torch.nn.Module):
@@ -364,7 +369,16 @@ def ur_er():
     u, e = ur(f1), er(f2)
     u.backward()
     e.backward()
-    save("ur_er", dict(f=f, ur=u.reshape([]), er=e.reshape([]), dur=f1.grad, der=f2.grad))
+    # A dead ReLU row (all zeros): F.normalize leaves it the zero vector, at distance 1 from
+    # every unit row (a Gram shortcut 2 - 2 x.y, true of unit rows only, would put it at 2).
+    dead = torch.rand(8, 6)
+    dead[1] = 0
+    dead1 = dead.clone().requires_grad_(True)
+    x = F.normalize(dead1, dim=1)
+    u_dead = 0.5 * (uniformity(x[:4]) + uniformity(x[4:]))
+    u_dead.backward()
+    save("ur_er", dict(f=f, ur=u.reshape([]), er=e.reshape([]), dur=f1.grad, der=f2.grad, f_dead=dead,
+                       ur_dead=u_dead.reshape([]), dur_dead=dead1.grad))
 
 
 def latent():
@@ -542,6 +556,45 @@ def cdvae_step():
                             **grads), dict(tau=tau, width=w, z_dim=z_dim, **weights))
 
 
+def forward_ops():
+    """Ops whose forward values had no independent reference: pooling, nearest upsampling,
+    leaky_relu, softplus (across its threshold of 20), MSE / L1 losses, embedding and
+    index_select with repeated indices (their backward accumulates)."""
+    torch.manual_seed(20261206)
+    out = {}
+
+    def case(name, fn, *inputs):
+        leaves = [t.clone().requires_grad_(True) for t in inputs]
+        y = fn(*leaves)
+        gout = torch.randn(y.shape)
+        (y * gout).sum().backward()
+        out[name + "_out"], out[name + "_gout"] = y, gout
+        for i, t in enumerate(leaves):
+            out[name + "_d" + str(i)] = t.grad
+
+    pool_x = torch.randn(2, 3, 7, 6)
+    out["pool_x"] = pool_x
+    case("maxpool", lambda x: F.max_pool2d(x, 3, 2, 1), pool_x)
+    case("avgpool", lambda x: F.avg_pool2d(x, 3, 2, 1), pool_x)
+    case("maxpool2", lambda x: F.max_pool2d(x, 2), pool_x)
+    case("upsample", lambda x: F.interpolate(x, scale_factor=2, mode="nearest"), pool_x)
+    act_x = torch.cat([torch.randn(40) * 3, torch.tensor([-30.0, -19.5, 19.5, 20.5, 30.0])])
+    out["act_x"] = act_x
+    case("leaky", lambda x: F.leaky_relu(x, 0.2), act_x)
+    case("softplus", F.softplus, act_x)
+    loss_x, loss_t = torch.randn(4, 5), torch.randn(4, 5)
+    out["loss_x"], out["loss_t"] = loss_x, loss_t
+    case("mse", F.mse_loss, loss_x, loss_t)
+    case("l1", F.l1_loss, loss_x, loss_t)
+    emb_w, emb_idx = torch.randn(6, 4), torch.tensor([3, 0, 3, 5, 1, 3])
+    out["emb_w"], out["emb_idx"] = emb_w, emb_idx.float()
+    case("embedding", lambda w: F.embedding(emb_idx, w), emb_w)
+    sel_x, sel_idx = torch.randn(3, 5, 2), torch.tensor([4, 0, 4, 2])
+    out["sel_x"], out["sel_idx"] = sel_x, sel_idx.float()
+    case("select", lambda x: torch.index_select(x, 1, sel_idx), sel_x)
+    save("forward_ops", out)
+
+
 def main():
     import sys
     if len(sys.argv) > 1:  # only the named cases, e.g. `make_fixtures.py latent`
@@ -568,6 +621,7 @@ def main():
     r1_dcgan()
     r1_sngan()
     dcgan_r1_step()
+    forward_ops()
 
 
 if __name__ == "__main__":
