@@ -163,6 +163,43 @@ TEST_F(Data, ImageFolderReadsClassesResizesAndConverts) {
   EXPECT_EQ(rgb.pixels.size(), 4u * 3 * 4 * 4);
 }
 
+// A damaged header must not make read_image decode what the file does not hold: stb fills
+// missing pixels with zeros, so a 54-byte BMP announcing 20,000 x 20,000 pixels would
+// allocate 1.2 GB and decode for seconds. TGA (no magic number) is not read at all.
+TEST_F(Data, ImageHeadersLargerThanTheFileAreRefused) {
+  auto bmp_header = [](int32_t width, int32_t height) {
+    std::vector<uint8_t> b(54, 0);
+    auto put32 = [&](size_t at, int32_t v) {
+      for (int i = 0; i < 4; ++i) b[at + i] = static_cast<uint8_t>(static_cast<uint32_t>(v) >> (8 * i));
+    };
+    b[0] = 'B', b[1] = 'M';
+    put32(2, 54), put32(10, 54), put32(14, 40), put32(18, width), put32(22, height);
+    b[26] = 1, b[28] = 24;  // one plane, 24 bits per pixel, uncompressed
+    return b;
+  };
+  auto write = [&](const std::string& name, const std::vector<uint8_t>& bytes) {
+    const std::string path = (dir / name).string();
+    std::FILE* f = std::fopen(path.c_str(), "wb");
+    std::fwrite(bytes.data(), 1, bytes.size(), f);
+    std::fclose(f);
+    return path;
+  };
+  expect_error([&] { read_image(write("huge.bmp", bmp_header(20000, 20000))); },
+               "announces 20000 x 20000 pixels, more than cfgan reads");
+  expect_error([&] { read_image(write("big.bmp", bmp_header(3000, 3000))); },
+               "announces 3000 x 3000 pixels, more than a file of this size can hold");
+  std::vector<uint8_t> small(54 + 2 * 8, 0x40);  // two rows of 2 pixels, each row padded to 8 bytes
+  const std::vector<uint8_t> header = bmp_header(2, 2);
+  std::copy(header.begin(), header.end(), small.begin());
+  const Image image = read_image(write("small.bmp", small), 3);
+  EXPECT_EQ(image.width, 2);
+  EXPECT_EQ(image.pixels, std::vector<uint8_t>(12, 0x40));
+  std::vector<uint8_t> tga(18 + 2 * 2 * 3, 0x40);  // a valid uncompressed 2 x 2 true-colour TGA
+  std::fill(tga.begin(), tga.begin() + 18, 0);
+  tga[2] = 2, tga[12] = 2, tga[14] = 2, tga[16] = 24;
+  expect_error([&] { read_image(write("tiny.tga", tga)); }, "not a readable image");
+}
+
 TEST(Image, GridLayoutAndScaling) {
   // Two 1x1x2x2 images: all -1 (black) and all +1 (white), grid of 2 columns, padding 1.
   Tensor images = Tensor::from_host({2, 1, 2, 2}, {-1, -1, -1, -1, 1, 1, 1, 1});

@@ -22,6 +22,14 @@ Image read_image(const std::string& path, int64_t channels) {
   int w = 0, h = 0, file_channels = 0;
   CFGAN_CHECK(stbi_info(path.c_str(), &w, &h, &file_channels), path, ": not a readable image (", stbi_failure_reason(),
               ")");
+  // stb allocates the announced size and fills what the file does not hold with zeros, so
+  // a damaged header could make a few bytes decode for minutes. No PNG, JPEG or BMP holds
+  // more than 16,384 pixels per byte (deflate expands at most ~1,032x, 8 one-bit pixels per
+  // byte), and cfgan's datasets hold nothing near 2^26 pixels per image.
+  const auto file_bytes = static_cast<int64_t>(std::filesystem::file_size(path));
+  const int64_t pixels = int64_t{w} * h, most = std::min<int64_t>(int64_t{1} << 26, file_bytes * 16384);
+  CFGAN_CHECK(pixels <= most, path, ": the header announces ", w, " x ", h, " pixels, more than ",
+              pixels > (int64_t{1} << 26) ? "cfgan reads (2^26)" : "a file of this size can hold", "; damaged?");
   const int want = channels ? static_cast<int>(channels) : (file_channels <= 2 ? 1 : 3);
   unsigned char* data = stbi_load(path.c_str(), &w, &h, &file_channels, want);
   CFGAN_CHECK(data, path, ": cannot decode image (", stbi_failure_reason(), ")");

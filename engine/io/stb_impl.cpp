@@ -10,6 +10,11 @@
 #pragma GCC diagnostic ignored "-Wunused-parameter"
 
 #define STB_IMAGE_IMPLEMENTATION
+// The formats cfgan reads, and no others: TGA has no magic number, so with it compiled in
+// stb takes almost any bytes for a TGA and decodes a damaged file for minutes.
+#define STBI_ONLY_PNG
+#define STBI_ONLY_JPEG
+#define STBI_ONLY_BMP
 #define STB_IMAGE_WRITE_IMPLEMENTATION
 #define STB_IMAGE_RESIZE_IMPLEMENTATION
 #include <stb/stb_image.h>
