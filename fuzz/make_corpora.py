@@ -53,6 +53,36 @@ def bmp(width, height):
     return header + info + pixels
 
 
+def jpeg(width, height, components, restart=0):
+    """A baseline JPEG whose every block is flat (DC difference 0, then end of block): one
+    1-bit Huffman code per table, so each block is two 0 bits. components 3 uses 4:2:0
+    sampling (a 16x16 MCU of 4 Y, 1 Cb and 1 Cr block); restart > 0 adds a DRI segment and
+    restart markers every `restart` MCUs."""
+    def segment(marker, body):
+        return bytes([0xFF, marker]) + struct.pack(">H", len(body) + 2) + body
+
+    sampling = [0x22, 0x11, 0x11] if components == 3 else [0x11]
+    mcu = 16 if components == 3 else 8
+    blocks_per_mcu = 6 if components == 3 else 1
+    mcus = ((width + mcu - 1) // mcu) * ((height + mcu - 1) // mcu)
+    out = b"\xff\xd8" + segment(0xDB, b"\x00" + bytes([1] * 64))
+    out += segment(0xC0, struct.pack(">BHHB", 8, height, width, components) +
+                   b"".join(bytes([i + 1, sampling[i], 0]) for i in range(components)))
+    one_code = bytes([1] + [0] * 15)
+    out += segment(0xC4, b"\x00" + one_code + b"\x00" + b"\x10" + one_code + b"\x00")
+    if restart:
+        out += segment(0xDD, struct.pack(">H", restart))
+    out += segment(0xDA, bytes([components]) + b"".join(bytes([i + 1, 0x00]) for i in range(components)) +
+                   b"\x00\x3f\x00")
+    group = restart or mcus
+    for first in range(0, mcus, group):
+        bits = 2 * blocks_per_mcu * min(group, mcus - first)
+        out += bytes([0x00] * (bits // 8)) + (bytes([0xFF >> (bits % 8)]) if bits % 8 else b"")
+        if first + group < mcus:
+            out += bytes([0xFF, 0xD0 + (first // group) % 8])
+    return out + b"\xff\xd9"
+
+
 def idx(dims, dtype=0x08):
     data = bytes(i % 256 for i in range(max(1, eval("*".join(map(str, dims))))))
     return struct.pack(">BBBB", 0, 0, dtype, len(dims)) + b"".join(struct.pack(">I", d) for d in dims) + data
@@ -78,6 +108,9 @@ def main():
     put("image", "rgba.png", png(3, 2, 6, 4))
     put("image", "gray_alpha.png", png(2, 2, 4, 2))
     put("image", "rgb.bmp", bmp(3, 2))
+    put("image", "gray.jpg", jpeg(8, 8, 1))
+    put("image", "color_420.jpg", jpeg(20, 12, 3))
+    put("image", "restarts.jpg", jpeg(16, 16, 1, restart=1))
 
     put("attributes", "celeba",
         "3\nSmiling Male Young\n000001.jpg  1 -1  1\n000002.jpg -1 -1  1\n000003.jpg  1  1 -1\n")

@@ -200,6 +200,21 @@ TEST_F(Data, ImageHeadersLargerThanTheFileAreRefused) {
   expect_error([&] { read_image(write("tiny.tga", tga)); }, "not a readable image");
 }
 
+// Found by fuzz_image: fill bytes, the start of a JPEG, then a Huffman table (marker C4)
+// whose 16 counts add up to far more than 256 symbols. Debian's stb_image writes them past
+// its table; read_image must refuse the file before stb sees it.
+TEST_F(Data, JpegHuffmanTablesWithTooManySymbolsAreRefused) {
+  const std::vector<uint8_t> bytes = {0xff, 0xff, 0xd8, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                      0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xc4, 0x5e, 0x64, 0x00,
+                                      0x00, 0x00, 0x28, 0x00, 0xce, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+                                      0x50, 0x4e, 0x00, 0x01, 0x00, 0x2e, 0xff, 0x19};
+  const std::string path = (dir / "damaged.jpg").string();
+  std::FILE* f = std::fopen(path.c_str(), "wb");
+  std::fwrite(bytes.data(), 1, bytes.size(), f);
+  std::fclose(f);
+  expect_error([&] { read_image(path); }, "damaged JPEG (a Huffman table declares more than 256 symbols)");
+}
+
 TEST(Image, GridLayoutAndScaling) {
   // Two 1x1x2x2 images: all -1 (black) and all +1 (white), grid of 2 columns, padding 1.
   Tensor images = Tensor::from_host({2, 1, 2, 2}, {-1, -1, -1, -1, 1, 1, 1, 1});

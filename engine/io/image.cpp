@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstddef>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -15,23 +16,83 @@
 
 namespace cfgan {
 
+namespace {
+
+std::vector<uint8_t> read_bytes(const std::string& path) {
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  CFGAN_CHECK(file, path, ": cannot open (", std::strerror(errno), ")");
+  std::vector<uint8_t> bytes;
+  uint8_t chunk[1 << 16];
+  for (size_t got; (got = std::fread(chunk, 1, sizeof chunk, file)) > 0;) {
+    bytes.insert(bytes.end(), chunk, chunk + got);
+    if (bytes.size() > size_t{1} << 30) break;
+  }
+  const bool failed = std::ferror(file);
+  std::fclose(file);
+  CFGAN_CHECK(!failed, path, ": read error");
+  CFGAN_CHECK(bytes.size() <= size_t{1} << 30, path, ": larger than the 1 GiB cfgan reads as one image");
+  return bytes;
+}
+
+// Debian's stb_image (2.27) copies a JPEG Huffman table's declared symbols into arrays of
+// 256 without checking the count, which a damaged file sets up to 4,080: a write past the
+// table. Every table stb could read is checked first, walking the markers as stb does (fill
+// bytes, tables read until the segment's length is used up, markers inside scan data).
+bool jpeg_huffman_tables_fit(const std::vector<uint8_t>& b) {
+  const auto at = [&](size_t i) -> size_t { return i < b.size() ? b[i] : 0; };  // stb reads 0 past the end
+  for (size_t i = 0; i + 1 < b.size();) {
+    if (b[i] != 0xFF) {
+      ++i;  // scan data, or bytes stb skips looking for a marker
+      continue;
+    }
+    const uint8_t marker = b[i + 1];
+    if (marker == 0xD9) return true;  // end of image: stb reads no further
+    if (marker == 0xFF) {
+      ++i;  // a fill byte
+      continue;
+    }
+    if (marker == 0x00 || marker == 0x01 || (marker >= 0xD0 && marker <= 0xD8)) {
+      i += 2;  // stuffed zero, TEM, restart or start of image: no length field
+      continue;
+    }
+    const size_t length = (at(i + 2) << 8) | at(i + 3);
+    if (marker == 0xC4) {
+      size_t t = i + 4;
+      for (ptrdiff_t left = static_cast<ptrdiff_t>(length) - 2; left > 0;) {
+        size_t symbols = 0;
+        for (size_t k = 1; k <= 16; ++k) symbols += at(t + k);
+        if (symbols > 256) return false;
+        t += 17 + symbols;
+        left -= static_cast<ptrdiff_t>(17 + symbols);
+      }
+    }
+    i += 2 + length;
+  }
+  return true;
+}
+
+}  // namespace
+
 Image read_image(const std::string& path, int64_t channels) {
   CFGAN_CHECK(channels == 0 || channels == 1 || channels == 3, "read_image: channels must be 0, 1 or 3, got ",
               channels);
   CFGAN_CHECK(std::filesystem::is_regular_file(path), path, ": no such image file");
+  const std::vector<uint8_t> bytes = read_bytes(path);
+  CFGAN_CHECK(bytes.empty() || bytes[0] != 0xFF || jpeg_huffman_tables_fit(bytes), path,
+              ": damaged JPEG (a Huffman table declares more than 256 symbols)");
+  const int size = static_cast<int>(bytes.size());
   int w = 0, h = 0, file_channels = 0;
-  CFGAN_CHECK(stbi_info(path.c_str(), &w, &h, &file_channels), path, ": not a readable image (", stbi_failure_reason(),
-              ")");
+  CFGAN_CHECK(stbi_info_from_memory(bytes.data(), size, &w, &h, &file_channels), path, ": not a readable image (",
+              stbi_failure_reason(), ")");
   // stb allocates the announced size and fills what the file does not hold with zeros, so
   // a damaged header could make a few bytes decode for minutes. No PNG, JPEG or BMP holds
   // more than 16,384 pixels per byte (deflate expands at most ~1,032x, 8 one-bit pixels per
   // byte), and cfgan's datasets hold nothing near 2^26 pixels per image.
-  const auto file_bytes = static_cast<int64_t>(std::filesystem::file_size(path));
-  const int64_t pixels = int64_t{w} * h, most = std::min<int64_t>(int64_t{1} << 26, file_bytes * 16384);
+  const int64_t pixels = int64_t{w} * h, most = std::min<int64_t>(int64_t{1} << 26, int64_t{size} * 16384);
   CFGAN_CHECK(pixels <= most, path, ": the header announces ", w, " x ", h, " pixels, more than ",
               pixels > (int64_t{1} << 26) ? "cfgan reads (2^26)" : "a file of this size can hold", "; damaged?");
   const int want = channels ? static_cast<int>(channels) : (file_channels <= 2 ? 1 : 3);
-  unsigned char* data = stbi_load(path.c_str(), &w, &h, &file_channels, want);
+  unsigned char* data = stbi_load_from_memory(bytes.data(), size, &w, &h, &file_channels, want);
   CFGAN_CHECK(data, path, ": cannot decode image (", stbi_failure_reason(), ")");
   Image image{w, h, want, std::vector<uint8_t>(data, data + static_cast<size_t>(w) * h * want)};
   stbi_image_free(data);
