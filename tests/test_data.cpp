@@ -200,6 +200,20 @@ TEST_F(Data, ImageHeadersLargerThanTheFileAreRefused) {
   expect_error([&] { read_image(write("tiny.tga", tga)); }, "not a readable image");
 }
 
+// Found by fuzz_image: stb reallocates its buffer to an IDAT chunk's declared length before
+// reading the chunk, so a PNG of a few dozen bytes could allocate 2 GiB.
+TEST_F(Data, PngChunksLongerThanTheFileAreRefused) {
+  std::vector<uint8_t> bytes = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n',
+                                0, 0, 0, 13, 'I', 'H', 'D', 'R', 0, 0, 0, 5, 0, 0, 0, 3, 8, 0, 0, 0, 0,
+                                0x7e, 0x5d, 0x9a, 0x24,  // IHDR: 5 x 3, 8-bit gray; its CRC
+                                0x7f, 0xff, 0xff, 0xf0, 'I', 'D', 'A', 'T', 0x78, 0x9c, 0x63};
+  const std::string path = (dir / "damaged.png").string();
+  std::FILE* f = std::fopen(path.c_str(), "wb");
+  std::fwrite(bytes.data(), 1, bytes.size(), f);
+  std::fclose(f);
+  expect_error([&] { read_image(path); }, "damaged PNG (a chunk declares more bytes than the file holds)");
+}
+
 // Found by fuzz_image: fill bytes, the start of a JPEG, then a Huffman table (marker C4)
 // whose 16 counts add up to far more than 256 symbols. Debian's stb_image writes them past
 // its table; read_image must refuse the file before stb sees it.

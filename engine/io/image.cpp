@@ -71,6 +71,21 @@ bool jpeg_huffman_tables_fit(const std::vector<uint8_t>& b) {
   return true;
 }
 
+// stb reallocates a PNG's data buffer to a chunk's declared length before reading it, so a
+// 100-byte file declaring a 2 GiB IDAT chunk allocates 2 GiB. Each chunk up to IEND (where
+// stb stops) must fit in the file; stb then never holds more than twice the file.
+bool png_chunks_fit(const std::vector<uint8_t>& b) {
+  static constexpr uint8_t kSignature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
+  if (b.size() < 8 || !std::equal(kSignature, kSignature + 8, b.begin())) return true;  // not a PNG
+  for (size_t i = 8; i + 8 <= b.size();) {
+    const size_t length = size_t{b[i]} << 24 | size_t{b[i + 1]} << 16 | size_t{b[i + 2]} << 8 | b[i + 3];
+    if (length > b.size() - i - 8 || b.size() - i - 8 - length < 4) return false;  // data, then a CRC
+    if (std::equal(b.begin() + i + 4, b.begin() + i + 8, "IEND")) return true;
+    i += 12 + length;
+  }
+  return true;
+}
+
 }  // namespace
 
 Image read_image(const std::string& path, int64_t channels) {
@@ -80,6 +95,7 @@ Image read_image(const std::string& path, int64_t channels) {
   const std::vector<uint8_t> bytes = read_bytes(path);
   CFGAN_CHECK(bytes.empty() || bytes[0] != 0xFF || jpeg_huffman_tables_fit(bytes), path,
               ": damaged JPEG (a Huffman table declares more than 256 symbols)");
+  CFGAN_CHECK(png_chunks_fit(bytes), path, ": damaged PNG (a chunk declares more bytes than the file holds)");
   const int size = static_cast<int>(bytes.size());
   int w = 0, h = 0, file_channels = 0;
   CFGAN_CHECK(stbi_info_from_memory(bytes.data(), size, &w, &h, &file_channels), path, ": not a readable image (",
