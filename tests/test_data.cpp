@@ -188,6 +188,9 @@ TEST_F(Data, ImageHeadersLargerThanTheFileAreRefused) {
                "announces 20000 x 20000 pixels, more than cfgan reads");
   expect_error([&] { read_image(write("big.bmp", bmp_header(3000, 3000))); },
                "announces 3000 x 3000 pixels, more than a file of this size can hold");
+  // Top-down (negative height), as fuzz_image found: 40 x 16,774,148 pixels from 39 bytes.
+  expect_error([&] { read_image(write("top_down.bmp", bmp_header(40, -16774148))); },
+               "announces 40 x 16774148 pixels, more than cfgan reads");
   std::vector<uint8_t> small(54 + 2 * 8, 0x40);  // two rows of 2 pixels, each row padded to 8 bytes
   const std::vector<uint8_t> header = bmp_header(2, 2);
   std::copy(header.begin(), header.end(), small.begin());

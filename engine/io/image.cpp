@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 
@@ -104,8 +105,10 @@ Image read_image(const std::string& path, int64_t channels) {
   // a damaged header could make a few bytes decode for minutes. No PNG, JPEG or BMP holds
   // more than 16,384 pixels per byte (deflate expands at most ~1,032x, 8 one-bit pixels per
   // byte), and cfgan's datasets hold nothing near 2^26 pixels per image.
-  const int64_t pixels = int64_t{w} * h, most = std::min<int64_t>(int64_t{1} << 26, int64_t{size} * 16384);
-  CFGAN_CHECK(pixels <= most, path, ": the header announces ", w, " x ", h, " pixels, more than ",
+  // A top-down BMP announces a negative height, which stb reports as it is.
+  const int64_t width = std::abs(int64_t{w}), height = std::abs(int64_t{h}), pixels = width * height;
+  const int64_t most = std::min<int64_t>(int64_t{1} << 26, int64_t{size} * 16384);
+  CFGAN_CHECK(pixels <= most, path, ": the header announces ", width, " x ", height, " pixels, more than ",
               pixels > (int64_t{1} << 26) ? "cfgan reads (2^26)" : "a file of this size can hold", "; damaged?");
   const int want = channels ? static_cast<int>(channels) : (file_channels <= 2 ? 1 : 3);
   unsigned char* data = stbi_load_from_memory(bytes.data(), size, &w, &h, &file_channels, want);
