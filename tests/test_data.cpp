@@ -19,6 +19,14 @@ namespace {
 class Data : public cfgan_test::TempDirTest {
  public:
 
+  std::string write_bytes(const std::string& name, const std::vector<uint8_t>& bytes) {
+    const std::string path = (dir / name).string();
+    std::FILE* f = std::fopen(path.c_str(), "wb");
+    std::fwrite(bytes.data(), 1, bytes.size(), f);
+    std::fclose(f);
+    return path;
+  }
+
   std::string write_gz(const std::string& name, const std::vector<uint8_t>& bytes) {
     const std::string path = (dir / name).string();
     gzFile f = gzopen(path.c_str(), "wb");
@@ -177,30 +185,51 @@ TEST_F(Data, ImageHeadersLargerThanTheFileAreRefused) {
     b[26] = 1, b[28] = 24;  // one plane, 24 bits per pixel, uncompressed
     return b;
   };
-  auto write = [&](const std::string& name, const std::vector<uint8_t>& bytes) {
-    const std::string path = (dir / name).string();
-    std::FILE* f = std::fopen(path.c_str(), "wb");
-    std::fwrite(bytes.data(), 1, bytes.size(), f);
-    std::fclose(f);
-    return path;
-  };
-  expect_error([&] { read_image(write("huge.bmp", bmp_header(20000, 20000))); },
+  expect_error([&] { read_image(write_bytes("huge.bmp", bmp_header(20000, 20000))); },
                "announces 20000 x 20000 pixels, more than cfgan reads");
-  expect_error([&] { read_image(write("big.bmp", bmp_header(3000, 3000))); },
+  expect_error([&] { read_image(write_bytes("big.bmp", bmp_header(3000, 3000))); },
                "announces 3000 x 3000 pixels, more than a file of this size can hold");
   // Top-down (negative height), as fuzz_image found: 40 x 16,774,148 pixels from 39 bytes.
-  expect_error([&] { read_image(write("top_down.bmp", bmp_header(40, -16774148))); },
+  expect_error([&] { read_image(write_bytes("top_down.bmp", bmp_header(40, -16774148))); },
                "announces 40 x 16774148 pixels, more than cfgan reads");
   std::vector<uint8_t> small(54 + 2 * 8, 0x40);  // two rows of 2 pixels, each row padded to 8 bytes
   const std::vector<uint8_t> header = bmp_header(2, 2);
   std::copy(header.begin(), header.end(), small.begin());
-  const Image image = read_image(write("small.bmp", small), 3);
+  const Image image = read_image(write_bytes("small.bmp", small), 3);
   EXPECT_EQ(image.width, 2);
   EXPECT_EQ(image.pixels, std::vector<uint8_t>(12, 0x40));
   std::vector<uint8_t> tga(18 + 2 * 2 * 3, 0x40);  // a valid uncompressed 2 x 2 true-colour TGA
   std::fill(tga.begin(), tga.begin() + 18, 0);
   tga[2] = 2, tga[12] = 2, tga[14] = 2, tga[16] = 24;
-  expect_error([&] { read_image(write("tiny.tga", tga)); }, "not a readable image");
+  expect_error([&] { read_image(write_bytes("tiny.tga", tga)); }, "not a readable image");
+}
+
+// An 8 x 8 gray baseline JPEG whose one block is flat (DC difference 0, end of block), with
+// one 1-bit code in DC table 0 and AC table 0; `scan_tables` is what the scan asks for.
+// Found by fuzz_image: stb decodes a scan with a table no DHT segment defined (its
+// uninitialized memory, read with an index of -65231).
+TEST_F(Data, JpegScansWithUndefinedHuffmanTablesAreRefused) {
+  auto jpeg = [](uint8_t scan_tables) {
+    std::vector<uint8_t> b = {0xFF, 0xD8, 0xFF, 0xDB, 0x00, 0x43, 0x00};
+    b.insert(b.end(), 64, 1);  // quantization table 0: all ones
+    for (int v : {0xFF, 0xC0, 0x00, 0x0B, 8, 0, 8, 0, 8, 1, 1, 0x11, 0}) b.push_back(static_cast<uint8_t>(v));
+    for (int v : {0xFF, 0xC4, 0x00, 0x26}) b.push_back(static_cast<uint8_t>(v));
+    for (uint8_t table : {0x00, 0x10}) {  // DC 0, then AC 0: one code of length 1, symbol 0
+      b.push_back(table);
+      b.push_back(1);
+      b.insert(b.end(), 15, 0);
+      b.push_back(0);
+    }
+    for (int v : {0xFF, 0xDA, 0x00, 0x08, 1, 1, static_cast<int>(scan_tables), 0, 63, 0, 0x3F, 0xFF, 0xD9})
+      b.push_back(static_cast<uint8_t>(v));
+    return b;
+  };
+  const Image flat = read_image(write_bytes("flat.jpg", jpeg(0x00)));
+  EXPECT_EQ(flat.width, 8);
+  EXPECT_EQ(flat.pixels, std::vector<uint8_t>(64, 128));
+  expect_error([&] { read_image(write_bytes("ac1.jpg", jpeg(0x01))); },
+               "damaged JPEG (a scan decodes with a Huffman table that was never defined)");
+  expect_error([&] { read_image(write_bytes("dc2.jpg", jpeg(0x20))); }, "never defined");
 }
 
 // Found by fuzz_image: stb reallocates its buffer to an IDAT chunk's declared length before
@@ -210,10 +239,7 @@ TEST_F(Data, PngChunksLongerThanTheFileAreRefused) {
                                 0, 0, 0, 13, 'I', 'H', 'D', 'R', 0, 0, 0, 5, 0, 0, 0, 3, 8, 0, 0, 0, 0,
                                 0x7e, 0x5d, 0x9a, 0x24,  // IHDR: 5 x 3, 8-bit gray; its CRC
                                 0x7f, 0xff, 0xff, 0xf0, 'I', 'D', 'A', 'T', 0x78, 0x9c, 0x63};
-  const std::string path = (dir / "damaged.png").string();
-  std::FILE* f = std::fopen(path.c_str(), "wb");
-  std::fwrite(bytes.data(), 1, bytes.size(), f);
-  std::fclose(f);
+  const std::string path = write_bytes("damaged.png", bytes);
   expect_error([&] { read_image(path); }, "damaged PNG (a chunk declares more bytes than the file holds)");
 }
 
@@ -225,10 +251,7 @@ TEST_F(Data, JpegHuffmanTablesWithTooManySymbolsAreRefused) {
                                       0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xc4, 0x5e, 0x64, 0x00,
                                       0x00, 0x00, 0x28, 0x00, 0xce, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
                                       0x50, 0x4e, 0x00, 0x01, 0x00, 0x2e, 0xff, 0x19};
-  const std::string path = (dir / "damaged.jpg").string();
-  std::FILE* f = std::fopen(path.c_str(), "wb");
-  std::fwrite(bytes.data(), 1, bytes.size(), f);
-  std::fclose(f);
+  const std::string path = write_bytes("damaged.jpg", bytes);
   expect_error([&] { read_image(path); }, "damaged JPEG (a Huffman table declares more than 256 symbols)");
 }
 

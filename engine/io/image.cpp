@@ -14,6 +14,7 @@
 #include <filesystem>
 
 #include "engine/error.h"
+#include "engine/io/image_structure.h"
 
 namespace cfgan {
 
@@ -35,58 +36,6 @@ std::vector<uint8_t> read_bytes(const std::string& path) {
   return bytes;
 }
 
-// Debian's stb_image (2.27) copies a JPEG Huffman table's declared symbols into arrays of
-// 256 without checking the count, which a damaged file sets up to 4,080: a write past the
-// table. Every table stb could read is checked first, walking the markers as stb does (fill
-// bytes, tables read until the segment's length is used up, markers inside scan data).
-bool jpeg_huffman_tables_fit(const std::vector<uint8_t>& b) {
-  const auto at = [&](size_t i) -> size_t { return i < b.size() ? b[i] : 0; };  // stb reads 0 past the end
-  for (size_t i = 0; i + 1 < b.size();) {
-    if (b[i] != 0xFF) {
-      ++i;  // scan data, or bytes stb skips looking for a marker
-      continue;
-    }
-    const uint8_t marker = b[i + 1];
-    if (marker == 0xD9) return true;  // end of image: stb reads no further
-    if (marker == 0xFF) {
-      ++i;  // a fill byte
-      continue;
-    }
-    if (marker == 0x00 || marker == 0x01 || (marker >= 0xD0 && marker <= 0xD8)) {
-      i += 2;  // stuffed zero, TEM, restart or start of image: no length field
-      continue;
-    }
-    const size_t length = (at(i + 2) << 8) | at(i + 3);
-    if (marker == 0xC4) {
-      size_t t = i + 4;
-      for (ptrdiff_t left = static_cast<ptrdiff_t>(length) - 2; left > 0;) {
-        size_t symbols = 0;
-        for (size_t k = 1; k <= 16; ++k) symbols += at(t + k);
-        if (symbols > 256) return false;
-        t += 17 + symbols;
-        left -= static_cast<ptrdiff_t>(17 + symbols);
-      }
-    }
-    i += 2 + length;
-  }
-  return true;
-}
-
-// stb reallocates a PNG's data buffer to a chunk's declared length before reading it, so a
-// 100-byte file declaring a 2 GiB IDAT chunk allocates 2 GiB. Each chunk up to IEND (where
-// stb stops) must fit in the file; stb then never holds more than twice the file.
-bool png_chunks_fit(const std::vector<uint8_t>& b) {
-  static constexpr uint8_t kSignature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
-  if (b.size() < 8 || !std::equal(kSignature, kSignature + 8, b.begin())) return true;  // not a PNG
-  for (size_t i = 8; i + 8 <= b.size();) {
-    const size_t length = size_t{b[i]} << 24 | size_t{b[i + 1]} << 16 | size_t{b[i + 2]} << 8 | b[i + 3];
-    if (length > b.size() - i - 8 || b.size() - i - 8 - length < 4) return false;  // data, then a CRC
-    if (std::equal(b.begin() + i + 4, b.begin() + i + 8, "IEND")) return true;
-    i += 12 + length;
-  }
-  return true;
-}
-
 }  // namespace
 
 Image read_image(const std::string& path, int64_t channels) {
@@ -94,9 +43,7 @@ Image read_image(const std::string& path, int64_t channels) {
               channels);
   CFGAN_CHECK(std::filesystem::is_regular_file(path), path, ": no such image file");
   const std::vector<uint8_t> bytes = read_bytes(path);
-  CFGAN_CHECK(bytes.empty() || bytes[0] != 0xFF || jpeg_huffman_tables_fit(bytes), path,
-              ": damaged JPEG (a Huffman table declares more than 256 symbols)");
-  CFGAN_CHECK(png_chunks_fit(bytes), path, ": damaged PNG (a chunk declares more bytes than the file holds)");
+  check_image_structure(path, bytes);
   const int size = static_cast<int>(bytes.size());
   int w = 0, h = 0, file_channels = 0;
   CFGAN_CHECK(stbi_info_from_memory(bytes.data(), size, &w, &h, &file_channels), path, ": not a readable image (",
