@@ -144,6 +144,17 @@ TEST_F(CdvaeFlip, TheFlipLossTrainsTheDecoderAlone) {
   }
   EXPECT_GT(moments, 20);  // E's, G's and the critic's parameters
   EXPECT_GT(decoder_changed, 0);
+  // E reads the flipped decodes in training mode; its batch-norm statistics, which eval mode
+  // (counterfactual, eval_cdvae) uses, must still come from real images only.
+  int statistics = 0;
+  for (const auto& [name, t] : plain) {
+    if (name.rfind("model.", 0) != 0 || name.find("running_") == std::string::npos ||
+        name.find(".decoder.") != std::string::npos)
+      continue;
+    ++statistics;
+    EXPECT_EQ(t.to_host(), flipping.at(name).to_host()) << name << ": the flipped decodes moved it";
+  }
+  EXPECT_GT(statistics, 0);
 }
 
 // With --ema-decay the checkpoint carries an average of E and G beside the live weights, and

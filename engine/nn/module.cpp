@@ -105,4 +105,16 @@ Tensor* Module::take_parameter(const std::string& name) {
   fail("module has no parameter '", name, "'");
 }
 
+KeptBuffers::KeptBuffers(Module& m) : module_(m) {
+  for (auto& [name, buffer] : module_.named_buffers()) {
+    saved_.push_back(Tensor::empty(buffer.shape(), buffer.device()));
+    saved_.back().copy_(buffer);
+  }
+}
+
+KeptBuffers::~KeptBuffers() {
+  size_t i = 0;
+  for (auto& [name, buffer] : module_.named_buffers()) buffer.copy_(saved_[i++]);
+}
+
 }  // namespace cfgan

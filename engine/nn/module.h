@@ -81,4 +81,20 @@ class FrozenParameters {
   Module& module_;
 };
 
+// Restores a module's buffers (batch-norm running statistics, spectral-norm vectors) when it
+// goes out of scope: for a training-mode pass over inputs the module must not learn from,
+// such as an encoder reading generated images, whose eval-mode statistics must stay those
+// of real ones.
+class KeptBuffers {
+ public:
+  explicit KeptBuffers(Module& m);
+  ~KeptBuffers();
+  KeptBuffers(const KeptBuffers&) = delete;
+  KeptBuffers& operator=(const KeptBuffers&) = delete;
+
+ private:
+  Module& module_;
+  std::vector<Tensor> saved_;
+};
+
 }  // namespace cfgan

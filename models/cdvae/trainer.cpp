@@ -143,6 +143,7 @@ float CdvaeTrainer::flip_step(const Tensor& z, const Tensor& labels, const Tenso
   }
   CdvaeGan& model = *model_;
   const FrozenParameters frozen_body(model.encoder_body()), frozen_head(model.code_head());
+  const KeptBuffers real_statistics(model.encoder_body());  // E reads generated images here
   const Tensor loss = bce_with_logits(model.encode(model.decode(z, flipped)).logits, flipped);
   (config_.weights.flip * loss).backward();
   return loss.item();

@@ -9,8 +9,8 @@
 // with x_rec = G(z ~ q(z|x), a ~ Concrete(l, tau)) and x_prior = G(z ~ N(0, I), a ~ Bern(prior)).
 // The flip term asks G to draw a counterfactual the encoder reads: y_flip is the image's
 // labels with one attribute (uniform per image) inverted, x_flip = G(z, y_flip) with z held
-// (no gradient to E through it), and E's body and code head are frozen for it, so they keep
-// learning attributes from real images only.
+// (no gradient to E through it), and E's body and code head are frozen for it and its
+// batch-norm statistics restored after it, so E keeps learning from real images only.
 // tau anneals geometrically from tau_start to tau_end over tau_steps.
 #pragma once
 
