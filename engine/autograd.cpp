@@ -183,6 +183,11 @@ void walk_backward(std::span<const Tensor> roots, std::span<const Tensor> seeds,
                    std::span<const Tensor> inputs, std::span<Tensor> results, bool restricted) {
   thread_local uint64_t walk_id = 0;
   thread_local std::vector<Tensor> order;
+  // The walk's references go when it ends, thrown out of included, not at the next backward.
+  struct ClearedOnExit {
+    std::vector<Tensor>& tensors;
+    ~ClearedOnExit() { tensors.clear(); }
+  } const cleared{order};
   const BackwardWalk walk{++walk_id, create_graph, restricted};
   topological_order(roots, walk.id, order);
   if (walk.restricted) mark_needed(order, inputs, walk.id);
@@ -210,7 +215,6 @@ void walk_backward(std::span<const Tensor> roots, std::span<const Tensor> seeds,
     if (release) impl->graph_released = true;
     impl->grad = Tensor();
   }
-  order.clear();  // the walk's references go now, not at the next backward
 }
 
 // grad() and gradient(): the inputs' own gradients are set aside for the walk, so it leaves
