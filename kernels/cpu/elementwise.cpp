@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "kernels/collapse_dims.h"
 #include "kernels/cpu/cpu.h"
 #include "kernels/cpu/parallel.h"
 
@@ -122,24 +123,11 @@ void binary_rows(Op op, float* out, const float* a, const float* b, const Broadc
 // product of two (64,128,7,7) tensors, or of one with a (1,128,1,1) per-channel tensor, is
 // then a few long rows instead of 57344 rows of 7 with an offset computed for each.
 BroadcastGeom coalesced(const BroadcastGeom& in) {
-  BroadcastGeom g{};
-  int kept = 0;
-  for (int i = 0; i < in.ndim; ++i) {
-    const int64_t extent = in.out_shape[i];
-    if (extent == 1) continue;
-    const int last = kept - 1;
-    if (kept > 0 && g.a_stride[last] == in.a_stride[i] * extent && g.b_stride[last] == in.b_stride[i] * extent) {
-      g.out_shape[last] *= extent;
-      g.a_stride[last] = in.a_stride[i];
-      g.b_stride[last] = in.b_stride[i];
-    } else {
-      g.out_shape[kept] = extent;
-      g.a_stride[kept] = in.a_stride[i];
-      g.b_stride[kept] = in.b_stride[i];
-      ++kept;
-    }
-  }
-  g.ndim = kept;  // 0 when every extent is 1: one element
+  int64_t stride[2][kMaxDims];
+  BroadcastGeom g = in;
+  for (int d = 0; d < in.ndim; ++d) stride[0][d] = in.a_stride[d], stride[1][d] = in.b_stride[d];
+  g.ndim = collapse_dims<2>(in.ndim, g.out_shape, stride);
+  for (int d = 0; d < g.ndim; ++d) g.a_stride[d] = stride[0][d], g.b_stride[d] = stride[1][d];
   return g;
 }
 
