@@ -26,6 +26,7 @@
 #include "engine/data/loader.h"
 #include "engine/engine.h"
 #include "engine/nn/init.h"
+#include "engine/run/run_dir.h"
 #include "engine/threads.h"
 #include "models/gan.h"
 #include "models/gan_loss.h"
@@ -163,7 +164,7 @@ std::string parameter_table(const std::string& prefix, const Module& m) {
   return out.str();
 }
 
-// Each parameter's gradient norm, and how many tensors of `other` got a gradient.
+// Each parameter's gradient norm.
 std::string gradient_table(const std::string& prefix, const Module& m) {
   std::ostringstream out;
   out << "| " << prefix << " parameter | gradient norm |\n|---|---|\n";
@@ -360,6 +361,7 @@ int run(int argc, char** argv) {
   const std::string write = flags.get("write", "", "a Markdown file whose trace blocks to replace");
   set_threads(static_cast<int>(flags.get_int("threads", 1, "CPU threads")));
   flags.finish();
+  CFGAN_CHECK(check.empty() || write.empty(), "trace_step: give --check or --write, not both");
   const Blocks blocks = trace();
   if (check.empty() && write.empty()) {
     for (const auto& [name, text] : blocks)
@@ -383,9 +385,7 @@ int run(int argc, char** argv) {
     doc.replace(start, end - start, text);
   }
   if (!write.empty()) {
-    std::ofstream out(path);
-    out << doc;
-    CFGAN_CHECK(out.flush(), "cannot write ", path);
+    write_text_file(path, doc);
     std::printf("trace_step: wrote %zu blocks into %s\n", blocks.size(), path.c_str());
   } else {
     std::printf("trace_step: %s agrees with this build's step (%zu blocks)\n", path.c_str(), blocks.size());
