@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <optional>
 #include <utility>
 
@@ -18,13 +19,6 @@ namespace {
 
 // R1 differentiates D(x) w.r.t. the real batch: a leaf of its own that takes a gradient.
 Tensor real_leaf(const Tensor& real) { return real.detach().requires_grad_(true); }
-
-// A float as checkpoint metadata: exact in both directions (%.9g round-trips float32).
-std::string float_text(float v) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%.9g", v);
-  return text;
-}
 
 float mean_probability(const Tensor& logits) {
   NoGrad no_grad;
@@ -212,7 +206,11 @@ void GanTrainer::load(const std::string& path) {
   loader_.seek(std::stoll(metadata_field(file.metadata, "loader_epoch", path, "train_gan")),
                std::stoll(metadata_field(file.metadata, "loader_position", path, "train_gan")));
   noise_.set_offset(std::stoull(metadata_field(file.metadata, "noise_offset", path, "train_gan")));
-  last_r1_ = std::stof(field("r1_last", "0"));
+  const std::string r1_last = field("r1_last", "0");
+  char* end = nullptr;
+  last_r1_ = std::strtof(r1_last.c_str(), &end);
+  CFGAN_CHECK(end != r1_last.c_str() && *end == '\0', path, ": metadata field r1_last is not a number: '", r1_last,
+              "'");
 }
 
 std::string sampling_prefix(const Metadata& metadata) {

@@ -48,6 +48,12 @@ const std::string& metadata_field(const Metadata& metadata, const std::string& k
   return it->second;
 }
 
+std::string float_text(float v) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.9g", v);
+  return text;
+}
+
 void save_safetensors(const std::string& path, const NamedTensors& tensors, const Metadata& metadata,
                       const ByteTensors& bytes) {
   nlohmann::ordered_json header = nlohmann::ordered_json::object();

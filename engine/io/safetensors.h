@@ -38,6 +38,10 @@ void add_prefixed(NamedTensors& out, const std::string& prefix, const NamedTenso
 const std::string& metadata_field(const Metadata& metadata, const std::string& key, const std::string& path,
                                   const std::string& writer);
 
+// A float as metadata text, exact in both directions (%.9g round-trips float32), so that
+// two settings compare as strings.
+std::string float_text(float v);
+
 // Validates everything it reads; errors name the file and the offending tensor.
 // F32 and U8 tensors are accepted.
 SafetensorsFile load_safetensors(const std::string& path);

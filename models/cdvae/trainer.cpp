@@ -162,7 +162,8 @@ void CdvaeTrainer::save(const std::string& path) {
                     {"loader_position", std::to_string(loader_.position())},
                     {"noise_offset", std::to_string(noise_.offset())},
                     {"seed", std::to_string(config_.seed)},
-                    {"ema", ema_model_ ? "1" : "0"}});
+                    {"ema", ema_model_ ? "1" : "0"},
+                    {"flip", float_text(config_.weights.flip)}});
 }
 
 void CdvaeTrainer::load(const std::string& path) {
@@ -177,6 +178,12 @@ void CdvaeTrainer::load(const std::string& path) {
   CFGAN_CHECK((ema != file.metadata.end() && ema->second == "1") == (ema_model_ != nullptr), path,
               ": checkpoint and run disagree on keeping an EMA of E and G (--ema-decay)");
   if (ema_model_) ema_model_->autoencoder().load_state_dict(file.tensors, "ema.");
+  // The flip term changes the objective and what each step draws (checkpoints written before
+  // it was recorded carry no value to compare).
+  const auto flip = file.metadata.find("flip");
+  CFGAN_CHECK(flip == file.metadata.end() || flip->second == float_text(config_.weights.flip), path,
+              ": checkpoint and run disagree on the flip term (--flip ", flip->second, " there, ",
+              float_text(config_.weights.flip), " here)");
   steps_ = std::stoll(metadata_field(file.metadata, "step", path, "train_cdvae"));
   loader_.seek(std::stoll(metadata_field(file.metadata, "loader_epoch", path, "train_cdvae")),
                std::stoll(metadata_field(file.metadata, "loader_position", path, "train_cdvae")));
