@@ -12,10 +12,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "engine/data/dataset.h"
-#include "engine/data/loader.h"
 #include "engine/engine.h"
-#include "engine/io/image.h"
 
 using namespace cfgan;
 

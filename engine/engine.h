@@ -2,8 +2,11 @@
 #pragma once
 
 #include "engine/autograd.h"
+#include "engine/data/dataset.h"
+#include "engine/data/loader.h"
 #include "engine/error.h"
 #include "engine/gradcheck.h"
+#include "engine/io/image.h"
 #include "engine/io/safetensors.h"
 #include "engine/nn/init.h"
 #include "engine/nn/layers.h"
