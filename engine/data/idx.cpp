@@ -54,8 +54,8 @@ IdxArray read_idx(const std::string& path) {
   for (int d = 0; d < magic[3]; ++d) {
     unsigned char extent[4];
     read_exact(file.get(), extent, 4, path, "the dimensions");
-    array.dims.push_back(big_endian(extent));
     const uint64_t n = big_endian(extent);
+    array.dims.push_back(static_cast<int64_t>(n));
     CFGAN_CHECK(n == 0 || total <= kMaxBytes / n, path, ": the dimensions announce more than ", kMaxBytes,
                 " bytes (corrupt header?)");
     total *= n;

@@ -241,7 +241,7 @@ void BlockScheduler::sync_threads(const std::source_location& where) {
     const size_t first = ready_.size();
     ready_.insert(ready_.end(), barrier_waiting_.begin(), barrier_waiting_.end());
     if (shuffle_seed_ != 0) [[unlikely]]
-      shuffle(ready_, std::max(first, ready_head_));
+      shuffle(ready_, first);  // only the threads this barrier released
     barrier_waiting_.clear();
     return;
   }
