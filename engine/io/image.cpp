@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstddef>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
