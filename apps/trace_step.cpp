@@ -9,9 +9,11 @@
 //   trace_step --check docs/how-a-gan-trains.md    # exit 1 naming the first difference
 //   trace_step --write docs/how-a-gan-trains.md    # replace the doc's blocks
 #include <cctype>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -349,7 +351,7 @@ bool same_text(const std::string& a, const std::string& b, std::string& where) {
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path);
-  CFGAN_CHECK(in, "cannot read ", path);
+  CFGAN_CHECK(in, path, ": cannot read (", std::strerror(errno), ")");
   std::stringstream text;
   text << in.rdbuf();
   return text.str();

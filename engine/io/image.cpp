@@ -28,9 +28,9 @@ std::vector<uint8_t> read_bytes(const std::string& path) {
     bytes.insert(bytes.end(), chunk, chunk + got);
     if (bytes.size() > size_t{1} << 30) break;
   }
-  const bool failed = std::ferror(file);
+  const int failed = std::ferror(file) ? errno : 0;
   std::fclose(file);
-  CFGAN_CHECK(!failed, path, ": read error");
+  CFGAN_CHECK(!failed, path, ": cannot read (", std::strerror(failed), ")");
   CFGAN_CHECK(bytes.size() <= size_t{1} << 30, path, ": larger than the 1 GiB cfgan reads as one image");
   return bytes;
 }
