@@ -9,7 +9,8 @@ if [ -z "${CFGAN_TEST_NAMESPACE:-}" ]; then
   CFGAN_TEST_NAMESPACE=1 exec unshare --user --map-root-user --mount bash "$0" "$@"
 fi
 source "$(dirname "$0")/common.sh"
-trap 'umount "$WORK/full" "$WORK/ro/run" 2> /dev/null; rm -rf "$WORK"' EXIT
+pid=
+trap '[ -z "$pid" ] || kill -9 "$pid" 2> /dev/null || true; umount "$WORK/full" "$WORK/ro/run" 2> /dev/null; rm -rf "$WORK"' EXIT
 ARGS=("${CPU[@]}" "${SMALL[@]}" --width 16 --checkpoint-every 4)
 "$BIN/train_gan" "${ARGS[@]}" --steps 60 --keep 100 --out "$WORK/straight" > /dev/null
 checkpoint_bytes=$(stat -c %s "$WORK/straight/checkpoints/step_000004.safetensors")
@@ -43,8 +44,21 @@ for _ in $(seq 3000); do
   [ -e "$WORK/ro/run/checkpoints/step_000004.safetensors" ] && break
   sleep 0.01
 done
+# The kernel refuses (EBUSY) to make a mount read-only while a file is open for writing
+# through it, and train_gan opens each checkpoint's temporary by path. So the run is stopped
+# outside a checkpoint write while the read-only mount goes up; the write after it fails.
+stopped=
+for _ in $(seq 1000); do
+  kill -STOP "$pid"
+  while [ "$(awk '{print $3}' "/proc/$pid/stat")" != T ]; do sleep 0.001; done
+  if [ -z "$(find "$WORK/ro/run" -name '*.tmp*')" ]; then stopped=1; break; fi
+  kill -CONT "$pid"
+  sleep 0.003
+done
+[ -n "$stopped" ] || fail "train_gan was always inside a checkpoint write"
 mount --bind "$WORK/ro/run" "$WORK/ro/run"
 mount -o remount,bind,ro "$WORK/ro/run"
+kill -CONT "$pid"
 status=0
 wait "$pid" || status=$?
 expect_stopped "$WORK/err" "$status" "Read-only file system"
