@@ -278,7 +278,7 @@ std::vector<float> integers(size_t n, const std::function<float()>& value) {
 }  // namespace
 
 TEST(Gemm, ConvolutionLowering) {
-  // The conv kernels are GEMMs around im2col / col2im; both the whole-batch lowering
+  // The conv kernels are GEMMs over im2col's column matrix; both the whole-batch lowering
   // (small P*Q) and the per-image one (P*Q >= 128) must equal direct loops exactly,
   // and the backward kernels must add to what the gradient buffers already hold.
   const ConvGeom geometries[] = {
@@ -287,6 +287,13 @@ TEST(Gemm, ConvolutionLowering) {
       conv_geometry(2, 1, 16, 20, 3, 3, 5, 1, 2),  // 18x20: per image, wide padding
       conv_geometry(2, 4, 9, 11, 3, 4, 3, 2, 0),   // strided, no padding, odd sizes
       conv_geometry(2, 1, 31, 29, 2, 4, 4, 2, 1),  // 15x14 = 210: per image, stride 2
+      // Packed from the image: output rows longer than one vector (35 columns: runs of
+      // 16, 16, 3), reads past the first input vector (stride 2, 70 wide), a reduction
+      // over two k blocks (C*R*S = 480) with a ragged last panel, and stride 3, which
+      // copies element by element.
+      conv_geometry(2, 3, 40, 70, 3, 3, 3, 2, 1),
+      conv_geometry(3, 30, 9, 9, 20, 4, 4, 2, 1),
+      conv_geometry(2, 2, 13, 14, 3, 3, 3, 3, 1),
   };
   const Kernels& kern = cpu_kernels();
   for (const ConvGeom& g : geometries) {

@@ -1,5 +1,10 @@
-// Convolution as GEMM. im2col lays the input windows out as a column matrix
-// col (C*R*S, N*P*Q), the columns of all N images side by side.
+// Convolution as GEMM over the column matrix col (C*R*S, N*P*Q) of im2col, whose row
+// (c, r, s) holds, for every output position (n, p, q), the input pixel that tap reads.
+//
+// Forward and weight gradient never store col: the GEMM's B micro-panels are packed
+// straight from the image (implicit GEMM, kernels/cpu/gemm_implicit.h), each panel row a
+// few strided copies of input rows. The input gradient still writes col, its GEMM's
+// output, and folds it back into the image with col2im.
 //
 // Forward and input gradient: when one image's P*Q columns fill the GEMM's register
 // tiles (kMinColumnsPerImage), a batched GEMM with one product per image reads and
@@ -8,7 +13,9 @@
 // the output (gradient) between (N, K, P*Q) and a channel-major (K, N*P*Q) buffer.
 // The weight gradient sums over all images and always takes the whole-batch GEMM.
 //
-// Workspace layout: col (C*R*S, N*P*Q) followed by the (K, N*P*Q) channel-major buffer.
+// Workspace layout: col (C*R*S, N*P*Q), used by the input gradient only, followed by
+// the (K, N*P*Q) channel-major buffer.
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -17,6 +24,8 @@
 #endif
 
 #include "kernels/cpu/cpu.h"
+#include "kernels/cpu/gemm_implicit.h"
+#include "kernels/cpu/gemm_pack.h"
 #include "kernels/cpu/parallel.h"
 
 namespace cfgan::cpu {
@@ -31,11 +40,10 @@ int64_t col_rows(const ConvGeom& g) { return g.c * g.r * g.s; }
 int64_t col_cols(const ConvGeom& g) { return g.n * g.p * g.q; }
 bool gemm_per_image(const ConvGeom& g) { return g.p * g.q >= kMinColumnsPerImage; }
 
-// Index tables that turn im2col and col2im into gathers over one image at a time.
-// They are the size of one image's columns, built per call (cheap next to the
-// product), and kept in grow-only thread-local vectors so that steady-state calls
-// allocate nothing. Indices are int32: they address one image plane or one image's
-// column block.
+// Index tables that turn col2im into gathers over one image at a time. They are the
+// size of one image's columns, built per call (cheap next to the product), and kept in
+// grow-only thread-local vectors so that steady-state calls allocate nothing. Indices
+// are int32: they address one image plane or one image's column block.
 
 // For tap t = r * S + s and output position j = p * Q + q: the input pixel y * W + x
 // that im2col reads, or -1 where the window hangs over the padding. (R*S, P*Q)
@@ -77,19 +85,158 @@ const int32_t* col2im_table(const ConvGeom& g, const int32_t* reads) {
   return table.data();
 }
 
+// One output row's stretch of consecutive columns: columns [lane, lane + len) of a
+// block are (n, p, q0 + i) for i < len, and image_offset = n * C*H*W.
+struct ColumnRun {
+  int64_t image_offset;
+  int64_t p, q0, lane, len;
+};
+
+// A run is at most one vector long, so that it is one permute of two input vectors.
+constexpr int64_t kMaxRun = 16;
+
+// Columns [col0, col0 + cols) of a product's col, as runs. Column j is output position
+// j % (P*Q) of image j / (P*Q) counted from the product's first image.
+void column_runs(const ConvGeom& g, int64_t col0, int64_t cols, std::vector<ColumnRun>& runs) {
+  runs.clear();
+  const int64_t pq = g.p * g.q;
+  for (int64_t lane = 0; lane < cols;) {
+    const int64_t j = col0 + lane, n = j / pq, p = j % pq / g.q, q = j % g.q;
+    const int64_t len = std::min({g.q - q, cols - lane, kMaxRun});
+    runs.push_back({n * g.c * g.h * g.w, p, q, lane, len});
+    lane += len;
+  }
+}
+
+// Where one run reads for one tap (r, s): input row y, pixels x0 + i * stride_w, at
+// offset image_offset + y * W + x0 from its channel's plane; for the vector path, which
+// lanes of the two vectors at that offset and 16 past it lie inside the plane (none
+// when row y is padding).
+struct RunRead {
+  int64_t offset, x0;
+  uint32_t low, high;
+  bool row_inside;
+};
+
+// Lanes [lo, hi) of 16, clipped, as a bit mask.
+uint32_t lanes_between(int64_t lo, int64_t hi) {
+  lo = std::clamp<int64_t>(lo, 0, 16), hi = std::clamp<int64_t>(hi, 0, 16);
+  return hi <= lo ? 0u : ((1u << hi) - 1u) & ~((1u << lo) - 1u);
+}
+
+// The runs of a block's columns and their reads for every tap, (runs, R*S).
+struct RunTable {
+  std::vector<ColumnRun> runs;
+  std::vector<RunRead> reads;
+};
+
+// The weight gradient packs one panel of lines after another over the same columns, so
+// the calling thread's last table is kept.
+const RunTable& run_table(const ConvGeom& g, int64_t col0, int64_t cols) {
+  thread_local RunTable table;
+  thread_local ConvGeom last_g{};
+  thread_local int64_t last_col0 = -1, last_cols = -1;
+  if (col0 == last_col0 && cols == last_cols && std::memcmp(&g, &last_g, sizeof g) == 0) return table;
+  column_runs(g, col0, cols, table.runs);
+  const int64_t n_runs = static_cast<int64_t>(table.runs.size()), rs = g.r * g.s;
+  table.reads.resize(n_runs * rs);
+  for (int64_t i = 0; i < n_runs; ++i) {
+    const ColumnRun& run = table.runs[i];
+    const bool two_vectors = (run.len - 1) * g.stride_w >= 16;
+    for (int64_t t = 0; t < rs; ++t) {
+      const int64_t y = run.p * g.stride_h - g.pad_h + t / g.s, x0 = run.q0 * g.stride_w - g.pad_w + t % g.s;
+      const bool inside = y >= 0 && y < g.h;
+      table.reads[i * rs + t] = {run.image_offset + y * g.w + x0, x0, inside ? lanes_between(-x0, g.w - x0) : 0u,
+                                 inside && two_vectors ? lanes_between(-x0 - 16, g.w - x0 - 16) : 0u, inside};
+    }
+  }
+  last_g = g, last_col0 = col0, last_cols = cols;
+  return table;
+}
+
+// Rows of col per pass over the runs: their slice of the block stays in L1 while each
+// run is written down it.
+constexpr int64_t kRowsPerPass = 32;
+
+// dst[(row - row0) * ld + (j - col0)] = col[row][j] for rows [row0, row0 + rows) and
+// columns [col0, col0 + cols) of the col of the product whose first image is image0.
+//
+// Strides 1 and 2 (every DCGAN layer) read two vectors around a run and pick its lanes
+// with one permute, the padding masked off by the loads; a gather would be several
+// times slower on cores that split it into one load per lane. Larger strides copy
+// element by element.
+void im2col_block(const ConvGeom& g, const float* image0, int64_t row0, int64_t rows, int64_t col0, int64_t cols,
+                  float* dst, int64_t ld) {
+  const RunTable& table = run_table(g, col0, cols);
+  const std::vector<ColumnRun>& runs = table.runs;
+  const int64_t n_runs = static_cast<int64_t>(runs.size()), rs = g.r * g.s, hw = g.h * g.w;
+  for (int64_t pass = row0; pass < row0 + rows; pass += kRowsPerPass) {
+    const int64_t pass_rows = std::min(kRowsPerPass, row0 + rows - pass);
+    for (int64_t i = 0; i < n_runs; ++i) {
+      const ColumnRun& run = runs[i];
+      const RunRead* read = table.reads.data() + i * rs;
+      float* to = dst + (pass - row0) * ld + run.lane;
+      int64_t c = pass / rs, t = pass % rs;
+#if defined(__AVX512F__)
+      if (g.stride_w <= 2) {
+        const __mmask16 lanes = static_cast<__mmask16>((1u << run.len) - 1u);
+        const __m512i pick = g.stride_w == 1
+                                 ? _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+                                 : _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        for (int64_t k = 0; k < pass_rows; ++k, to += ld) {
+          const float* from = image0 + c * hw + read[t].offset;
+          const __m512 v0 = _mm512_maskz_loadu_ps(static_cast<__mmask16>(read[t].low), from);
+          const __m512 v1 = _mm512_maskz_loadu_ps(static_cast<__mmask16>(read[t].high), from + 16);
+          _mm512_mask_storeu_ps(to, lanes, _mm512_maskz_permutex2var_ps(lanes, v0, pick, v1));
+          if (++t == rs) t = 0, ++c;
+        }
+        continue;
+      }
+#endif
+      for (int64_t k = 0; k < pass_rows; ++k, to += ld) {
+        const float* line = image0 + c * hw + read[t].offset - read[t].x0;
+        for (int64_t e = 0; e < run.len; ++e) {
+          const int64_t x = read[t].x0 + e * g.stride_w;
+          to[e] = read[t].row_inside && x >= 0 && x < g.w ? line[x] : 0.0f;
+        }
+        if (++t == rs) t = 0, ++c;
+      }
+    }
+  }
+}
+
+// The B operands of the implicit GEMMs: col for the forward (columns are output
+// positions), col^T for the weight gradient (columns are rows of col).
+struct ImplicitColumns {
+  const ConvGeom* g;
+  const float* in;
+  bool per_image;  // one product per image, or one over the whole batch
+};
+
+void pack_col_panel(const void* context, int64_t product, int64_t k0, int64_t kc, int64_t col, int64_t width,
+                    int64_t padded_width, float* dst) {
+  const auto& x = *static_cast<const ImplicitColumns*>(context);
+  const ConvGeom& g = *x.g;
+  const float* image0 = x.in + (x.per_image ? product * g.c * g.h * g.w : 0);
+  im2col_block(g, image0, k0, kc, col, width, dst, padded_width);
+  if (width == padded_width) return;
+  for (int64_t k = 0; k < kc; ++k) std::fill(dst + k * padded_width + width, dst + (k + 1) * padded_width, 0.0f);
+}
+
+// Rows [col, col + width) of col over its columns [k0, k0 + kc), laid out as those rows
+// and then transposed into the panel as the GEMM packs any transposed B.
+void pack_col_transposed_panel(const void* context, int64_t, int64_t k0, int64_t kc, int64_t col, int64_t width,
+                               int64_t padded_width, float* dst) {
+  const auto& x = *static_cast<const ImplicitColumns*>(context);
+  thread_local std::vector<float> rows;
+  rows.resize(width * kc);
+  im2col_block(*x.g, x.in, col, width, k0, kc, rows.data(), kc);
+  gemm_detail::pack_panel({rows.data(), kc, true}, kc, width, padded_width, dst);
+}
+
 #if defined(__AVX512F__)
 
 __mmask16 first_lanes(int64_t n) { return n >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << n) - 1); }
-
-// dst[j] = src[index[j]], or 0 where index[j] < 0, for j < n.
-void gather(float* dst, const float* src, const int32_t* index, int64_t n) {
-  for (int64_t j = 0; j < n; j += 16) {
-    const __mmask16 lanes = first_lanes(n - j);
-    const __m512i at = _mm512_maskz_loadu_epi32(lanes, index + j);
-    const __mmask16 valid = _mm512_mask_cmpge_epi32_mask(lanes, at, _mm512_setzero_si512());
-    _mm512_mask_storeu_ps(dst + j, lanes, _mm512_mask_i32gather_ps(_mm512_setzero_ps(), valid, at, src, 4));
-  }
-}
 
 // dst[i] += sum over u < slots of src[index[u * n + i]] (where that is >= 0), for i < n.
 void gather_accumulate(float* dst, const float* src, const int32_t* index, int64_t slots, int64_t n) {
@@ -107,10 +254,6 @@ void gather_accumulate(float* dst, const float* src, const int32_t* index, int64
 
 #else
 
-void gather(float* dst, const float* src, const int32_t* index, int64_t n) {
-  for (int64_t j = 0; j < n; ++j) dst[j] = index[j] >= 0 ? src[index[j]] : 0.0f;
-}
-
 void gather_accumulate(float* dst, const float* src, const int32_t* index, int64_t slots, int64_t n) {
   for (int64_t i = 0; i < n; ++i) {
     float sum = dst[i];
@@ -123,18 +266,6 @@ void gather_accumulate(float* dst, const float* src, const int32_t* index, int64
 }
 
 #endif
-
-// col (C*R*S, N*P*Q) from in (N,C,H,W); zero where the window hangs over the padding.
-void im2col(float* col, const float* in, const ConvGeom& g) {
-  const int64_t pq = g.p * g.q, cols = col_cols(g), rs = g.r * g.s;
-  const int32_t* reads = im2col_table(g);
-#pragma omp parallel for collapse(2) schedule(static) if (g.c * rs * cols > kParallelElements)
-  for (int64_t row = 0; row < g.c * rs; ++row) {
-    for (int64_t n = 0; n < g.n; ++n) {
-      gather(col + row * cols + n * pq, in + (n * g.c + row / rs) * g.h * g.w, reads + row % rs * pq, pq);
-    }
-  }
-}
 
 // din (N,C,H,W) += col2im(col), as a gather per input pixel rather than a scatter per
 // column element: each thread owns whole (channel, image) planes, so no two threads
@@ -178,23 +309,21 @@ int64_t conv_workspace_floats(const ConvGeom& g) { return (col_rows(g) + g.k) * 
 
 void conv2d_forward(float* out, const float* in, const float* weight, const ConvGeom& g, float* workspace) {
   const int64_t pq = g.p * g.q;
-  float* col = workspace;
-  im2col(col, in, g);
+  const ImplicitColumns columns{&g, in, gemm_per_image(g)};
   GemmArgs mm;  // out (K, NPQ) = W (K, CRS) * col (CRS, NPQ)
   mm.m = g.k, mm.k = col_rows(g);
   mm.a = weight, mm.lda = col_rows(g);
-  mm.b = col, mm.ldb = col_cols(g);
-  if (gemm_per_image(g)) {
+  if (columns.per_image) {
     mm.n = pq;
     mm.c = out, mm.ldc = pq;
-    mm.batch = g.n, mm.stride_b = pq, mm.stride_c = g.k * pq;
-    gemm(mm);
+    mm.batch = g.n, mm.stride_c = g.k * pq;
+    gemm_implicit_b(mm, {pack_col_panel, &columns});
     return;
   }
   float* out_cm = workspace + col_rows(g) * col_cols(g);
   mm.n = col_cols(g);
   mm.c = out_cm, mm.ldc = col_cols(g);
-  gemm(mm);
+  gemm_implicit_b(mm, {pack_col_panel, &columns});
   channel_major_to_batch_major(out, out_cm, g.n, g.k, pq);
 }
 
@@ -221,18 +350,15 @@ void conv2d_backward_input(float* din, const float* dout, const float* weight, c
 }
 
 void conv2d_backward_weight(float* dweight, const float* dout, const float* in, const ConvGeom& g, float* workspace) {
-  float* col = workspace;
   float* dout_cm = workspace + col_rows(g) * col_cols(g);
-  im2col(col, in, g);
   batch_major_to_channel_major(dout_cm, dout, g.n, g.k, g.p * g.q);
+  const ImplicitColumns columns{&g, in, false};
   GemmArgs mm;  // dW (K, CRS) += dout (K, NPQ) * col^T (NPQ, CRS)
-  mm.trans_b = true;
   mm.m = g.k, mm.n = col_rows(g), mm.k = col_cols(g);
   mm.a = dout_cm, mm.lda = col_cols(g);
-  mm.b = col, mm.ldb = col_cols(g);
   mm.beta = 1.0f;
   mm.c = dweight, mm.ldc = col_rows(g);
-  gemm(mm);
+  gemm_implicit_b(mm, {pack_col_transposed_panel, &columns});
 }
 
 }  // namespace cfgan::cpu

@@ -15,6 +15,7 @@
 #include <algorithm>
 
 #include "kernels/cpu/cpu.h"
+#include "kernels/cpu/gemm_implicit.h"
 #include "kernels/cpu/gemm_microkernel.h"
 #include "kernels/cpu/gemm_pack.h"
 #include "kernels/cpu/gemm_simd.h"
@@ -51,11 +52,13 @@ struct Range {
   int64_t begin, size;
 };
 
-// One matrix of the batch.
+// One matrix of the batch; b is null when an implicit packer supplies op(B).
 struct Operands {
   const float* a;
   const float* b;
   float* c;
+  int64_t product;
+  const BPanelPacker* implicit_b;
 };
 
 // Rows [r, r + width) of op(A) over k in [p, p + kc).
@@ -93,7 +96,7 @@ void gemm_rectangle(const GemmArgs& g, const Operands& x, Range rows, Range cols
         const int64_t nc = std::min(nc_max, cols.size - jc);
         const int64_t col_panels = ceil_div(nc, kTileCols);
         float* b_packed = buf.b.get(col_panels * kc * kTileCols);
-        const bool unpacked_b = !g.trans_b && pa_end - pa <= kMaxRowPanelsForUnpackedB;
+        const bool unpacked_b = !x.implicit_b && !g.trans_b && pa_end - pa <= kMaxRowPanelsForUnpackedB;
         for (int64_t p = pa; p < pa_end; ++p) {
           const int64_t height = panel_start(p + 1) - panel_start(p);
           float* a_micro = a_packed + (panel_start(p) - r0) * kc;
@@ -102,14 +105,16 @@ void gemm_rectangle(const GemmArgs& g, const Operands& x, Range rows, Range cols
           for (int64_t q = 0; q < col_panels; ++q) {
             const int width = static_cast<int>(std::min<int64_t>(kTileCols, nc - q * kTileCols));
             const int vectors = static_cast<int>(ceil_div(width, W));
-            const PanelSource b_source = b_panel(g, x.b, p0, cols.begin + jc + q * kTileCols);
+            const int64_t col = cols.begin + jc + q * kTileCols;
             float* b_micro = b_packed + q * kc * kTileCols;
             const float* b_tile = b_micro;
             int64_t b_step = vectors * W;
-            if (unpacked_b && width == kTileCols) {  // a ragged panel is packed: the kernel reads whole vectors
-              b_tile = b_source.src, b_step = g.ldb;
+            if (x.implicit_b) {
+              if (p == pa) x.implicit_b->pack(x.implicit_b->context, x.product, p0, kc, col, width, vectors * W, b_micro);
+            } else if (unpacked_b && width == kTileCols) {  // a ragged panel is packed: the kernel reads whole vectors
+              b_tile = b_panel(g, x.b, p0, col).src, b_step = g.ldb;
             } else if (p == pa) {
-              pack_panel(b_source, kc, width, vectors * W, b_micro);
+              pack_panel(b_panel(g, x.b, p0, col), kc, width, vectors * W, b_micro);
             }
             kMicroKernels[height - 1][vectors - 1][width % W != 0](kc, a_micro, b_tile, b_step, c_row + q * kTileCols,
                                                                    g.ldc, width, g.alpha, beta);
@@ -146,8 +151,8 @@ Split choose_split(const GemmArgs& g, int threads) {
   return best;
 }
 
-Operands batch_operands(const GemmArgs& g, int64_t i) {
-  return {g.a + i * g.stride_a, g.b + i * g.stride_b, g.c + i * g.stride_c};
+Operands batch_operands(const GemmArgs& g, const BPanelPacker* implicit_b, int64_t i) {
+  return {g.a + i * g.stride_a, implicit_b ? nullptr : g.b + i * g.stride_b, g.c + i * g.stride_c, i, implicit_b};
 }
 
 // C = beta * C: what is left of the product when k == 0 or alpha == 0.
@@ -161,9 +166,8 @@ void scale_c(const GemmArgs& g) {
   }
 }
 
-}  // namespace
-
-void gemm(const GemmArgs& g) {
+// gemm() and gemm_implicit_b(): op(B) from g.b when implicit_b is null.
+void gemm_blocked(const GemmArgs& g, const BPanelPacker* implicit_b) {
   if (g.m <= 0 || g.n <= 0 || g.batch <= 0) return;
   if (g.k <= 0 || g.alpha == 0.0f) {
     scale_c(g);
@@ -173,12 +177,12 @@ void gemm(const GemmArgs& g) {
   const int64_t fmas = g.m * g.n * g.k;
   const int threads =
       static_cast<int>(std::clamp<int64_t>(fmas * g.batch / kMinFmasPerThread, 1, omp_get_max_threads()));
-  if (g.m == 1 || g.n == 1) {
+  if (!implicit_b && (g.m == 1 || g.n == 1)) {
     gemm_vector(g, threads);
     return;
   }
   if (threads == 1) {
-    for (int64_t i = 0; i < g.batch; ++i) gemm_rectangle(g, batch_operands(g, i), all_rows, all_cols);
+    for (int64_t i = 0; i < g.batch; ++i) gemm_rectangle(g, batch_operands(g, implicit_b, i), all_rows, all_cols);
     return;
   }
   // Whole matrices per thread when the batch divides evenly or is long enough that the
@@ -187,7 +191,7 @@ void gemm(const GemmArgs& g) {
   // update the same element.
   if (g.stride_c != 0 && (g.batch % threads == 0 || g.batch >= 4 * threads)) {
 #pragma omp parallel for schedule(static) num_threads(threads)
-    for (int64_t i = 0; i < g.batch; ++i) gemm_rectangle(g, batch_operands(g, i), all_rows, all_cols);
+    for (int64_t i = 0; i < g.batch; ++i) gemm_rectangle(g, batch_operands(g, implicit_b, i), all_rows, all_cols);
     return;
   }
   const int64_t vectors = ceil_div(g.n, Simd::width);
@@ -202,9 +206,15 @@ void gemm(const GemmArgs& g) {
     const int64_t c0 = split_point(vectors, split.col_parts, cp) * Simd::width;
     const Range cols{c0, std::min(g.n, split_point(vectors, split.col_parts, cp + 1) * Simd::width) - c0};
     if (rows.size > 0 && cols.size > 0) {
-      for (int64_t i = 0; i < g.batch; ++i) gemm_rectangle(g, batch_operands(g, i), rows, cols);
+      for (int64_t i = 0; i < g.batch; ++i) gemm_rectangle(g, batch_operands(g, implicit_b, i), rows, cols);
     }
   }
 }
+
+}  // namespace
+
+void gemm(const GemmArgs& g) { gemm_blocked(g, nullptr); }
+
+void gemm_implicit_b(const GemmArgs& g, const BPanelPacker& b) { gemm_blocked(g, &b); }
 
 }  // namespace cfgan::cpu
