@@ -3,18 +3,20 @@
 //
 // Forward and weight gradient never store col: the GEMM's B micro-panels are packed
 // straight from the image (implicit GEMM, kernels/cpu/gemm_implicit.h), each panel row a
-// few strided copies of input rows. The input gradient still writes col, its GEMM's
-// output, and folds it back into the image with col2im.
+// few strided copies of input rows. The input gradient writes col, its GEMM's output,
+// and folds it back into the image with col2im, one chunk of images at a time so that
+// col is never whole; its B panels are packed straight from dout.
 //
-// Forward and input gradient: when one image's P*Q columns fill the GEMM's register
-// tiles (kMinColumnsPerImage), a batched GEMM with one product per image reads and
-// writes the NCHW tensors in place. Narrower layers would leave tiles idle (at DCGAN's
-// 7x7 layer a quarter of them), so they run one GEMM over all N*P*Q columns and copy
-// the output (gradient) between (N, K, P*Q) and a channel-major (K, N*P*Q) buffer.
-// The weight gradient sums over all images and always takes the whole-batch GEMM.
+// Forward: when one image's P*Q columns fill the GEMM's register tiles
+// (kMinColumnsPerImage), a batched GEMM with one product per image writes the NCHW
+// output in place. Narrower layers would leave tiles idle (at DCGAN's 7x7 layer a
+// quarter of them), so they run one GEMM over all N*P*Q columns into a channel-major
+// (K, N*P*Q) buffer and copy it out. The weight gradient sums over all images in one
+// GEMM, with dout copied channel-major as its A operand.
 //
-// Workspace layout: col (C*R*S, N*P*Q), used by the input gradient only, followed by
-// the (K, N*P*Q) channel-major buffer.
+// Workspace: the (K, N*P*Q) channel-major buffer.
+#include <omp.h>
+
 #include <algorithm>
 #include <cstring>
 #include <vector>
@@ -36,52 +38,56 @@ namespace {
 // next to the product.
 constexpr int64_t kMinColumnsPerImage = 128;
 
+// The input gradient runs over chunks of whole images of about this many columns, so
+// that a chunk's col (C*R*S rows) is still in L2 when col2im reads it back; each thread
+// takes whole chunks once there are this many multiply-adds per thread.
+constexpr int64_t kColumnsPerChunk = 1024;
+constexpr int64_t kMinFmasPerThread = 1 << 19;
+
+int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
 int64_t col_rows(const ConvGeom& g) { return g.c * g.r * g.s; }
 int64_t col_cols(const ConvGeom& g) { return g.n * g.p * g.q; }
 bool gemm_per_image(const ConvGeom& g) { return g.p * g.q >= kMinColumnsPerImage; }
 
-// Index tables that turn col2im into gathers over one image at a time. They are the
-// size of one image's columns, built per call (cheap next to the product), and kept in
-// grow-only thread-local vectors so that steady-state calls allocate nothing. Indices
-// are int32: they address one image plane or one image's column block.
-
-// For tap t = r * S + s and output position j = p * Q + q: the input pixel y * W + x
-// that im2col reads, or -1 where the window hangs over the padding. (R*S, P*Q)
-const int32_t* im2col_table(const ConvGeom& g) {
-  thread_local std::vector<int32_t> table;
-  table.resize(g.r * g.s * g.p * g.q);
-  int32_t* out = table.data();
-  for (int64_t r = 0; r < g.r; ++r) {
-    for (int64_t s = 0; s < g.s; ++s) {
-      for (int64_t p = 0; p < g.p; ++p) {
-        for (int64_t q = 0; q < g.q; ++q) {
-          const int64_t y = p * g.stride_h - g.pad_h + r, x = q * g.stride_w - g.pad_w + s;
-          *out++ = y >= 0 && y < g.h && x >= 0 && x < g.w ? static_cast<int32_t>(y * g.w + x) : -1;
-        }
-      }
-    }
-  }
-  return table.data();
-}
+// The index table that turns col2im into gathers over one image at a time. It is the
+// size of one image's columns, kept in a grow-only thread-local vector so that
+// steady-state calls allocate nothing. Indices are int32: they address one image's
+// column block.
 
 // At most ceil(R / stride_h) * ceil(S / stride_w) windows cover one input pixel.
 int64_t col2im_slots(const ConvGeom& g) {
   return (g.r + g.stride_h - 1) / g.stride_h * ((g.s + g.stride_w - 1) / g.stride_w);
 }
 
-// The transpose of im2col_table: for input pixel i and slot u < col2im_slots, the
-// position t * P*Q + j in one image's (R*S, P*Q) column block that reads pixel i, or -1.
-// (slots, H*W), so that one slot of consecutive pixels is contiguous.
-const int32_t* col2im_table(const ConvGeom& g, const int32_t* reads) {
-  thread_local std::vector<int32_t> table;
-  thread_local std::vector<int32_t> filled;
-  const int64_t hw = g.h * g.w, block = g.r * g.s * g.p * g.q;
+// For input pixel i and slot u < col2im_slots: the position t * P*Q + j in one image's
+// (R*S, P*Q) column block whose tap t = r * S + s at output position j = p * Q + q reads
+// pixel i, or -1. (slots, H*W), so that one slot of consecutive pixels is contiguous.
+// The input gradient asks once per chunk of images, so the calling thread's last table
+// is kept.
+const int32_t* col2im_table(const ConvGeom& g) {
+  thread_local std::vector<int32_t> table, filled;
+  thread_local ConvGeom last{};
+  ConvGeom key = g;
+  key.n = 0;  // the table is per image
+  if (!table.empty() && std::memcmp(&key, &last, sizeof key) == 0) return table.data();
+  const int64_t hw = g.h * g.w;
   table.assign(col2im_slots(g) * hw, -1);
   filled.assign(hw, 0);
-  for (int64_t at = 0; at < block; ++at) {
-    const int32_t i = reads[at];
-    if (i >= 0) table[filled[i]++ * hw + i] = static_cast<int32_t>(at);
+  int32_t at = 0;
+  for (int64_t r = 0; r < g.r; ++r) {
+    for (int64_t s = 0; s < g.s; ++s) {
+      for (int64_t p = 0; p < g.p; ++p) {
+        for (int64_t q = 0; q < g.q; ++q, ++at) {
+          const int64_t y = p * g.stride_h - g.pad_h + r, x = q * g.stride_w - g.pad_w + s;
+          if (y < 0 || y >= g.h || x < 0 || x >= g.w) continue;
+          const int64_t i = y * g.w + x;
+          table[filled[i]++ * hw + i] = at;
+        }
+      }
+    }
   }
+  last = key;
   return table.data();
 }
 
@@ -274,7 +280,7 @@ void gather_accumulate(float* dst, const float* src, const int32_t* index, int64
 // hit one small contiguous block.
 void col2im_accumulate(float* din, const float* col, const ConvGeom& g) {
   const int64_t pq = g.p * g.q, cols = col_cols(g), rs = g.r * g.s, hw = g.h * g.w;
-  const int32_t* readers = col2im_table(g, im2col_table(g));
+  const int32_t* readers = col2im_table(g);
   const int64_t slots = col2im_slots(g);
 #pragma omp parallel for collapse(2) schedule(static) if (g.c * g.n * hw > kParallelElements)
   for (int64_t c = 0; c < g.c; ++c) {
@@ -303,9 +309,29 @@ void channel_major_to_batch_major(float* dst, const float* src, int64_t n, int64
   }
 }
 
+// The input gradient's B operand: dout as (K, N*P*Q), read from its (N, K, P*Q) layout.
+struct DoutColumns {
+  const ConvGeom* g;
+  const float* dout;
+};
+
+void pack_dout_panel(const void* context, int64_t, int64_t k0, int64_t kc, int64_t col, int64_t width,
+                     int64_t padded_width, float* dst) {
+  const auto& x = *static_cast<const DoutColumns*>(context);
+  const int64_t pq = x.g->p * x.g->q, k_stride = pq;
+  for (int64_t lane = 0; lane < width;) {  // one image's stretch of the panel at a time
+    const int64_t j = col + lane, len = std::min(pq - j % pq, width - lane);
+    const float* from = x.dout + (j / pq * x.g->k + k0) * pq + j % pq;
+    for (int64_t k = 0; k < kc; ++k) std::copy_n(from + k * k_stride, len, dst + k * padded_width + lane);
+    lane += len;
+  }
+  if (width == padded_width) return;
+  for (int64_t k = 0; k < kc; ++k) std::fill(dst + k * padded_width + width, dst + (k + 1) * padded_width, 0.0f);
+}
+
 }  // namespace
 
-int64_t conv_workspace_floats(const ConvGeom& g) { return (col_rows(g) + g.k) * col_cols(g); }
+int64_t conv_workspace_floats(const ConvGeom& g) { return g.k * col_cols(g); }
 
 void conv2d_forward(float* out, const float* in, const float* weight, const ConvGeom& g, float* workspace) {
   const int64_t pq = g.p * g.q;
@@ -320,37 +346,38 @@ void conv2d_forward(float* out, const float* in, const float* weight, const Conv
     gemm_implicit_b(mm, {pack_col_panel, &columns});
     return;
   }
-  float* out_cm = workspace + col_rows(g) * col_cols(g);
+  float* out_cm = workspace;
   mm.n = col_cols(g);
   mm.c = out_cm, mm.ldc = col_cols(g);
   gemm_implicit_b(mm, {pack_col_panel, &columns});
   channel_major_to_batch_major(out, out_cm, g.n, g.k, pq);
 }
 
-void conv2d_backward_input(float* din, const float* dout, const float* weight, const ConvGeom& g, float* workspace) {
+void conv2d_backward_input(float* din, const float* dout, const float* weight, const ConvGeom& g, float*) {
   const int64_t pq = g.p * g.q;
-  float* col = workspace;
-  GemmArgs mm;  // col (CRS, NPQ) = W^T (CRS, K) * dout (K, NPQ)
-  mm.trans_a = true;
-  mm.m = col_rows(g), mm.k = g.k;
-  mm.a = weight, mm.lda = col_rows(g);
-  mm.c = col, mm.ldc = col_cols(g);
-  if (gemm_per_image(g)) {
-    mm.n = pq;
-    mm.b = dout, mm.ldb = pq;
-    mm.batch = g.n, mm.stride_b = g.k * pq, mm.stride_c = pq;
-  } else {
-    float* dout_cm = workspace + col_rows(g) * col_cols(g);
-    batch_major_to_channel_major(dout_cm, dout, g.n, g.k, pq);
-    mm.n = col_cols(g);
-    mm.b = dout_cm, mm.ldb = col_cols(g);
+  const int64_t threads = std::clamp<int64_t>(g.n * col_rows(g) * pq * g.k / kMinFmasPerThread, 1, omp_get_max_threads());
+  const int64_t per_chunk = std::max<int64_t>(1, kColumnsPerChunk / pq);
+  const int64_t chunks = std::min(g.n, threads * ceil_div(g.n, threads * per_chunk));
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
+  for (int64_t i = 0; i < chunks; ++i) {
+    ConvGeom part = g;  // images [n0, n1)
+    const int64_t n0 = g.n * i / chunks;
+    part.n = g.n * (i + 1) / chunks - n0;
+    thread_local std::vector<float> col;
+    col.resize(col_rows(part) * col_cols(part));
+    const DoutColumns columns{&part, dout + n0 * g.k * pq};
+    GemmArgs mm;  // col (CRS, nPQ) = W^T (CRS, K) * dout (K, nPQ)
+    mm.trans_a = true;
+    mm.m = col_rows(g), mm.n = col_cols(part), mm.k = g.k;
+    mm.a = weight, mm.lda = col_rows(g);
+    mm.c = col.data(), mm.ldc = col_cols(part);
+    gemm_implicit_b(mm, {pack_dout_panel, &columns});
+    col2im_accumulate(din + n0 * g.c * g.h * g.w, col.data(), part);
   }
-  gemm(mm);
-  col2im_accumulate(din, col, g);
 }
 
 void conv2d_backward_weight(float* dweight, const float* dout, const float* in, const ConvGeom& g, float* workspace) {
-  float* dout_cm = workspace + col_rows(g) * col_cols(g);
+  float* dout_cm = workspace;
   batch_major_to_channel_major(dout_cm, dout, g.n, g.k, g.p * g.q);
   const ImplicitColumns columns{&g, in, false};
   GemmArgs mm;  // dW (K, CRS) += dout (K, NPQ) * col^T (NPQ, CRS)
