@@ -2,7 +2,8 @@
 // and 256, with 1 and 2 threads. Also counts heap allocations per steady-state step
 // (operator new calls; device memory comes from the caching allocator and is counted
 // apart as system_allocs). Compare with bench/dcgan_step_torch.py. And D's lazy R1
-// update alone, at batch 64 (bench/r1_step_torch.py).
+// update alone, at batch 64 (bench/r1_step_torch.py). And the machine's FMA peak, so that
+// a step's GFLOP/s can be read as a share of it from the same run.
 #include <benchmark/benchmark.h>
 #include <omp.h>
 
@@ -11,6 +12,7 @@
 #include <new>
 
 #include "bench/dcgan_fixture.h"
+#include "kernels/cpu/gemm_simd.h"
 
 // The replaced global operators pair malloc with free; GCC cannot see that through
 // inlining and warns about a mismatch.
@@ -82,5 +84,31 @@ BENCHMARK(BM_DcganR1Step)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime()
     ->MinTime(3.0);
+
+// The FMA peak: per thread, 16 independent chains of vector FMAs on registers (more than
+// FMA latency x FMA ports on the cores we run on), nothing read from memory.
+static void BM_FmaPeak(benchmark::State& state) {
+  using Simd = cpu::gemm_detail::Simd;
+  constexpr int kChains = 16;
+  constexpr int64_t kSteps = 1 << 22;
+  const int threads = static_cast<int>(state.range(0));
+  for (auto _ : state) {
+#pragma omp parallel num_threads(threads)
+    {
+      Simd::V acc[kChains];
+      for (int i = 0; i < kChains; ++i) acc[i] = Simd::set1(1e-3f * static_cast<float>(i));
+      const Simd::V scale = Simd::set1(0.999f), shift = Simd::set1(1e-4f);
+      for (int64_t step = 0; step < kSteps; ++step) {
+        for (int i = 0; i < kChains; ++i) acc[i] = Simd::fma(acc[i], scale, shift);
+      }
+      float sum = 0.0f;
+      for (int i = 0; i < kChains; ++i) sum += Simd::sum(acc[i]);
+      benchmark::DoNotOptimize(sum);
+    }
+  }
+  state.counters["GFLOP/s"] = benchmark::Counter(
+      static_cast<double>(state.iterations()) * threads * kSteps * kChains * Simd::width * 2, benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_FmaPeak)->ArgNames({"threads"})->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(1.0);
 
 BENCHMARK_MAIN();

@@ -7,7 +7,9 @@ bench_dcgan_step: batch 64 and 256, 1 and 2 threads.
 
 With --ours, each setting runs cfgan's bench and PyTorch one after the other, `rounds`
 times (alternating, so a busy spell on a shared machine hits both), keeps the best time
-of each and prints the table with the ratio cfgan / PyTorch (below 1: cfgan is faster).
+of each and prints the table with the ratio cfgan / PyTorch (below 1: cfgan is faster),
+and cfgan's GFLOP/s as a share of the FMA peak the same binary measures (BM_FmaPeak)
+before the table.
 """
 import argparse
 import os
@@ -52,9 +54,14 @@ def torch_ms(batch, threads, seconds=3.0):
 
 
 def ours_ms(binary, batch, threads):
-    """ms/step and heap allocations per step from one run of bench_dcgan_step."""
+    """ms/step, GFLOP/s and heap allocations per step from one run of bench_dcgan_step."""
     run = ours_run(binary, f"^BM_DcganTrainStep/batch:{batch}/threads:{threads}/")
-    return run["real_time"], run["heap_allocs_per_step"]
+    return run["real_time"], run["GFLOP/s"] / 1e9, run["heap_allocs_per_step"]
+
+
+def peak_gflops(binary, threads):
+    """The FMA peak bench_dcgan_step measures with `threads` threads, in GFLOP/s."""
+    return ours_run(binary, f"^BM_FmaPeak/threads:{threads}/")["GFLOP/s"] / 1e9
 
 
 def main():
@@ -70,16 +77,20 @@ def main():
         return
     if not os.access(args.ours, os.X_OK):
         sys.exit(f"--ours: {args.ours} is not an executable (build it: cmake --build build --target bench_dcgan_step)")
+    peak = {threads: peak_gflops(args.ours, threads) for threads in (1, 2)}
     print(f"PyTorch {torch.__version__}, {args.rounds} alternating rounds per setting, best of each")
-    print("| batch | threads | cfgan ms/step | PyTorch ms/step | ratio | cfgan heap allocs/step |")
-    print("|---:|---:|---:|---:|---:|---:|")
+    print(f"FMA peak (BM_FmaPeak): {peak[1]:.1f} GFLOP/s at 1 thread, {peak[2]:.1f} at 2")
+    print("| batch | threads | cfgan ms/step | PyTorch ms/step | ratio | cfgan GFLOP/s | % of peak | cfgan heap allocs/step |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
     for batch, threads in SETTINGS:
-        ours, theirs, allocs = float("inf"), float("inf"), None
+        ours, theirs, gflop_per_step, allocs = float("inf"), float("inf"), None, None
         for _ in range(args.rounds):
-            ms, allocs = ours_ms(args.ours, batch, threads)
-            ours = min(ours, ms)
+            ms, gflops, allocs = ours_ms(args.ours, batch, threads)
+            ours, gflop_per_step = min(ours, ms), gflops * ms / 1000
             theirs = min(theirs, torch_ms(batch, threads))
-        print(f"| {batch} | {threads} | {ours:.1f} | {theirs:.1f} | {ours / theirs:.2f} | {allocs:g} |", flush=True)
+        rate = gflop_per_step / ours * 1000
+        print(f"| {batch} | {threads} | {ours:.1f} | {theirs:.1f} | {ours / theirs:.2f} | {rate:.1f} | "
+              f"{100 * rate / peak[threads]:.0f} | {allocs:g} |", flush=True)
 
 
 if __name__ == "__main__":
