@@ -1,5 +1,5 @@
 // The reference DCGAN's full training step (D on real + fake, then G, Adam) at batch 64
-// and 256, with 1 and 2 threads. Also counts heap allocations per steady-state step
+// and 256, with 1 and 2 threads, and the DCGAN-32 RGB step at batch 64. Also counts heap allocations per steady-state step
 // (operator new calls; device memory comes from the caching allocator and is counted
 // apart as system_allocs). Compare with bench/dcgan_step_torch.py. And D's lazy R1
 // update alone, at batch 64 (bench/r1_step_torch.py). And the machine's FMA peak, so that
@@ -48,22 +48,41 @@ double time_steps(benchmark::State& state, Run run) {
   return steps;
 }
 
-static void BM_DcganTrainStep(benchmark::State& state) {
+// One training step of `spec` at the batch and thread count of state's arguments;
+// `gflop_at_64` is its GEMM-like work at batch 64 (linear in batch).
+static void time_train_step(benchmark::State& state, const GanSpec& spec, double gflop_at_64) {
   const int64_t batch = state.range(0);
   omp_set_num_threads(static_cast<int>(state.range(1)));
-  bench::DcganStep step(GanSpec{}, batch, Device::cpu);
+  bench::DcganStep step(spec, batch, Device::cpu);
   const double steps = time_steps(state, [&] { step.run(); });
-  // 9.44 GFLOP per step at batch 64, linear in batch: forward + backward of every GEMM-like
-  // layer (10.29), less D's weight gradients in the G update, which are not computed (0.85).
   state.counters["GFLOP/s"] =
-      benchmark::Counter(9.44e9 * static_cast<double>(batch) / 64.0 * steps, benchmark::Counter::kIsRate);
+      benchmark::Counter(gflop_at_64 * 1e9 * static_cast<double>(batch) / 64.0 * steps, benchmark::Counter::kIsRate);
 }
+
+// 9.44 GFLOP per step at batch 64: forward + backward of every GEMM-like layer (10.29),
+// less D's weight gradients in the G update, which are not computed (0.85).
+static void BM_DcganTrainStep(benchmark::State& state) { time_train_step(state, GanSpec{}, 9.44); }
 BENCHMARK(BM_DcganTrainStep)
     ->ArgNames({"batch", "threads"})
     ->Args({64, 1})
     ->Args({64, 2})
     ->Args({256, 1})
     ->Args({256, 2})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->MinTime(3.0);
+
+// The DCGAN-32 family on 32x32 RGB (what the explanation programs train): 24.64 GFLOP per
+// step at batch 64, counted as for the reference step (G forward once, D forward three
+// times, D's weight and input gradients in the D update bar its first layer's input
+// gradient, D's input gradients and G's weight and input gradients in the G update).
+static void BM_Dcgan32TrainStep(benchmark::State& state) {
+  time_train_step(state, GanSpec{.image_size = 32, .channels = 3}, 24.64);
+}
+BENCHMARK(BM_Dcgan32TrainStep)
+    ->ArgNames({"batch", "threads"})
+    ->Args({64, 1})
+    ->Args({64, 2})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime()
     ->MinTime(3.0);

@@ -1,9 +1,10 @@
 #!/usr/bin/python3
 """The reference DCGAN training step in PyTorch (Debian python3-torch), timed like
-bench_dcgan_step: batch 64 and 256, 1 and 2 threads.
+bench_dcgan_step: batch 64 and 256, 1 and 2 threads; with --model dcgan32, the DCGAN-32
+step on 32x32 RGB at batch 64.
 
     /usr/bin/python3 bench/dcgan_step_torch.py                  # PyTorch alone, ms/step
-    /usr/bin/python3 bench/dcgan_step_torch.py --ours build/bench/bench_dcgan_step [--rounds 3]
+    /usr/bin/python3 bench/dcgan_step_torch.py --ours build/bench/bench_dcgan_step [--rounds 3] [--model dcgan32]
 
 With --ours, each setting runs cfgan's bench and PyTorch one after the other, `rounds`
 times (alternating, so a busy spell on a shared machine hits both), keeps the best time
@@ -22,7 +23,44 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 from make_fixtures import DcganD, DcganG  # noqa: E402
 
-SETTINGS = [(64, 1), (64, 2), (256, 1), (256, 2)]
+
+class Dcgan32G(torch.nn.Module):
+    """cfgan's DCGAN-32 generator (models/dcgan.cpp, image_size 32, 3 channels, width 64)."""
+
+    def __init__(self, z=100, w=64, c=3):
+        super().__init__()
+        nn = torch.nn
+        self.net = nn.Sequential(
+            nn.Unflatten(1, (z, 1, 1)), nn.ConvTranspose2d(z, 4 * w, 4, 1, 0, bias=False), nn.BatchNorm2d(4 * w),
+            nn.ReLU(), nn.ConvTranspose2d(4 * w, 2 * w, 4, 2, 1, bias=False), nn.BatchNorm2d(2 * w), nn.ReLU(),
+            nn.ConvTranspose2d(2 * w, w, 4, 2, 1, bias=False), nn.BatchNorm2d(w), nn.ReLU(),
+            nn.ConvTranspose2d(w, c, 4, 2, 1), nn.Tanh())
+
+    def forward(self, z):
+        return self.net(z)
+
+
+class Dcgan32D(torch.nn.Module):
+    """cfgan's DCGAN-32 discriminator with batch norm."""
+
+    def __init__(self, w=64, c=3):
+        super().__init__()
+        nn = torch.nn
+        self.net = nn.Sequential(
+            nn.Conv2d(c, w, 4, 2, 1), nn.LeakyReLU(0.2),
+            nn.Conv2d(w, 2 * w, 4, 2, 1, bias=False), nn.BatchNorm2d(2 * w), nn.LeakyReLU(0.2),
+            nn.Conv2d(2 * w, 4 * w, 4, 2, 1, bias=False), nn.BatchNorm2d(4 * w), nn.LeakyReLU(0.2),
+            nn.Flatten(), nn.Linear(4 * w * 16, 1))
+
+    def forward(self, x):
+        return self.net(x).reshape(-1)
+
+
+# model: (G, D, image shape, cfgan's benchmark, its (batch, threads) settings)
+MODELS = {
+    "reference": (DcganG, DcganD, (1, 28, 28), "BM_DcganTrainStep", [(64, 1), (64, 2), (256, 1), (256, 2)]),
+    "dcgan32": (Dcgan32G, Dcgan32D, (3, 32, 32), "BM_Dcgan32TrainStep", [(64, 1), (64, 2)]),
+}
 
 
 def step(g, d, opt_g, opt_d, real, z):
@@ -43,19 +81,20 @@ def step(g, d, opt_g, opt_d, real, z):
         p.requires_grad_(True)
 
 
-def torch_ms(batch, threads, seconds=3.0):
+def torch_ms(model, batch, threads, seconds=3.0):
+    make_g, make_d, image, _, _ = MODELS[model]
     torch.manual_seed(1)
     torch.set_num_threads(threads)
-    g, d = DcganG(), DcganD()
+    g, d = make_g(), make_d()
     opt_g = torch.optim.Adam(g.parameters(), lr=2e-4, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(d.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    real, z = torch.rand(batch, 1, 28, 28) * 2 - 1, torch.randn(batch, 100)
+    real, z = torch.rand(batch, *image) * 2 - 1, torch.randn(batch, 100)
     return step_ms(lambda: step(g, d, opt_g, opt_d, real, z), seconds)
 
 
-def ours_ms(binary, batch, threads):
+def ours_ms(binary, model, batch, threads):
     """ms/step, GFLOP/s and heap allocations per step from one run of bench_dcgan_step."""
-    run = ours_run(binary, f"^BM_DcganTrainStep/batch:{batch}/threads:{threads}/")
+    run = ours_run(binary, f"^{MODELS[model][3]}/batch:{batch}/threads:{threads}/")
     return run["real_time"], run["GFLOP/s"] / 1e9, run["heap_allocs_per_step"]
 
 
@@ -68,26 +107,28 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--ours", help="path of cfgan's bench_dcgan_step, to time side by side")
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per setting (best kept)")
+    parser.add_argument("--model", choices=sorted(MODELS), default="reference", help="which DCGAN step")
     args = parser.parse_args()
     if args.rounds < 1:
         parser.error(f"--rounds: must be >= 1, got {args.rounds}")
     if not args.ours:
-        for batch, threads in SETTINGS:
-            print(f"torch DcganTrainStep batch={batch} threads={threads}: {torch_ms(batch, threads):.1f} ms/step")
+        for batch, threads in MODELS[args.model][4]:
+            print(f"torch {args.model} batch={batch} threads={threads}: "
+                  f"{torch_ms(args.model, batch, threads):.1f} ms/step")
         return
     if not os.access(args.ours, os.X_OK):
         sys.exit(f"--ours: {args.ours} is not an executable (build it: cmake --build build --target bench_dcgan_step)")
     peak = {threads: peak_gflops(args.ours, threads) for threads in (1, 2)}
-    print(f"PyTorch {torch.__version__}, {args.rounds} alternating rounds per setting, best of each")
+    print(f"{args.model} step; PyTorch {torch.__version__}, {args.rounds} alternating rounds per setting, best of each")
     print(f"FMA peak (BM_FmaPeak): {peak[1]:.1f} GFLOP/s at 1 thread, {peak[2]:.1f} at 2")
     print("| batch | threads | cfgan ms/step | PyTorch ms/step | ratio | cfgan GFLOP/s | % of peak | cfgan heap allocs/step |")
     print("|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for batch, threads in SETTINGS:
+    for batch, threads in MODELS[args.model][4]:
         ours, theirs, gflop_per_step, allocs = float("inf"), float("inf"), None, None
         for _ in range(args.rounds):
-            ms, gflops, allocs = ours_ms(args.ours, batch, threads)
+            ms, gflops, allocs = ours_ms(args.ours, args.model, batch, threads)
             ours, gflop_per_step = min(ours, ms), gflops * ms / 1000
-            theirs = min(theirs, torch_ms(batch, threads))
+            theirs = min(theirs, torch_ms(args.model, batch, threads))
         rate = gflop_per_step / ours * 1000
         print(f"| {batch} | {threads} | {ours:.1f} | {theirs:.1f} | {ours / theirs:.2f} | {rate:.1f} | "
               f"{100 * rate / peak[threads]:.0f} | {allocs:g} |", flush=True)
