@@ -318,11 +318,11 @@ struct DoutColumns {
 void pack_dout_panel(const void* context, int64_t, int64_t k0, int64_t kc, int64_t col, int64_t width,
                      int64_t padded_width, float* dst) {
   const auto& x = *static_cast<const DoutColumns*>(context);
-  const int64_t pq = x.g->p * x.g->q, k_stride = pq;
+  const int64_t pq = x.g->p * x.g->q;
   for (int64_t lane = 0; lane < width;) {  // one image's stretch of the panel at a time
     const int64_t j = col + lane, len = std::min(pq - j % pq, width - lane);
     const float* from = x.dout + (j / pq * x.g->k + k0) * pq + j % pq;
-    for (int64_t k = 0; k < kc; ++k) std::copy_n(from + k * k_stride, len, dst + k * padded_width + lane);
+    for (int64_t k = 0; k < kc; ++k) std::copy_n(from + k * pq, len, dst + k * padded_width + lane);
     lane += len;
   }
   if (width == padded_width) return;
