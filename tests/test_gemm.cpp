@@ -294,6 +294,9 @@ TEST(Gemm, ConvolutionLowering) {
       conv_geometry(2, 3, 40, 70, 3, 3, 3, 2, 1),
       conv_geometry(3, 30, 9, 9, 20, 4, 4, 2, 1),
       conv_geometry(2, 2, 13, 14, 3, 3, 3, 3, 1),
+      // 70 images of 4x4 outputs: the input gradient's chunks of ~1024 columns split
+      // them in two, each with its own offset into dout and din.
+      conv_geometry(70, 2, 8, 8, 3, 4, 4, 2, 1),
   };
   const Kernels& kern = cpu_kernels();
   for (const ConvGeom& g : geometries) {

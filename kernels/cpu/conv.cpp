@@ -39,21 +39,15 @@ namespace {
 constexpr int64_t kMinColumnsPerImage = 128;
 
 // The input gradient runs over chunks of whole images of about this many columns, so
-// that a chunk's col (C*R*S rows) is still in L2 when col2im reads it back; each thread
-// takes whole chunks once there are this many multiply-adds per thread.
+// that col is never whole and a chunk's col is still in cache when col2im reads it
+// back; each thread takes whole chunks.
 constexpr int64_t kColumnsPerChunk = 1024;
-constexpr int64_t kMinFmasPerThread = 1 << 19;
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 int64_t col_rows(const ConvGeom& g) { return g.c * g.r * g.s; }
 int64_t col_cols(const ConvGeom& g) { return g.n * g.p * g.q; }
 bool gemm_per_image(const ConvGeom& g) { return g.p * g.q >= kMinColumnsPerImage; }
-
-// The index table that turns col2im into gathers over one image at a time. It is the
-// size of one image's columns, kept in a grow-only thread-local vector so that
-// steady-state calls allocate nothing. Indices are int32: they address one image's
-// column block.
 
 // At most ceil(R / stride_h) * ceil(S / stride_w) windows cover one input pixel.
 int64_t col2im_slots(const ConvGeom& g) {
@@ -62,9 +56,10 @@ int64_t col2im_slots(const ConvGeom& g) {
 
 // For input pixel i and slot u < col2im_slots: the position t * P*Q + j in one image's
 // (R*S, P*Q) column block whose tap t = r * S + s at output position j = p * Q + q reads
-// pixel i, or -1. (slots, H*W), so that one slot of consecutive pixels is contiguous.
-// The input gradient asks once per chunk of images, so the calling thread's last table
-// is kept.
+// pixel i, or -1. (slots, H*W), so that one slot of consecutive pixels is contiguous;
+// int32, as it addresses one image's column block. The input gradient asks once per
+// chunk of images, so the calling thread's last table is kept (grow-only: steady-state
+// calls allocate nothing).
 const int32_t* col2im_table(const ConvGeom& g) {
   thread_local std::vector<int32_t> table, filled;
   thread_local ConvGeom last{};

@@ -20,6 +20,7 @@
 #include "kernels/cpu/gemm_pack.h"
 #include "kernels/cpu/gemm_simd.h"
 #include "kernels/cpu/gemm_vector.h"
+#include "kernels/cpu/parallel.h"
 
 namespace cfgan::cpu {
 namespace {
@@ -40,8 +41,6 @@ constexpr int64_t kABlockFloats = 1024 * 1024;
 // and a write of every element to save at most this many strided reads of it.
 constexpr int64_t kMaxRowPanelsForUnpackedB = 2;
 
-// Below this many multiply-adds per thread, waking another thread costs more than it saves.
-constexpr int64_t kMinFmasPerThread = 1 << 19;
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
