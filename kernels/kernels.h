@@ -7,6 +7,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "kernels/precision.h"
+
 namespace cfgan {
 
 enum class UnaryOp : uint8_t {
@@ -42,6 +44,7 @@ struct StridedGeom {
 // C[M,N] = alpha * op(A) op(B) + beta * C, row-major. op(A) is (M,K): A is (M,K) with
 // row stride lda, or (K,M) when trans_a. op(B) is (K,N) likewise. beta == 0 means C is
 // written without being read. Batched: A, B, C advance by stride_a/b/c per batch.
+// precision: the operands' rounding before they are multiplied (kernels/precision.h).
 struct GemmArgs {
   bool trans_a = false, trans_b = false;
   int64_t m = 0, n = 0, k = 0;
@@ -54,6 +57,7 @@ struct GemmArgs {
   float* c = nullptr;
   int64_t ldc = 0;
   int64_t batch = 1, stride_a = 0, stride_b = 0, stride_c = 0;
+  MatmulPrecision precision = MatmulPrecision::fp32;
 };
 
 // 2-D convolution geometry: input (N,C,H,W), weight (K,C,R,S), output (N,K,P,Q).
@@ -62,6 +66,7 @@ struct ConvGeom {
   int64_t k, r, s;         // output channels, kernel height, kernel width
   int64_t stride_h, stride_w, pad_h, pad_w;
   int64_t p, q;            // output height, width
+  MatmulPrecision precision;  // of the products the convolution is made of (fp32 when zeroed)
 };
 
 // 2-D pooling geometry over planes = N*C: input (planes,H,W), output (planes,P,Q).

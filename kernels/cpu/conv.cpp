@@ -49,6 +49,13 @@ int64_t col_rows(const ConvGeom& g) { return g.c * g.r * g.s; }
 int64_t col_cols(const ConvGeom& g) { return g.n * g.p * g.q; }
 bool gemm_per_image(const ConvGeom& g) { return g.p * g.q >= kMinColumnsPerImage; }
 
+// Equal in every size, stride and padding: the index tables below depend on nothing else.
+bool same_indexing(const ConvGeom& a, const ConvGeom& b) {
+  return a.n == b.n && a.c == b.c && a.h == b.h && a.w == b.w && a.k == b.k && a.r == b.r && a.s == b.s &&
+         a.stride_h == b.stride_h && a.stride_w == b.stride_w && a.pad_h == b.pad_h && a.pad_w == b.pad_w &&
+         a.p == b.p && a.q == b.q;
+}
+
 // At most ceil(R / stride_h) * ceil(S / stride_w) windows cover one input pixel.
 int64_t col2im_slots(const ConvGeom& g) {
   return (g.r + g.stride_h - 1) / g.stride_h * ((g.s + g.stride_w - 1) / g.stride_w);
@@ -65,7 +72,7 @@ const int32_t* col2im_table(const ConvGeom& g) {
   thread_local ConvGeom last{};
   ConvGeom key = g;
   key.n = 0;  // the table is per image
-  if (!table.empty() && std::memcmp(&key, &last, sizeof key) == 0) return table.data();
+  if (!table.empty() && same_indexing(key, last)) return table.data();
   const int64_t hw = g.h * g.w;
   table.assign(col2im_slots(g) * hw, -1);
   filled.assign(hw, 0);
@@ -137,7 +144,7 @@ const RunTable& run_table(const ConvGeom& g, int64_t col0, int64_t cols) {
   thread_local RunTable table;
   thread_local ConvGeom last_g{};
   thread_local int64_t last_col0 = -1, last_cols = -1;
-  if (col0 == last_col0 && cols == last_cols && std::memcmp(&g, &last_g, sizeof g) == 0) return table;
+  if (col0 == last_col0 && cols == last_cols && same_indexing(g, last_g)) return table;
   column_runs(g, col0, cols, table.runs);
   const int64_t n_runs = static_cast<int64_t>(table.runs.size()), rs = g.r * g.s;
   table.reads.resize(n_runs * rs);
@@ -332,6 +339,7 @@ void conv2d_forward(float* out, const float* in, const float* weight, const Conv
   const int64_t pq = g.p * g.q;
   const ImplicitColumns columns{&g, in, gemm_per_image(g)};
   GemmArgs mm;  // out (K, NPQ) = W (K, CRS) * col (CRS, NPQ)
+  mm.precision = g.precision;
   mm.m = g.k, mm.k = col_rows(g);
   mm.a = weight, mm.lda = col_rows(g);
   if (columns.per_image) {
@@ -362,6 +370,7 @@ void conv2d_backward_input(float* din, const float* dout, const float* weight, c
     col.resize(col_rows(part) * col_cols(part));
     const DoutColumns columns{&part, dout + n0 * g.k * pq};
     GemmArgs mm;  // col (CRS, nPQ) = W^T (CRS, K) * dout (K, nPQ)
+    mm.precision = g.precision;
     mm.trans_a = true;
     mm.m = col_rows(g), mm.n = col_cols(part), mm.k = g.k;
     mm.a = weight, mm.lda = col_rows(g);
@@ -376,6 +385,7 @@ void conv2d_backward_weight(float* dweight, const float* dout, const float* in, 
   batch_major_to_channel_major(dout_cm, dout, g.n, g.k, g.p * g.q);
   const ImplicitColumns columns{&g, in, false};
   GemmArgs mm;  // dW (K, CRS) += dout (K, NPQ) * col^T (NPQ, CRS)
+  mm.precision = g.precision;
   mm.m = g.k, mm.n = col_rows(g), mm.k = col_cols(g);
   mm.a = dout_cm, mm.lda = col_cols(g);
   mm.beta = 1.0f;

@@ -70,6 +70,13 @@ PanelSource b_panel(const GemmArgs& g, const float* b, int64_t p, int64_t j) {
   return g.trans_b ? PanelSource{b + j * g.ldb + p, g.ldb, true} : PanelSource{b + p * g.ldb + j, g.ldb, false};
 }
 
+// Rounds a packed panel's operands to a tensor-core precision (kernels/precision.h):
+// rounding at packing time is what lets one FP32 micro-kernel serve every precision.
+void round_panel(float* panel, int64_t floats, MatmulPrecision precision) {
+  if (precision == MatmulPrecision::fp32) return;
+  for (int64_t i = 0; i < floats; ++i) panel[i] = round_operand(panel[i], precision);
+}
+
 // C[rows, cols] = alpha * op(A)[rows, :] op(B)[:, cols] + beta * C[rows, cols], one thread.
 // Each panel is packed just before the first kernel that reads it (A panels during the
 // first B block, B panels during the first row panel's sweep), so that its first use
@@ -95,11 +102,15 @@ void gemm_rectangle(const GemmArgs& g, const Operands& x, Range rows, Range cols
         const int64_t nc = std::min(nc_max, cols.size - jc);
         const int64_t col_panels = ceil_div(nc, kTileCols);
         float* b_packed = buf.b.get(col_panels * kc * kTileCols);
-        const bool unpacked_b = !x.implicit_b && !g.trans_b && pa_end - pa <= kMaxRowPanelsForUnpackedB;
+        const bool unpacked_b = !x.implicit_b && !g.trans_b && pa_end - pa <= kMaxRowPanelsForUnpackedB &&
+                                g.precision == MatmulPrecision::fp32;
         for (int64_t p = pa; p < pa_end; ++p) {
           const int64_t height = panel_start(p + 1) - panel_start(p);
           float* a_micro = a_packed + (panel_start(p) - r0) * kc;
-          if (jc == 0) pack_panel(a_panel(g, x.a, rows.begin + panel_start(p), p0), kc, height, height, a_micro);
+          if (jc == 0) {
+            pack_panel(a_panel(g, x.a, rows.begin + panel_start(p), p0), kc, height, height, a_micro);
+            round_panel(a_micro, kc * height, g.precision);
+          }
           float* c_row = x.c + (rows.begin + panel_start(p)) * g.ldc + cols.begin + jc;
           for (int64_t q = 0; q < col_panels; ++q) {
             const int width = static_cast<int>(std::min<int64_t>(kTileCols, nc - q * kTileCols));
@@ -108,12 +119,15 @@ void gemm_rectangle(const GemmArgs& g, const Operands& x, Range rows, Range cols
             float* b_micro = b_packed + q * kc * kTileCols;
             const float* b_tile = b_micro;
             int64_t b_step = vectors * W;
-            if (x.implicit_b) {
-              if (p == pa) x.implicit_b->pack(x.implicit_b->context, x.product, p0, kc, col, width, vectors * W, b_micro);
-            } else if (unpacked_b && width == kTileCols) {  // a ragged panel is packed: the kernel reads whole vectors
+            if (unpacked_b && width == kTileCols) {  // a ragged panel is packed: the kernel reads whole vectors
               b_tile = b_panel(g, x.b, p0, col).src, b_step = g.ldb;
             } else if (p == pa) {
-              pack_panel(b_panel(g, x.b, p0, col), kc, width, vectors * W, b_micro);
+              if (x.implicit_b) {
+                x.implicit_b->pack(x.implicit_b->context, x.product, p0, kc, col, width, vectors * W, b_micro);
+              } else {
+                pack_panel(b_panel(g, x.b, p0, col), kc, width, vectors * W, b_micro);
+              }
+              round_panel(b_micro, kc * vectors * W, g.precision);
             }
             kMicroKernels[height - 1][vectors - 1][width % W != 0](kc, a_micro, b_tile, b_step, c_row + q * kTileCols,
                                                                    g.ldc, width, g.alpha, beta);
@@ -176,7 +190,8 @@ void gemm_blocked(const GemmArgs& g, const BPanelPacker* implicit_b) {
   const int64_t fmas = g.m * g.n * g.k;
   const int threads =
       static_cast<int>(std::clamp<int64_t>(fmas * g.batch / kMinFmasPerThread, 1, omp_get_max_threads()));
-  if (!implicit_b && (g.m == 1 || g.n == 1)) {
+  // The vector kernel reads the operands where they lie: it has no packing step to round in.
+  if (!implicit_b && (g.m == 1 || g.n == 1) && g.precision == MatmulPrecision::fp32) {
     gemm_vector(g, threads);
     return;
   }

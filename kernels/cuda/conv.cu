@@ -162,6 +162,7 @@ Workspace carve(float* workspace, const ConvGeom& g) {
 GemmArgs forward_gemm(const ConvGeom& g, float* out, const float* weight, const Workspace& ws) {
   const int64_t pq = g.p * g.q;
   GemmArgs mm;
+  mm.precision = g.precision;
   mm.m = g.k, mm.k = col_rows(g);
   mm.a = weight, mm.lda = col_rows(g);
   mm.b = ws.col, mm.ldb = col_cols(g);
@@ -180,6 +181,7 @@ GemmArgs forward_gemm(const ConvGeom& g, float* out, const float* weight, const 
 GemmArgs input_gradient_gemm(const ConvGeom& g, const float* dout, const float* weight, const Workspace& ws) {
   const int64_t pq = g.p * g.q;
   GemmArgs mm;
+  mm.precision = g.precision;
   mm.trans_a = true;
   mm.m = col_rows(g), mm.k = g.k;
   mm.a = weight, mm.lda = col_rows(g);
@@ -198,6 +200,7 @@ GemmArgs input_gradient_gemm(const ConvGeom& g, const float* dout, const float* 
 // dW (K, CRS) += dout (K, N*P*Q) * col^T (N*P*Q, CRS)
 GemmArgs weight_gradient_gemm(const ConvGeom& g, float* dweight, const Workspace& ws) {
   GemmArgs mm;
+  mm.precision = g.precision;
   mm.trans_b = true;
   mm.m = g.k, mm.n = col_rows(g), mm.k = col_cols(g);
   mm.a = ws.channel_major, mm.lda = col_cols(g);
