@@ -1,6 +1,7 @@
 // The emulator's warp semantics: shuffles (with width segments, as PTX defines
 // them), a shuffle reduction, votes, __syncwarp, partial warps and exited lanes, and
-// warp-level divergence reported as an error naming the kernel.
+// warp-level divergence reported as an error naming the kernel; the tensor-core
+// instructions (mma.sync) on their PTX fragment layouts.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -9,6 +10,7 @@
 
 #define CFGAN_CUDA_EMU
 #include "kernels/cuda/launch.cuh"
+#include "kernels/cuda/mma.cuh"
 
 namespace cfgan::cuda_emu {
 namespace {
@@ -200,6 +202,83 @@ TEST(Emu, DivergentWarpOperationIsAnError) {
                   {"emulated kernel 'mismatched_masks_kernel'", "divergent warp operation", "mask 0xffffffff"});
   expect_contains(launch_error([&] { CFGAN_LAUNCH(mask_without_self_kernel, 1, 32, 0, nullptr, out.data()); }),
                   {"emulated kernel 'mask_without_self_kernel'", "does not name its own lane"});
+}
+
+// D = A B + C for A (16 x 16) and B (16 x 8) row-major, as two TF32 instructions of depth
+// 8 or one BF16 instruction of depth 16, each lane loading the elements the PTX ISA gives
+// it (g = lane / 4, t = lane % 4). The accumulator is passed as both C and D.
+__global__ void mma_tile_kernel(const float* a, const float* b, const float* c, float* d, bool bf16) {
+  const int lane = static_cast<int>(threadIdx.x), g = lane / 4, t = lane % 4;
+  float acc[4];
+  for (int r = 0; r < 4; ++r) acc[r] = c[(g + 8 * (r / 2)) * 8 + 2 * t + r % 2];
+  uint32_t af[4], bfr[2];
+  if (bf16) {
+    for (int r = 0; r < 4; ++r) {
+      const int row = g + 8 * (r % 2), k = 2 * t + 8 * (r / 2);
+      af[r] = to_bf16x2(a[row * 16 + k], a[row * 16 + k + 1]);
+    }
+    for (int r = 0; r < 2; ++r) bfr[r] = to_bf16x2(b[(2 * t + 8 * r) * 8 + g], b[(2 * t + 8 * r + 1) * 8 + g]);
+    mma_m16n8k16_bf16(acc, af, bfr, acc);
+  } else {
+    for (int k0 = 0; k0 < 16; k0 += 8) {
+      for (int r = 0; r < 4; ++r) af[r] = to_tf32(a[(g + 8 * (r % 2)) * 16 + k0 + t + 4 * (r / 2)]);
+      // B's second register is passed unrounded: the instruction must ignore its low 13 bits.
+      bfr[0] = to_tf32(b[(k0 + t) * 8 + g]);
+      bfr[1] = __float_as_uint(b[(k0 + t + 4) * 8 + g]);
+      mma_m16n8k8_tf32(acc, af, bfr, acc);
+    }
+  }
+  for (int r = 0; r < 4; ++r) d[(g + 8 * (r / 2)) * 8 + 2 * t + r % 2] = acc[r];
+}
+
+TEST(Emu, MmaFollowsThePtxFragmentLayouts) {
+  std::vector<float> a(16 * 16), b(16 * 8), c(16 * 8);
+  // Distinct values per element, with bits below TF32's and BF16's precision.
+  for (int i = 0; i < 256; ++i) a[i] = 1.0f + i / 256.0f + 1e-6f * static_cast<float>(i % 7);
+  for (int i = 0; i < 128; ++i) b[i] = (i % 2 ? -0.5f : 0.75f) + i / 1024.0f + 3e-6f;
+  for (int i = 0; i < 128; ++i) c[i] = static_cast<float>(i) - 60.0f;
+  for (bool bf16 : {false, true}) {
+    std::vector<float> d(16 * 8, -1.0f);
+    CFGAN_LAUNCH(mma_tile_kernel, 1, 32, 0, nullptr, a.data(), b.data(), c.data(), d.data(), bf16);
+    const auto operand = [&](float x) {
+      if (bf16) return round_to_bf16(x);
+      return std::bit_cast<float>(std::bit_cast<uint32_t>(x) & 0xffffe000u);  // the ignored bits, truncated
+    };
+    for (int i = 0; i < 16; ++i) {
+      for (int j = 0; j < 8; ++j) {
+        // TF32: the kernel rounds A and B's first register, and B's second register is
+        // truncated by the instruction; exact sums, rounded once per instruction.
+        double want = c[i * 8 + j];
+        if (bf16) {
+          for (int k = 0; k < 16; ++k) want += static_cast<double>(operand(a[i * 16 + k])) * operand(b[k * 8 + j]);
+        } else {
+          for (int k0 = 0; k0 < 16; k0 += 8) {
+            double part = want;
+            for (int k = k0; k < k0 + 8; ++k) {
+              const float bk = k % 8 < 4 ? round_to_tf32(b[k * 8 + j]) : operand(b[k * 8 + j]);
+              part += static_cast<double>(round_to_tf32(a[i * 16 + k])) * bk;
+            }
+            want = static_cast<float>(part);
+          }
+        }
+        EXPECT_EQ(d[i * 8 + j], static_cast<float>(want)) << (bf16 ? "bf16" : "tf32") << " D(" << i << ", " << j << ")";
+      }
+    }
+  }
+}
+
+__global__ void mma_with_exited_lane_kernel(float* d) {
+  if (threadIdx.x == 5) return;
+  float acc[4] = {};
+  const uint32_t af[4] = {}, bfr[2] = {};
+  mma_m16n8k8_tf32(acc, af, bfr, acc);
+  d[threadIdx.x] = acc[0];
+}
+
+TEST(Emu, MmaWithoutTheWholeWarpIsAnError) {
+  std::vector<float> d(32);
+  expect_contains(launch_error([&] { CFGAN_LAUNCH(mma_with_exited_lane_kernel, 1, 32, 0, nullptr, d.data()); }),
+                  {"emulated kernel 'mma_with_exited_lane_kernel'", "mma.sync", "needs all 32"});
 }
 
 }  // namespace

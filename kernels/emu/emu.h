@@ -17,6 +17,7 @@
 #include "kernels/emu/block.h"
 #include "kernels/emu/intrinsics.h"
 #include "kernels/emu/launch.h"
+#include "kernels/emu/mma.h"
 #include "kernels/emu/runtime_api.h"
 #include "kernels/emu/types.h"
 #include "kernels/emu/warp.h"

@@ -219,6 +219,7 @@ void BlockScheduler::thread_exited(int thread) {
 void BlockScheduler::release_exited_lane(Warp& warp, unsigned bit) {
   for (size_t i = 0; i < warp.open.size();) {
     PendingWarpOp* op = warp.open[i];
+    if (op->op == WarpOp::mma) [[unlikely]] fail_mma_lanes(current_->thread, warp.live, op->site);
     op->participants &= ~bit;
     if (op->arrived == op->participants) {
       complete(warp, op);  // removes op from warp.open

@@ -96,6 +96,8 @@ class BlockScheduler {
   [[noreturn, gnu::cold, gnu::noinline]] void fail_barrier(int thread, const std::source_location& where) const;
   [[noreturn, gnu::cold, gnu::noinline]] void fail_warp_mask(int thread, WarpOp op, unsigned mask,
                                                              const std::source_location& where) const;
+  [[noreturn, gnu::cold, gnu::noinline]] void fail_mma_lanes(int thread, unsigned participants,
+                                                             const std::source_location& where) const;
   [[noreturn, gnu::cold, gnu::noinline]] void fail_warp_width(int thread, WarpOp op, int width,
                                                               const std::source_location& where) const;
   [[noreturn, gnu::cold, gnu::noinline]] void fail_warp_conflict(int thread, WarpOp op, unsigned mask,

@@ -42,6 +42,7 @@ const char* warp_op_name(WarpOp op) {
     case WarpOp::any: return "__any_sync";
     case WarpOp::all: return "__all_sync";
     case WarpOp::syncwarp: return "__syncwarp";
+    case WarpOp::mma: return "mma.sync";
   }
   return "warp operation";
 }
@@ -71,6 +72,12 @@ void BlockScheduler::fail_warp_mask(int thread, WarpOp op, unsigned mask, const 
   fail("invalid warp operation", describe_thread(thread) + " (lane " + std::to_string(thread % 32) + ") calls " +
                                      warp_op_name(op) + " (" + format_site(where) + ") with mask " + hex_mask(mask) +
                                      ", which does not name its own lane");
+}
+
+void BlockScheduler::fail_mma_lanes(int thread, unsigned participants, const std::source_location& where) const {
+  fail("invalid warp operation", describe_thread(thread) + " calls mma.sync (" + format_site(where) +
+                                     ") while only lanes " + hex_mask(participants) +
+                                     " of its warp are alive; the instruction needs all 32");
 }
 
 void BlockScheduler::fail_warp_width(int thread, WarpOp op, int width, const std::source_location& where) const {

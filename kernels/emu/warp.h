@@ -26,10 +26,11 @@ namespace cfgan::emu {
 
 namespace detail {
 
-enum class WarpOp : uint8_t { shfl_idx, shfl_up, shfl_down, shfl_xor, ballot, any, all, syncwarp };
+enum class WarpOp : uint8_t { shfl_idx, shfl_up, shfl_down, shfl_xor, ballot, any, all, syncwarp, mma };
 
 // Meets the other lanes (see above) and returns this lane's result as raw bits: the
-// source lane's value for shuffles, the ballot bits for votes.
+// source lane's value for shuffles, the ballot bits for votes. For mma (mma.h), value is
+// the address of the lane's MmaLane and arg its MmaShape.
 uint64_t warp_collective(WarpOp op, unsigned mask, uint64_t value, int64_t arg, int width,
                          const std::source_location& where);
 

@@ -3,6 +3,7 @@
 #include <bit>
 #include <stdexcept>
 
+#include "kernels/emu/mma.h"
 #include "kernels/emu/scheduler.h"
 
 namespace cfgan::emu::detail {
@@ -59,11 +60,20 @@ uint64_t BlockScheduler::warp_collective(WarpOp op, unsigned mask, uint64_t valu
     pending = new_warp_op(op, mask, mask & warp.live, where);
     warp.open.push_back(pending);
   }
+  if (op == WarpOp::mma && pending->participants != 0xffffffffu) [[unlikely]] {
+    fail_mma_lanes(thread, pending->participants, where);
+  }
   pending->values[lane] = value;
   pending->waiting[lane] = self;
   pending->arrived |= bit;
   if (pending->arrived == pending->participants) {
     complete(warp, pending);
+    // The other lanes wait with their registers alive: the last to arrive computes for all.
+    if (op == WarpOp::mma) {
+      const MmaLane* lanes[32];
+      for (int l = 0; l < 32; ++l) lanes[l] = std::bit_cast<const MmaLane*>(pending->values[l]);
+      multiply_accumulate(static_cast<MmaShape>(arg), lanes);
+    }
   } else {
     suspend();
   }
