@@ -112,3 +112,33 @@ TEST_P(CudaParity, Conv2dBackwardWeight) {
     workspace.read("workspace");
   }
 }
+
+// The three passes with TF32 / BF16 products on the tensor cores: small integers are exact
+// in both formats, so results must still equal the CPU's (rounding the same way) bit for bit.
+TEST_P(CudaParity, Conv2dTensorCores) {
+  for (MatmulPrecision p : {MatmulPrecision::tf32, MatmulPrecision::bf16}) {
+    for (ConvGeom g : {geometry(2, 3, 13, 13, 6, 3, 3, 1, 1), geometry(2, 1, 28, 28, 64, 4, 4, 2, 1),
+                       geometry(2, 64, 14, 14, 128, 4, 4, 2, 1)}) {
+      g.precision = p;
+      SCOPED_TRACE(describe(g) + " " + precision_name(p));
+      const Tensors t = make_tensors(g);
+      std::vector<float> ws = cpu_workspace(g);
+      std::vector<float> out(g.n * g.k * g.p * g.q), din = t.din0, dweight = t.dweight0;
+      cpu().conv2d_forward(out.data(), t.in.data(), t.weight.data(), g, ws.data());
+      cpu().conv2d_backward_input(din.data(), t.dout.data(), t.weight.data(), g, ws.data());
+      cpu().conv2d_backward_weight(dweight.data(), t.dout.data(), t.in.data(), g, ws.data());
+
+      GuardedBuffer<float> in(cuda(), t.in), weight(cuda(), t.weight), dout(cuda(), t.dout);
+      GuardedBuffer<float> d_out(cuda(), nan_filled(out.size())), d_din(cuda(), t.din0), d_dweight(cuda(), t.dweight0);
+      GuardedBuffer<float> workspace(cuda(), nan_filled(cuda().conv_workspace_floats(g)));
+      cuda().conv2d_forward(d_out.data(), in.data(), weight.data(), g, workspace.data());
+      cuda().conv2d_backward_input(d_din.data(), dout.data(), weight.data(), g, workspace.data());
+      cuda().conv2d_backward_weight(d_dweight.data(), dout.data(), in.data(), g, workspace.data());
+      cuda().synchronize();
+      expect_close(d_out.read("out"), out, 0, 0, "conv2d_forward");
+      expect_close(d_din.read("din"), din, 0, 0, "conv2d_backward_input");
+      expect_close(d_dweight.read("dweight"), dweight, 0, 0, "conv2d_backward_weight");
+      workspace.read("workspace");
+    }
+  }
+}

@@ -22,13 +22,15 @@ struct GemmCase {
   int64_t ld_pad = 0;  // added to every leading dimension
   int64_t batch = 1;
   int64_t misalign = 0;  // floats A, B and C start past a 16-byte boundary
+  MatmulPrecision precision = MatmulPrecision::fp32;
 };
 
 std::string describe(const GemmCase& c) {
   return std::string(c.trans_a ? "T" : "N") + (c.trans_b ? "T" : "N") + " m=" + std::to_string(c.m) +
          " n=" + std::to_string(c.n) + " k=" + std::to_string(c.k) + " alpha=" + std::to_string(c.alpha) +
          " beta=" + std::to_string(c.beta) + " ld_pad=" + std::to_string(c.ld_pad) +
-         " batch=" + std::to_string(c.batch) + " misalign=" + std::to_string(c.misalign);
+         " batch=" + std::to_string(c.batch) + " misalign=" + std::to_string(c.misalign) + " " +
+         precision_name(c.precision);
 }
 
 // Floats spanned by `batch` (rows x ld) matrices `stride` apart, plus the misalignment.
@@ -45,6 +47,7 @@ void check_gemm(const Kernels& cuda, const GemmCase& c, bool integers, float ato
   g.trans_a = c.trans_a, g.trans_b = c.trans_b;
   g.m = c.m, g.n = c.n, g.k = c.k;
   g.alpha = c.alpha, g.beta = c.beta;
+  g.precision = c.precision;
   const int64_t a_rows = c.trans_a ? c.k : c.m, a_cols = c.trans_a ? c.m : c.k;
   const int64_t b_rows = c.trans_b ? c.n : c.k, b_cols = c.trans_b ? c.k : c.n;
   g.lda = a_cols + c.ld_pad, g.ldb = b_cols + c.ld_pad, g.ldc = c.n + c.ld_pad;
@@ -131,6 +134,56 @@ TEST_P(CudaParity, GemmRandomFloats) {
   for (bool trans_a : {false, true}) {
     for (bool trans_b : {false, true}) {
       check_gemm(cuda(), {trans_a, trans_b, 150, 140, 256, 0.75f, 0.5f, 1, 2}, false, 2e-4f, 0);
+    }
+  }
+}
+
+// TF32 and BF16 on the tensor cores (mma_gemm_kernel) and in the dot kernel, against the
+// CPU rounding the same way. Small integers are exact in both formats, so these sums are
+// exact and must match bit for bit: this checks the fragment layouts, tiling, edges,
+// split-K and the epilogue's alpha / beta.
+TEST_P(CudaParity, GemmTensorCores) {
+  int index = 0;
+  for (MatmulPrecision p : {MatmulPrecision::tf32, MatmulPrecision::bf16}) {
+    for (bool trans_a : {false, true}) {
+      for (bool trans_b : {false, true}) {
+        for (int64_t m : {1, 7, 129}) {
+          for (int64_t n : {1, 7, 129}) {
+            for (int64_t k : {5, 129}) {
+              const auto& scale = kScales[index % 4];
+              GemmCase c{trans_a, trans_b, m, n, k, scale[0], scale[1], index % 3 == 0 ? 3 : 0};
+              c.precision = p;
+              check_gemm(cuda(), c, true, 0, 0);
+              ++index;
+            }
+          }
+        }
+        GemmCase batched{trans_a, trans_b, 130, 131, 21, 0.5f, -1.5f, 0, 3};  // two by two tiles, three products
+        batched.precision = p;
+        check_gemm(cuda(), batched, true, 0, 0);
+        GemmCase deep{trans_a, trans_b, 20, 30, 600, 1.0f, 1.0f, 1};  // one tile, split along K
+        deep.precision = p;
+        check_gemm(cuda(), deep, true, 0, 0);
+      }
+    }
+  }
+}
+
+// Random floats: both sides multiply the same rounded operands, whose products are exact
+// in FP32, and sum them in FP32 in different orders, so the FP32 bound of
+// GemmRandomFloats holds unchanged. A kernel that skipped or truncated the rounding would
+// be off by about sqrt(K) * 2^-12 * |a b| ~ 1e-3 (TF32) or 2^-9 (BF16), well past it.
+TEST_P(CudaParity, GemmTensorCoresRandomFloats) {
+  for (MatmulPrecision p : {MatmulPrecision::tf32, MatmulPrecision::bf16}) {
+    for (bool trans_a : {false, true}) {
+      for (bool trans_b : {false, true}) {
+        GemmCase tile{trans_a, trans_b, 150, 140, 256, 0.75f, 0.5f, 1, 2};
+        tile.precision = p;
+        check_gemm(cuda(), tile, false, 2e-4f, 0);
+        GemmCase dot{trans_a, trans_b, 3, 70, 300, 1.0f, 1.0f, 1};  // the GEMV-like kernel
+        dot.precision = p;
+        check_gemm(cuda(), dot, false, 2e-4f, 0);
+      }
     }
   }
 }

@@ -10,7 +10,10 @@
 //    element of C, where a tile would sit mostly idle;
 // 3. split_k_reduce_kernel: when the caller lends scratch (gemm_with_workspace) and
 //    even the small tiles are too few, the tiled kernel computes K-slices into partial
-//    products and this kernel sums them in slice order.
+//    products and this kernel sums them in slice order;
+// 4. mma_gemm_kernel: TF32 or BF16 operands on the tensor cores (mma.sync), FP32
+//    accumulators, for args.precision other than fp32 (the GEMV-like products round
+//    their operands in the dot kernel instead).
 // Each element of C is summed in a fixed order that depends on the shape only, never on
 // the GPU, so a product repeats bit for bit.
 #include <algorithm>
@@ -20,6 +23,7 @@
 
 #include "kernels/cuda/gemm.cuh"
 #include "kernels/cuda/launch.cuh"
+#include "kernels/cuda/mma.cuh"
 
 namespace cfgan::CFGAN_CUDA_NS {
 namespace {
@@ -39,6 +43,7 @@ struct GemmParams {
   int64_t splits;   // K-slices per product
   float alpha, beta;
   bool c_aligned;  // c, ldc and stride_c allow float4 access
+  MatmulPrecision precision;
 };
 
 // c[0 .. min(4, cols)) = v + beta * c, reading c only when beta != 0.
@@ -93,7 +98,7 @@ constexpr int kSharedPad = 4;
 // kVec: x and ld allow float4 loads (runs start at multiples of 4). The thread keeps a
 // pointer per run and advances it a tile at a time; bounds are 32-bit counts of what
 // is left of the matrix from the tile's corner.
-template <int BK, int BMN, int kThreads, bool kAlongK, bool kVec>
+template <int BK, int BMN, int kThreads, bool kAlongK, bool kVec, int kPad = kSharedPad>
 class TileLoad {
  public:
   static constexpr int kFragments = BK * BMN / (4 * kThreads);
@@ -135,7 +140,7 @@ class TileLoad {
     }
   }
 
-  __device__ __forceinline__ static void store(const float4 (&r)[kFragments], float (*s)[BMN + kSharedPad]) {
+  __device__ __forceinline__ static void store(const float4 (&r)[kFragments], float (*s)[BMN + kPad]) {
 #pragma unroll
     for (int v = 0; v < kFragments; ++v) {
       int kk, mm;
@@ -280,8 +285,8 @@ __global__ void __launch_bounds__(kDotThreads) dot_gemm_kernel(GemmParams p) {
   const float* b = p.b + product * p.stride_b;
   float sum = 0.0f;
   for (int64_t k = lane; k < p.k; k += 32) {
-    const float av = __ldg(kTransA ? a + k * p.lda + i : a + i * p.lda + k);
-    const float bv = __ldg(kTransB ? b + j * p.ldb + k : b + k * p.ldb + j);
+    const float av = round_operand_on_device(__ldg(kTransA ? a + k * p.lda + i : a + i * p.lda + k), p.precision);
+    const float bv = round_operand_on_device(__ldg(kTransB ? b + j * p.ldb + k : b + k * p.ldb + j), p.precision);
     sum += av * bv;
   }
   for (int offset = 16; offset > 0; offset /= 2) sum += __shfl_xor_sync(0xffffffffu, sum, offset);
@@ -311,6 +316,144 @@ __global__ void __launch_bounds__(kReduceThreads) split_k_reduce_kernel(GemmPara
   }
 }
 
+// ---- 4. Tensor-core kernel ------------------------------------------------------
+//
+// The tiled kernel's loads and double buffering, with the multiply on mma.sync: a
+// 128 x 128 block tile, BK = 16, eight warps in 2 (M) x 4 (N), each warp 64 x 32 of C as
+// 4 x 4 instructions of 16 x 8. Operands are rounded to the precision as they move from
+// shared memory into fragments (kernels/cuda/mma.cuh has the layouts). Lane (g, t) of a
+// warp reads s[k][mn0 + g] with k = t (TF32) or k = 2t, 2t + 1 (BF16); rows padded to
+// 136 (TF32) or 132 floats (BF16) put those reads at bank 8t + g (+ 4), so the 32 lanes
+// hit 32 different banks.
+
+struct MmaTile {
+  static constexpr int kBM = 128, kBN = 128, kBK = 16, kThreads = 256;
+  static constexpr int kWarpM = 64, kWarpN = 32;  // 2 x 4 warps
+  static constexpr int kFragsM = kWarpM / 16, kFragsN = kWarpN / 8;
+};
+
+template <MatmulPrecision P>
+constexpr int kMmaPad = P == MatmulPrecision::bf16 ? 4 : 8;
+
+// acc += (the warp's rows of as) x (its columns of bs) over the BK rows of the tiles.
+template <MatmulPrecision P>
+__device__ __forceinline__ void mma_tile(const float (*as)[MmaTile::kBM + kMmaPad<P>],
+                                         const float (*bs)[MmaTile::kBN + kMmaPad<P>],
+                                         float (&acc)[MmaTile::kFragsM][MmaTile::kFragsN][4], int wm, int wn, int g,
+                                         int t) {
+  constexpr int kDepth = P == MatmulPrecision::bf16 ? 16 : 8;
+#pragma unroll
+  for (int k0 = 0; k0 < MmaTile::kBK; k0 += kDepth) {
+    uint32_t b[MmaTile::kFragsN][2];
+#pragma unroll
+    for (int j = 0; j < MmaTile::kFragsN; ++j) {
+      const int col = wn + 8 * j + g;
+#pragma unroll
+      for (int r = 0; r < 2; ++r) {
+        if constexpr (P == MatmulPrecision::bf16) {
+          const int k = k0 + 2 * t + 8 * r;
+          b[j][r] = to_bf16x2(bs[k][col], bs[k + 1][col]);
+        } else {
+          b[j][r] = to_tf32(bs[k0 + t + 4 * r][col]);
+        }
+      }
+    }
+#pragma unroll
+    for (int i = 0; i < MmaTile::kFragsM; ++i) {
+      uint32_t a[4];
+#pragma unroll
+      for (int r = 0; r < 4; ++r) {
+        const int row = wm + 16 * i + g + 8 * (r % 2);
+        if constexpr (P == MatmulPrecision::bf16) {
+          const int k = k0 + 2 * t + 8 * (r / 2);
+          a[r] = to_bf16x2(as[k][row], as[k + 1][row]);
+        } else {
+          a[r] = to_tf32(as[k0 + t + 4 * (r / 2)][row]);
+        }
+      }
+#pragma unroll
+      for (int j = 0; j < MmaTile::kFragsN; ++j) {
+        if constexpr (P == MatmulPrecision::bf16) {
+          mma_m16n8k16_bf16(acc[i][j], a, b[j], acc[i][j]);
+        } else {
+          mma_m16n8k8_tf32(acc[i][j], a, b[j], acc[i][j]);
+        }
+      }
+    }
+  }
+}
+
+// grid (N tiles, M tiles, products * splits), 256 threads; z as in tiled_gemm_kernel.
+// One block per SM is what the launch bounds promise: the 64 accumulators, fragments and
+// the next tile's loads take 146-163 registers (ptxas, sm_90); capped at 128 for two
+// blocks, two of the sixteen variants spilled.
+template <MatmulPrecision P, bool kTransA, bool kTransB, bool kVec>
+__global__ void __launch_bounds__(MmaTile::kThreads, 1) mma_gemm_kernel(GemmParams p) {
+  constexpr int BM = MmaTile::kBM, BN = MmaTile::kBN, BK = MmaTile::kBK, kPad = kMmaPad<P>;
+  using LoadA = TileLoad<BK, BM, MmaTile::kThreads, !kTransA, kVec, kPad>;
+  using LoadB = TileLoad<BK, BN, MmaTile::kThreads, kTransB, kVec, kPad>;
+  __shared__ __align__(16) float as[2][BK][BM + kPad];
+  __shared__ __align__(16) float bs[2][BK][BN + kPad];
+
+  const int64_t z = blockIdx.z, product = z / p.splits, slice = z % p.splits;
+  const float* a = p.a + product * p.stride_a;
+  const float* b = p.b + product * p.stride_b;
+  float* c = p.c + z * p.stride_c;
+  const int64_t m0 = int64_t{blockIdx.y} * BM, n0 = int64_t{blockIdx.x} * BN;
+  const int64_t k_begin = slice * p.k_split, k_end = min(p.k, k_begin + p.k_split);
+  const int64_t steps = (k_end - k_begin + BK - 1) / BK;
+  const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32;
+  const int g = lane / 4, t = lane % 4;
+  const int wm = warp / (BN / MmaTile::kWarpN) * MmaTile::kWarpM, wn = warp % (BN / MmaTile::kWarpN) * MmaTile::kWarpN;
+
+  LoadA load_a(a, p.lda, k_begin, m0, p.m);
+  LoadB load_b(b, p.ldb, k_begin, n0, p.n);
+  float4 next_a[LoadA::kFragments], next_b[LoadB::kFragments];
+  float acc[MmaTile::kFragsM][MmaTile::kFragsN][4] = {};
+  if (steps > 0) {
+    const int k_left = static_cast<int>(min(k_end - k_begin, int64_t{BK}));
+    load_a.load(next_a, k_left);
+    load_b.load(next_b, k_left);
+    LoadA::store(next_a, as[0]);
+    LoadB::store(next_b, bs[0]);
+  }
+  __syncthreads();
+  for (int64_t step = 0; step < steps; ++step) {
+    const int current = static_cast<int>(step % 2);
+    const bool more = step + 1 < steps;
+    if (more) {
+      const int k_left = static_cast<int>(min(k_end - k_begin - (step + 1) * BK, int64_t{BK}));
+      load_a.load(next_a, k_left);
+      load_b.load(next_b, k_left);
+    }
+    mma_tile<P>(as[current], bs[current], acc, wm, wn, g, t);
+    if (more) {
+      LoadA::store(next_a, as[1 - current]);
+      LoadB::store(next_b, bs[1 - current]);
+    }
+    __syncthreads();
+  }
+
+  // Register r of fragment (i, j) is C's element (wm + 16i + g + 8 (r / 2), wn + 8j + 2t + r % 2).
+  const int m_left = static_cast<int>(min(p.m - m0, int64_t{BM})), n_left = static_cast<int>(min(p.n - n0, int64_t{BN}));
+  float* c_tile = c + m0 * p.ldc + n0;
+#pragma unroll
+  for (int i = 0; i < MmaTile::kFragsM; ++i) {
+#pragma unroll
+    for (int j = 0; j < MmaTile::kFragsN; ++j) {
+#pragma unroll
+      for (int r = 0; r < 4; ++r) {
+        const int row = wm + 16 * i + g + 8 * (r / 2), col = wn + 8 * j + 2 * t + r % 2;
+        if (row < m_left && col < n_left) {
+          float* out = c_tile + row * p.ldc + col;
+          const float v = p.alpha * acc[i][j][r];
+          *out = p.beta == 0.0f ? v : v + p.beta * *out;
+        }
+      }
+    }
+  }
+}
+
 // ---- Host side -------------------------------------------------------------------
 
 // The plan depends on the sizes only: results never depend on the GPU. The constants
@@ -325,7 +468,7 @@ constexpr int64_t kDotMaxSide = 4;
 constexpr int64_t kDotMinDepth = 128;
 constexpr int64_t kMaxGridYZ = 65535;
 
-enum class Kernel { dot, small_tile, large_tile };
+enum class Kernel { dot, small_tile, large_tile, mma };
 
 struct GemmPlan {
   Kernel kernel;
@@ -344,7 +487,10 @@ GemmPlan plan_gemm(const GemmArgs& g, bool may_split) {
   if (std::min(g.m, g.n) <= kDotMaxSide && g.k >= kDotMinDepth) return {Kernel::dot, 1, g.k};
   GemmPlan plan{Kernel::large_tile, 1, g.k};
   int64_t tiles = tile_count<LargeTile>(g);
-  if (g.m <= SmallTile::kBM || g.n <= SmallTile::kBN || tiles < kSmCount) {
+  if (g.precision != MatmulPrecision::fp32) {
+    plan.kernel = Kernel::mma;
+    tiles = tile_count<MmaTile>(g);
+  } else if (g.m <= SmallTile::kBM || g.n <= SmallTile::kBN || tiles < kSmCount) {
     plan.kernel = Kernel::small_tile;
     tiles = tile_count<SmallTile>(g);
   }
@@ -385,6 +531,30 @@ void launch_tiled(const GemmArgs& g, const GemmParams& p, bool vec) {
   }
 }
 
+template <MatmulPrecision P, bool kTransA, bool kTransB>
+void launch_mma(const GemmParams& p, bool vec) {
+  const dim3 grid(static_cast<unsigned>(ceil_div(p.n, MmaTile::kBN)), static_cast<unsigned>(ceil_div(p.m, MmaTile::kBM)),
+                  static_cast<unsigned>(p.batch * p.splits));
+  if (vec) {
+    CFGAN_LAUNCH((mma_gemm_kernel<P, kTransA, kTransB, true>), grid, MmaTile::kThreads, 0, nullptr, p);
+  } else {
+    CFGAN_LAUNCH((mma_gemm_kernel<P, kTransA, kTransB, false>), grid, MmaTile::kThreads, 0, nullptr, p);
+  }
+}
+
+template <MatmulPrecision P>
+void launch_mma(const GemmArgs& g, const GemmParams& p, bool vec) {
+  if (g.trans_a && g.trans_b) {
+    launch_mma<P, true, true>(p, vec);
+  } else if (g.trans_a) {
+    launch_mma<P, true, false>(p, vec);
+  } else if (g.trans_b) {
+    launch_mma<P, false, true>(p, vec);
+  } else {
+    launch_mma<P, false, false>(p, vec);
+  }
+}
+
 void launch_dot(const GemmArgs& g, const GemmParams& p) {
   const unsigned blocks = static_cast<unsigned>(ceil_div(p.batch * p.m * p.n, kDotThreads / 32));
   if (g.trans_a && g.trans_b) {
@@ -410,7 +580,13 @@ void run_tiled(const GemmArgs& g, const GemmPlan& plan, GemmParams p) {
     q.batch = std::min(per_launch, g.batch - first);
     q.a += first * g.stride_a, q.b += first * g.stride_b, q.c += first * c_per_product;
     q.c_aligned = aligned16(q.c) && q.ldc % 4 == 0 && (q.batch * plan.splits == 1 || q.stride_c % 4 == 0);
-    if (plan.kernel == Kernel::large_tile) {
+    if (plan.kernel == Kernel::mma) {
+      if (g.precision == MatmulPrecision::bf16) {
+        launch_mma<MatmulPrecision::bf16>(g, q, vec);
+      } else {
+        launch_mma<MatmulPrecision::tf32>(g, q, vec);
+      }
+    } else if (plan.kernel == Kernel::large_tile) {
       launch_tiled<LargeTile>(g, q, vec);
     } else {
       launch_tiled<SmallTile>(g, q, vec);
@@ -438,7 +614,7 @@ void gemm_with_workspace(const GemmArgs& g, float* workspace) {
                      .c = g.c, .ldc = g.ldc, .stride_c = g.stride_c,
                      .m = g.m, .n = g.n, .k = g.k, .batch = g.batch,
                      .k_split = plan.k_split, .splits = plan.splits,
-                     .alpha = g.alpha, .beta = g.beta, .c_aligned = false};
+                     .alpha = g.alpha, .beta = g.beta, .c_aligned = false, .precision = g.precision};
   if (plan.kernel == Kernel::dot) {
     launch_dot(g, p);
     return;
