@@ -18,6 +18,7 @@
 
 #include "apps/common/app.h"
 #include "apps/common/flags.h"
+#include "apps/common/loop_flags.h"
 #include "engine/data/dataset.h"
 #include "engine/engine.h"
 #include "engine/io/image.h"
@@ -156,6 +157,7 @@ int run(int argc, char** argv) {
   const int64_t real_per_class = flags.get_int("real-per-class", quick ? 500 : 1000, "held-out real images per category");
   const std::string out = flags.get("out", quick ? "runs/study-quick" : "runs/study", "output directory");
   const Device device = parse_device(flags.get("device", "auto", "training and sampling device: cpu, cuda or auto"));
+  const MatmulPrecision precision = declare_precision_flag(flags);
   set_threads(static_cast<int>(flags.get_int("threads", max_threads(), "CPU threads")));
   flags.finish();
   CFGAN_CHECK(!classifier_path.empty(), "--classifier: a train_classifier checkpoint is required "
@@ -188,8 +190,8 @@ int run(int argc, char** argv) {
       }
     }
   }
-  std::printf("study: %zu runs of %ld steps on %s (%zu already in %s), classifier %s (test accuracy %.4f)\n",
-              runs.size(), static_cast<long>(steps), device_name(device), table.rows().size(), csv_path.c_str(),
+  std::printf("study: %zu runs of %ld steps on %s (%s products) (%zu already in %s), classifier %s (test accuracy %.4f)\n",
+              runs.size(), static_cast<long>(steps), device_name(device), precision_name(precision), table.rows().size(), csv_path.c_str(),
               classifier_path.c_str(), classifier.test_accuracy);
   std::fflush(stdout);
   const auto started = std::chrono::steady_clock::now();

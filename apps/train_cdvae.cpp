@@ -68,6 +68,7 @@ int run(int argc, char** argv) {
       static_cast<int>(flags.get_int("rec-block", config.rec_block, "critic block of the reconstruction features"));
   config.seed = static_cast<uint64_t>(flags.get_int("seed", 1, "seed of weights, data order and noise"));
   config.device = parse_device(flags.get("device", "auto", "cpu, cuda or auto"));
+  const MatmulPrecision precision = declare_precision_flag(flags);
   TrainingLoopOptions loop = declare_loop_flags(flags, "train_cdvae", 5000);
   const int64_t threads = flags.get_int("threads", max_threads(), "CPU threads");
   const std::string out = flags.get("out", "runs/train_cdvae", "run directory");
@@ -93,11 +94,12 @@ int run(int argc, char** argv) {
   }
   std::printf(
       "train_cdvae: %ld images (%s), %ldx%ldx%ld, %ld attribute codes + z %ld, critic %s, batch %ld, "
-      "device %s, %ld threads, writing %s (started in %.2f s)\n",
+      "device %s (%s products), %ld threads, writing %s (started in %.2f s)\n",
       static_cast<long>(data.count), data.source.c_str(), static_cast<long>(data.channels),
       static_cast<long>(data.height), static_cast<long>(data.width), static_cast<long>(config.spec.num_attributes()),
       static_cast<long>(config.spec.z_dim), config.spec.discriminator.c_str(), static_cast<long>(config.batch),
-      device_name(config.device), static_cast<long>(threads), run.path().c_str(), seconds_since(launched));
+      device_name(config.device), precision_name(precision), static_cast<long>(threads), run.path().c_str(),
+      seconds_since(launched));
   std::fflush(stdout);
 
   CdvaeTrainer::describe(loop);

@@ -68,6 +68,7 @@ int run(int argc, char** argv) {
       flags.get_int_list("reg-layers", "feature blocks of G and D for UR/ER, e.g. 1,1 (default: the models' own)");
   config.seed = static_cast<uint64_t>(flags.get_int("seed", 1, "seed of weights, data order and noise"));
   config.device = parse_device(flags.get("device", "auto", "cpu, cuda or auto"));
+  const MatmulPrecision precision = declare_precision_flag(flags);
   const int64_t threads = flags.get_int("threads", max_threads(), "CPU threads");
   const std::string out = flags.get("out", "runs/train_gan", "run directory");
   flags.finish();
@@ -104,11 +105,12 @@ int run(int argc, char** argv) {
   char r1_text[64] = "";
   if (config.r1.enabled())
     std::snprintf(r1_text, sizeof r1_text, " + R1 %g every %ld", r1_gamma, static_cast<long>(r1_every));
-  std::printf("train_gan: %ld images (%s), %ldx%ldx%ld, model %s%s, loss %s%s%s%s, batch %ld, device %s, %ld threads\n",
+  std::printf("train_gan: %ld images (%s), %ldx%ldx%ld, model %s%s, loss %s%s%s%s, batch %ld, device %s (%s products), %ld threads\n",
               static_cast<long>(data.count), data.source.c_str(), static_cast<long>(data.channels),
               static_cast<long>(image_size), static_cast<long>(image_size), config.spec.discriminator.c_str(),
               conditional ? " (conditional)" : "", gan_loss_name(config.loss), ur ? " + UR" : "", er ? " + ER" : "",
-              r1_text, static_cast<long>(config.batch), device_name(config.device), static_cast<long>(threads));
+              r1_text, static_cast<long>(config.batch), device_name(config.device), precision_name(precision),
+              static_cast<long>(threads));
   std::printf("train_gan: writing %s (data loaded in %.2f s, first step %.2f s after start)\n", run.path().c_str(),
               load_seconds, seconds_since(launched));
   std::fflush(stdout);

@@ -44,6 +44,7 @@ int run(int argc, char** argv) {
   config.spread = static_cast<float>(flags.get_double("spread", 0.1, "a batch is z0 + spread * eps around one z0"));
   config.seed = static_cast<uint64_t>(flags.get_int("seed", 1, "seed of S's weights, codes, targets and dropout"));
   config.device = parse_device(flags.get("device", "auto", "cpu, cuda or auto"));
+  const MatmulPrecision precision = declare_precision_flag(flags);
   TrainingLoopOptions loop = declare_loop_flags(flags, "train_shift", 3000);
   const int64_t threads = flags.get_int("threads", max_threads(), "CPU threads");
   const std::string out = flags.get("out", "runs/train_shift", "run directory");
@@ -68,11 +69,11 @@ int run(int argc, char** argv) {
   run.write_config(flags.effective());  // after the checkpoint accepted this run's flags
   std::printf(
       "train_shift: S over z (%ld) + %ld targets (%s), %ld parameters, batch %ld; generator %s, judge %s; "
-      "device %s, %ld threads, writing %s (started in %.2f s)\n",
+      "device %s (%s products), %ld threads, writing %s (started in %.2f s)\n",
       static_cast<long>(config.spec.latent_dim), static_cast<long>(config.spec.num_targets()),
       flags.effective().at("targets").c_str(), static_cast<long>(trainer.predictor().parameter_count()),
       static_cast<long>(config.batch), generator.c_str(), judge.c_str(), device_name(config.device),
-      static_cast<long>(threads), run.path().c_str(), seconds_since(launched));
+      precision_name(precision), static_cast<long>(threads), run.path().c_str(), seconds_since(launched));
   std::fflush(stdout);
 
   ShiftTrainer::describe(loop);

@@ -8,6 +8,7 @@
 #include "engine/gradcheck.h"
 #include "engine/io/image.h"
 #include "engine/io/safetensors.h"
+#include "engine/matmul_precision.h"
 #include "engine/nn/init.h"
 #include "engine/nn/layers.h"
 #include "engine/nn/spectral_norm.h"

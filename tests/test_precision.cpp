@@ -2,7 +2,8 @@
 // operand bit for bit as the GPU's conversions define it, and GEMMs and convolutions in
 // TF32 / BF16 equal to the FP32 kernels run on operands rounded beforehand, bit for bit:
 // rounding at packing time must round every operand once, wherever the GEMM reads it from
-// (packed A and B, the unpacked B fast path, the vector kernel, the conv's implicit panels).
+// (packed A and B, the unpacked B fast path, the vector kernel, the conv's implicit panels);
+// and the engine's set_matmul_precision reaching the ops' forward and backward products.
 #include <gtest/gtest.h>
 
 #include <bit>
@@ -13,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/engine.h"
 #include "kernels/kernels.h"
 
 using namespace cfgan;
@@ -170,5 +172,46 @@ TEST(Precision, ConvolutionRoundsEveryOperandOnce) {
       kern.conv2d_backward_weight(want_dw.data(), dout_r.data(), in_r.data(), g, ws.data());
       EXPECT_TRUE(bitwise_equal(dw, want_dw)) << where << " weight gradient";
     }
+  }
+}
+
+// A small network's forward and every gradient under set_matmul_precision(p) equal the
+// FP32 network's on rounded inputs and weights for the first product of each layer:
+// checked here on one conv and one linear, whose inputs are leaves (rounded beforehand),
+// so every product's operands are the leaves or gout, both rounded once inside.
+TEST(Precision, EngineOpsRunInTheChosenPrecision) {
+  struct Restore {
+    ~Restore() { set_matmul_precision(MatmulPrecision::fp32); }
+  } restore;
+  EXPECT_EQ(parse_matmul_precision("bf16"), MatmulPrecision::bf16);
+  try {
+    parse_matmul_precision("fp16");
+    ADD_FAILURE() << "fp16 was accepted";
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find("--precision: expected fp32, tf32 or bf16, got 'fp16'"), std::string::npos)
+        << e.what();
+  }
+  const std::vector<float> x = random_floats(2 * 3 * 9 * 9, 11), w = random_floats(4 * 3 * 3 * 3, 12);
+  const std::vector<float> lx = random_floats(5 * 20, 13), lw = random_floats(7 * 20, 14);
+  const std::vector<float> gy = random_floats(2 * 4 * 9 * 9, 15), lgy = random_floats(5 * 7, 16);
+  for (MatmulPrecision p : kTensorCorePrecisions) {
+    // Run once in precision p on the raw values, once in FP32 on rounded values with the
+    // output gradient rounded too (the backward products' other operand).
+    std::vector<std::vector<float>> results[2];
+    for (int pass = 0; pass < 2; ++pass) {
+      set_matmul_precision(pass == 0 ? p : MatmulPrecision::fp32);
+      const auto prepare = [&](const std::vector<float>& v) { return pass == 0 ? v : rounded(v, p); };
+      Tensor tx = Tensor::from_host({2, 3, 9, 9}, prepare(x)), tw = Tensor::from_host({4, 3, 3, 3}, prepare(w));
+      Tensor ux = Tensor::from_host({5, 20}, prepare(lx)), uw = Tensor::from_host({7, 20}, prepare(lw));
+      tx.requires_grad_(), tw.requires_grad_(), ux.requires_grad_(), uw.requires_grad_();
+      Tensor y = conv2d(tx, tw, Tensor(), {1, 1});
+      y.backward(Tensor::from_host({2, 4, 9, 9}, prepare(gy)));
+      Tensor z = linear(ux, uw, Tensor());
+      z.backward(Tensor::from_host({5, 7}, prepare(lgy)));
+      results[pass] = {y.to_host(), tx.grad().to_host(), tw.grad().to_host(),
+                       z.to_host(), ux.grad().to_host(), uw.grad().to_host()};
+    }
+    const char* names[] = {"conv out", "conv dx", "conv dw", "linear out", "linear dx", "linear dw"};
+    for (int i = 0; i < 6; ++i) EXPECT_TRUE(bitwise_equal(results[0][i], results[1][i])) << precision_name(p) << " " << names[i];
   }
 }

@@ -27,6 +27,13 @@ TrainingLoopOptions declare_loop_flags(Flags& flags, const std::string& program,
   return loop;
 }
 
+MatmulPrecision declare_precision_flag(Flags& flags) {
+  const MatmulPrecision p = parse_matmul_precision(
+      flags.get("precision", "fp32", "matrix products' operands: fp32, tf32 or bf16 (tensor-core formats; FP32 sums)"));
+  set_matmul_precision(p);
+  return p;
+}
+
 void check_loop_flags(const TrainingLoopOptions& loop) {
   CFGAN_CHECK(loop.steps >= 1, "--steps: must be >= 1, got ", loop.steps);
   CFGAN_CHECK(loop.minutes >= 0, "--minutes: must be >= 0, got ", loop.minutes);

@@ -1,12 +1,13 @@
 // What every training program does around engine/run/training_loop.h, written once:
-// --resume, --steps --minutes --log-every --sample-every --checkpoint-every --keep, and the
-// closing lines and exit status.
+// --resume, --steps --minutes --log-every --sample-every --checkpoint-every --keep,
+// --precision, and the closing lines and exit status.
 #pragma once
 
 #include <optional>
 #include <string>
 
 #include "apps/common/flags.h"
+#include "engine/matmul_precision.h"
 #include "engine/run/run_dir.h"
 #include "engine/run/training_loop.h"
 
@@ -17,6 +18,10 @@ namespace cfgan {
 std::optional<RunDir> declare_resume_flag(Flags& flags);
 
 TrainingLoopOptions declare_loop_flags(Flags& flags, const std::string& program, int64_t steps);
+
+// --precision fp32|tf32|bf16: the operands of every matrix product and convolution
+// (engine/matmul_precision.h), set for the process at once.
+MatmulPrecision declare_precision_flag(Flags& flags);
 
 // Checks the values once flags.finish() has run (errors name the flag).
 void check_loop_flags(const TrainingLoopOptions& loop);

@@ -3,6 +3,7 @@
 // conv kernels with the roles of input and output swapped.
 #include <array>
 
+#include "engine/matmul_precision.h"
 #include "engine/ops.h"
 #include "engine/ops/op_util.h"
 
@@ -78,6 +79,7 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Conv2dO
   check_conv_args("conv2d", x, weight, bias, weight.ndim() == 4 ? weight.dim(1) : -1,
                   weight.ndim() == 4 ? weight.dim(0) : -1, opt);
   ConvGeom g{};
+  g.precision = matmul_precision();
   g.n = x.dim(0), g.c = x.dim(1), g.h = x.dim(2), g.w = x.dim(3);
   g.k = weight.dim(0), g.r = weight.dim(2), g.s = weight.dim(3);
   g.stride_h = g.stride_w = opt.stride;
@@ -115,6 +117,7 @@ Tensor conv_transpose2d(const Tensor& x, const Tensor& weight, const Tensor& bia
               "conv_transpose2d: output_padding must be in [0, stride), got ", opt.output_padding);
   // The equivalent convolution maps out (N, Cout, Ho, Wo) to x (N, Cin, H, W) with weight (Cin, Cout, R, S).
   ConvGeom g{};
+  g.precision = matmul_precision();
   g.n = x.dim(0), g.k = x.dim(1), g.p = x.dim(2), g.q = x.dim(3);
   g.c = weight.dim(1), g.r = weight.dim(2), g.s = weight.dim(3);
   g.stride_h = g.stride_w = opt.stride;

@@ -2,6 +2,7 @@
 // beta = 1, accumulating straight into the gradient buffers.
 #include <array>
 
+#include "engine/matmul_precision.h"
 #include "engine/ops.h"
 #include "engine/ops/op_util.h"
 
@@ -10,7 +11,7 @@ namespace {
 
 // C (M,N) [+]= op(A) op(B) for row-major A, B, C with natural leading dimensions.
 void gemm_into(const Tensor& c_owner, float* c, const float* a, const float* b, int64_t m, int64_t n, int64_t k,
-               bool trans_a, bool trans_b, float beta, int64_t batch = 1) {
+               bool trans_a, bool trans_b, float beta, MatmulPrecision precision, int64_t batch = 1) {
   GemmArgs g;
   g.trans_a = trans_a, g.trans_b = trans_b;
   g.m = m, g.n = n, g.k = k;
@@ -19,6 +20,7 @@ void gemm_into(const Tensor& c_owner, float* c, const float* a, const float* b, 
   g.c = c, g.ldc = n;
   g.beta = beta;
   g.batch = batch, g.stride_a = m * k, g.stride_b = k * n, g.stride_c = m * n;
+  g.precision = precision;
   kern(c_owner).gemm(g);
 }
 
@@ -41,8 +43,9 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   Shape shape = a.shape();
   shape[shape.ndim() - 1] = n;
   Tensor out = Tensor::empty(shape, a.device());
-  gemm_into(out, out.data(), a.data(), b.data(), m, n, k, false, false, 0.0f, batch);
-  record(out, "matmul", {a, b}, [a, b, m, n, k, batch](const Tensor& gout, GradSink& grads) {
+  const MatmulPrecision precision = matmul_precision();
+  gemm_into(out, out.data(), a.data(), b.data(), m, n, k, false, false, 0.0f, precision, batch);
+  record(out, "matmul", {a, b}, [a, b, m, n, k, batch, precision](const Tensor& gout, GradSink& grads) {
     if (grads.create_graph()) {
       if (grads.needs(0)) grads.add(0, matmul(gout, transpose(b, -2, -1)));
       if (grads.needs(1)) {
@@ -53,10 +56,10 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
       return;
     }
     if (grads.needs(0)) {  // dA (M,K) += dC (M,N) B^T
-      gemm_into(gout, grads.grad(0).data(), gout.data(), b.data(), m, k, n, false, true, 1.0f, batch);
+      gemm_into(gout, grads.grad(0).data(), gout.data(), b.data(), m, k, n, false, true, 1.0f, precision, batch);
     }
     if (grads.needs(1)) {  // dB (K,N) += A^T dC
-      gemm_into(gout, grads.grad(1).data(), a.data(), gout.data(), k, n, m, true, false, 1.0f, batch);
+      gemm_into(gout, grads.grad(1).data(), a.data(), gout.data(), k, n, m, true, false, 1.0f, precision, batch);
     }
   });
   return out;
@@ -76,9 +79,10 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   Shape shape = x.shape();
   shape[shape.ndim() - 1] = out_features;
   Tensor out = Tensor::empty(shape, x.device());
-  gemm_into(out, out.data(), x.data(), weight.data(), rows, out_features, in, false, true, 0.0f);
+  const MatmulPrecision precision = matmul_precision();
+  gemm_into(out, out.data(), x.data(), weight.data(), rows, out_features, in, false, true, 0.0f, precision);
   if (bias.defined()) kern(x).bias_add(out.data(), bias.data(), rows, out_features, 1);
-  record(out, "linear", {x, weight, bias}, [x, weight, rows, in, out_features](const Tensor& gout, GradSink& grads) {
+  record(out, "linear", {x, weight, bias}, [x, weight, rows, in, out_features, precision](const Tensor& gout, GradSink& grads) {
     if (grads.create_graph()) {
       const Tensor g2 = reshape(gout, Shape{rows, out_features});
       if (grads.needs(0)) grads.add(0, reshape(matmul(g2, weight), x.shape()));
@@ -87,10 +91,12 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
       return;
     }
     if (grads.needs(0)) {  // dx (rows,in) += dy (rows,out) W (out,in)
-      gemm_into(gout, grads.grad(0).data(), gout.data(), weight.data(), rows, in, out_features, false, false, 1.0f);
+      gemm_into(gout, grads.grad(0).data(), gout.data(), weight.data(), rows, in, out_features, false, false, 1.0f,
+                precision);
     }
     if (grads.needs(1)) {  // dW (out,in) += dy^T x
-      gemm_into(gout, grads.grad(1).data(), gout.data(), x.data(), out_features, in, rows, true, false, 1.0f);
+      gemm_into(gout, grads.grad(1).data(), gout.data(), x.data(), out_features, in, rows, true, false, 1.0f,
+                precision);
     }
     if (grads.needs(2)) {
       const Kernels& k = kern(gout);

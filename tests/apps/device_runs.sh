@@ -20,6 +20,18 @@ expect_in "$WORK/log" "device cuda"
 cmp "$WORK/straight/checkpoints/step_000020.safetensors" "$WORK/resumed/checkpoints/step_000020.safetensors" ||
   fail "on the GPU, the resumed run differs from the straight run"
 
+# The tensor-core kernels in a whole training run; TF32's resume is bit-exact like FP32's.
+for p in tf32 bf16; do
+  "$BIN/train_gan" "${GPU[@]}" "${SMALL[@]}" --precision $p --steps 20 --checkpoint-every 10 --out "$WORK/$p" \
+    > "$WORK/log" 2>&1 || { cat "$WORK/log" >&2; fail "train_gan --precision $p on the GPU"; }
+  expect_in "$WORK/log" "device cuda ($p products)"
+done
+"$BIN/train_gan" "${GPU[@]}" "${SMALL[@]}" --precision tf32 --steps 10 --checkpoint-every 10 --out "$WORK/tf32_resumed" \
+  > /dev/null
+"$BIN/train_gan" --resume "$WORK/tf32_resumed" --steps 20 > /dev/null 2>&1
+cmp "$WORK/tf32/checkpoints/step_000020.safetensors" "$WORK/tf32_resumed/checkpoints/step_000020.safetensors" ||
+  fail "on the GPU with tf32, the resumed run differs from the straight run"
+
 "$BIN/train_gan" "${GPU[@]}" "${SMALL[@]}" --conditional --steps 5 --checkpoint-every 5 --out "$WORK/cond" > /dev/null
 "$BIN/train_gan" --resume "$WORK/cond" --steps 10 > "$WORK/log" 2>&1 || { cat "$WORK/log" >&2; fail "conditional resume"; }
 expect_in "$WORK/log" "resumed"
@@ -29,4 +41,4 @@ expect_in "$WORK/log" "resumed"
   --out "$WORK/samples" > "$WORK/log" 2>&1 || { cat "$WORK/log" >&2; fail "sample --device cuda"; }
 [ "$(ls "$WORK"/samples/0*.png | wc -l)" -eq 16 ] || fail "sample --device cuda: expected 16 PNGs"
 [ -s "$WORK/samples/grid.png" ] || fail "sample --device cuda wrote no grid"
-echo "train_gan and sample run on the GPU; the unconditional resume is bit-exact"
+echo "train_gan (fp32, tf32, bf16) and sample run on the GPU; the unconditional resumes are bit-exact"

@@ -1,4 +1,6 @@
-// GemmArgs on cuBLAS (cublasSgemmStridedBatched), the yardstick for gemm.cu.
+// GemmArgs on cuBLAS (cublasGemmStridedBatchedEx on FP32 matrices), the yardstick for
+// gemm.cu: FP32 compute, or cuBLAS's TF32 / BF16 tensor-core compute types for
+// args.precision, which round the FP32 operands inside the product as ours do.
 #include <cublas_v2.h>
 
 #include <algorithm>
@@ -39,10 +41,14 @@ void gemm(const GemmArgs& g) {
   const int64_t lda = std::max<int64_t>({g.lda, g.trans_a ? g.m : g.k, 1});
   const int64_t ldb = std::max<int64_t>({g.ldb, g.trans_b ? g.k : g.n, 1});
   const int64_t ldc = std::max<int64_t>(g.ldc, g.n);
-  check(cublasSgemmStridedBatched_64(handle(), g.trans_b ? CUBLAS_OP_T : CUBLAS_OP_N,
-                                     g.trans_a ? CUBLAS_OP_T : CUBLAS_OP_N, g.n, g.m, g.k, &g.alpha, g.b, ldb,
-                                     g.stride_b, g.a, lda, g.stride_a, &g.beta, g.c, ldc, g.stride_c, g.batch),
-        "cublasSgemmStridedBatched");
+  const cublasComputeType_t compute = g.precision == MatmulPrecision::tf32   ? CUBLAS_COMPUTE_32F_FAST_TF32
+                                      : g.precision == MatmulPrecision::bf16 ? CUBLAS_COMPUTE_32F_FAST_16BF
+                                                                             : CUBLAS_COMPUTE_32F;
+  check(cublasGemmStridedBatchedEx_64(handle(), g.trans_b ? CUBLAS_OP_T : CUBLAS_OP_N,
+                                      g.trans_a ? CUBLAS_OP_T : CUBLAS_OP_N, g.n, g.m, g.k, &g.alpha, g.b, CUDA_R_32F,
+                                      ldb, g.stride_b, g.a, CUDA_R_32F, lda, g.stride_a, &g.beta, g.c, CUDA_R_32F, ldc,
+                                      g.stride_c, g.batch, compute, CUBLAS_GEMM_DEFAULT),
+        "cublasGemmStridedBatchedEx");
 }
 
 }  // namespace cfgan::cuda::vendor

@@ -42,17 +42,18 @@ cudnnHandle_t handle() {
   return h;
 }
 
-// An algorithm cuDNN's heuristics rank first among those that run in FP32 (FMA math:
-// TF32 tensor cores are off, as in our kernels).
+// An algorithm cuDNN's heuristics rank first among those of the precision: FP32 (FMA
+// math, tensor cores off, as in our FP32 kernels) or TF32 (tensor-op math on FP32 data,
+// which cuDNN runs in TF32); never a down-conversion to FP16.
 template <typename Perf>
-auto best_fp32_algorithm(const Perf* perf, int count, const char* pass) {
+auto best_algorithm(const Perf* perf, int count, MatmulPrecision precision, const char* pass) {
   for (int i = 0; i < count; ++i) {
-    if (perf[i].status == CUDNN_STATUS_SUCCESS && perf[i].mathType != CUDNN_TENSOR_OP_MATH &&
-        perf[i].mathType != CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION) {
-      return perf[i].algo;
-    }
+    const bool fma = perf[i].mathType != CUDNN_TENSOR_OP_MATH && perf[i].mathType != CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION;
+    const bool allowed = precision == MatmulPrecision::tf32 ? perf[i].mathType != CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION : fma;
+    if (perf[i].status == CUDNN_STATUS_SUCCESS && allowed) return perf[i].algo;
   }
-  throw std::runtime_error(std::string("cuDNN offers no FP32 algorithm for the ") + pass + " convolution");
+  throw std::runtime_error(std::string("cuDNN offers no ") + precision_name(precision) + " algorithm for the " + pass +
+                           " convolution");
 }
 
 // Descriptors and algorithms for one geometry, made on first use and kept for the
@@ -68,6 +69,10 @@ struct Plan {
 };
 
 std::unique_ptr<Plan> make_plan(const ConvGeom& g) {
+  if (g.precision == MatmulPrecision::bf16) {
+    throw std::runtime_error("cuDNN convolution: no bf16 path on FP32 tensors (cuDNN would need bf16 copies of "
+                             "them); use fp32 or tf32 with the cuDNN baseline");
+  }
   auto plan = std::make_unique<Plan>();
   check(cudnnCreateTensorDescriptor(&plan->x), "cudnnCreateTensorDescriptor");
   check(cudnnCreateTensorDescriptor(&plan->y), "cudnnCreateTensorDescriptor");
@@ -86,7 +91,8 @@ std::unique_ptr<Plan> make_plan(const ConvGeom& g) {
                                         to_int(g.stride_h, "stride_h"), to_int(g.stride_w, "stride_w"), 1, 1,
                                         CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT),
         "cudnnSetConvolution2dDescriptor");
-  check(cudnnSetConvolutionMathType(plan->conv, CUDNN_FMA_MATH), "cudnnSetConvolutionMathType");
+  check(cudnnSetConvolutionMathType(plan->conv, g.precision == MatmulPrecision::tf32 ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH),
+        "cudnnSetConvolutionMathType");
   std::array<int, 4> dims{};
   check(cudnnGetConvolution2dForwardOutputDim(plan->conv, plan->x, plan->w, &dims[0], &dims[1], &dims[2], &dims[3]),
         "cudnnGetConvolution2dForwardOutputDim");
@@ -104,7 +110,7 @@ std::unique_ptr<Plan> make_plan(const ConvGeom& g) {
   check(cudnnGetConvolutionForwardAlgorithm_v7(h, plan->x, plan->w, plan->conv, plan->y,
                                                CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &count, forward),
         "cudnnGetConvolutionForwardAlgorithm_v7");
-  plan->forward = best_fp32_algorithm(forward, count, "forward");
+  plan->forward = best_algorithm(forward, count, g.precision, "forward");
   check(cudnnGetConvolutionForwardWorkspaceSize(h, plan->x, plan->w, plan->conv, plan->y, plan->forward, &bytes),
         "cudnnGetConvolutionForwardWorkspaceSize");
   plan->workspace_bytes = std::max(plan->workspace_bytes, bytes);
@@ -113,7 +119,7 @@ std::unique_ptr<Plan> make_plan(const ConvGeom& g) {
   check(cudnnGetConvolutionBackwardDataAlgorithm_v7(h, plan->w, plan->y, plan->conv, plan->x,
                                                     CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &count, backward_data),
         "cudnnGetConvolutionBackwardDataAlgorithm_v7");
-  plan->backward_data = best_fp32_algorithm(backward_data, count, "backward-data");
+  plan->backward_data = best_algorithm(backward_data, count, g.precision, "backward-data");
   check(cudnnGetConvolutionBackwardDataWorkspaceSize(h, plan->w, plan->y, plan->conv, plan->x, plan->backward_data,
                                                      &bytes),
         "cudnnGetConvolutionBackwardDataWorkspaceSize");
@@ -124,7 +130,7 @@ std::unique_ptr<Plan> make_plan(const ConvGeom& g) {
                                                       CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT, &count,
                                                       backward_filter),
         "cudnnGetConvolutionBackwardFilterAlgorithm_v7");
-  plan->backward_filter = best_fp32_algorithm(backward_filter, count, "backward-filter");
+  plan->backward_filter = best_algorithm(backward_filter, count, g.precision, "backward-filter");
   check(cudnnGetConvolutionBackwardFilterWorkspaceSize(h, plan->x, plan->y, plan->conv, plan->w,
                                                        plan->backward_filter, &bytes),
         "cudnnGetConvolutionBackwardFilterWorkspaceSize");
@@ -134,8 +140,9 @@ std::unique_ptr<Plan> make_plan(const ConvGeom& g) {
 
 const Plan& plan_for(const ConvGeom& g) {
   static std::mutex mutex;
-  static std::map<std::array<int64_t, 13>, std::unique_ptr<Plan>> plans;
-  const std::array<int64_t, 13> key{g.n, g.c, g.h, g.w, g.k, g.r, g.s, g.stride_h, g.stride_w, g.pad_h, g.pad_w, g.p, g.q};
+  static std::map<std::array<int64_t, 14>, std::unique_ptr<Plan>> plans;
+  const std::array<int64_t, 14> key{g.n,        g.c,        g.h,     g.w,     g.k, g.r, g.s,
+                                    g.stride_h, g.stride_w, g.pad_h, g.pad_w, g.p, g.q, static_cast<int64_t>(g.precision)};
   const std::lock_guard lock(mutex);
   std::unique_ptr<Plan>& plan = plans[key];
   if (!plan) plan = make_plan(g);
