@@ -38,7 +38,9 @@ ConvGeom geometry(const Layer& l) {
 enum class Pass { forward, backward_input, backward_weight };
 constexpr const char* kPassNames[] = {"fwd(D.fwd,G.dx)", "dgrad(D.dx,G.fwd)", "wgrad"};
 
-void bench_conv(benchmark::State& state, const ConvGeom& g, Pass pass, const std::string& shape, bool vendor) {
+void bench_conv(benchmark::State& state, ConvGeom g, Pass pass, const std::string& shape, bool vendor,
+                cfgan::MatmulPrecision precision) {
+  g.precision = precision;
   const cfgan::Kernels& k = vendor ? cfgan::cuda::vendor_kernels() : cfgan::cuda::hand_kernels();
   cfgan::bench::DeviceBuffer in(g.n * g.c * g.h * g.w, 1), weight(g.k * g.c * g.r * g.s, 2),
       out(g.n * g.k * g.p * g.q, 3), workspace(k.conv_workspace_floats(g), 4);
@@ -56,7 +58,7 @@ void bench_conv(benchmark::State& state, const ConvGeom& g, Pass pass, const std
     }
   });
   const double flops = 2.0 * double(g.n * g.k * g.p * g.q) * double(g.c * g.r * g.s);
-  cfgan::bench::report(state, flops, seconds, shape, vendor, "vs_cudnn");
+  cfgan::bench::report(state, flops, seconds, shape + cfgan::precision_name(precision), vendor, "vs_cudnn");
 }
 
 }  // namespace
@@ -69,13 +71,18 @@ int main(int argc, char** argv) {
       const std::string shape = std::string(l.name) + "/128x" + std::to_string(l.c) + "x" + std::to_string(l.side) +
                                 "^2->" + std::to_string(l.k) + "x" + std::to_string(l.side / 2) + "^2/" +
                                 kPassNames[static_cast<int>(pass)];
-      for (bool vendor : {true, false}) {
-        benchmark::RegisterBenchmark(("conv/" + std::string(vendor ? "cudnn" : "ours") + "/" + shape).c_str(),
-                                     [g, pass, shape, vendor](benchmark::State& state) {
-                                       bench_conv(state, g, pass, shape, vendor);
-                                     })
-            ->UseManualTime()
-            ->Unit(benchmark::kMicrosecond);
+      for (cfgan::MatmulPrecision p :
+           {cfgan::MatmulPrecision::fp32, cfgan::MatmulPrecision::tf32, cfgan::MatmulPrecision::bf16}) {
+        for (bool vendor : {true, false}) {
+          if (vendor && p == cfgan::MatmulPrecision::bf16) continue;  // cuDNN has no BF16 on FP32 tensors
+          const std::string library = cfgan::bench::library_name(vendor ? "cudnn" : "ours", p);
+          benchmark::RegisterBenchmark(("conv/" + library + "/" + shape).c_str(),
+                                       [g, pass, shape, vendor, p](benchmark::State& state) {
+                                         bench_conv(state, g, pass, shape, vendor, p);
+                                       })
+              ->UseManualTime()
+              ->Unit(benchmark::kMicrosecond);
+        }
       }
     }
   }

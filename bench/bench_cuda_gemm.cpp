@@ -1,5 +1,6 @@
-// Our CUDA SGEMM (kernels/cuda/gemm.cu, the table's gemm: no scratch, so never split
-// along K) against cuBLAS (cublasSgemmStridedBatched, FP32), on squares and on the
+// Our CUDA GEMM (kernels/cuda/gemm.cu, the table's gemm: no scratch, so never split
+// along K) against cuBLAS (cublasGemmStridedBatchedEx on FP32 matrices) in each precision
+// (FP32; TF32 and BF16 on the tensor cores: library names ours-tf32, cublas-tf32, ...), on squares and on the
 // whole-batch GEMMs of a DCGAN-64 training step at batch 128: each k4 s2 p1 layer
 // lowered as kernels/cuda/conv.cu does (fwd: W x col; dgrad: W^T x dout; wgrad:
 // dout x col^T, accumulating). A D conv layer and its mirror G convT layer share the
@@ -51,15 +52,17 @@ std::vector<GemmShape> shapes() {
   return s;
 }
 
-void bench_gemm(benchmark::State& state, const GemmArgs& args, const std::string& shape, bool vendor) {
+void bench_gemm(benchmark::State& state, const GemmArgs& args, const std::string& shape, bool vendor,
+                cfgan::MatmulPrecision precision) {
   GemmArgs g = args;
+  g.precision = precision;
   cfgan::bench::DeviceBuffer a((g.trans_a ? g.k : g.m) * g.lda, 1), b((g.trans_b ? g.n : g.k) * g.ldb, 2),
       c(g.m * g.ldc, 3);
   g.a = a.data(), g.b = b.data(), g.c = c.data();
   const cfgan::Kernels& k = vendor ? cfgan::cuda::vendor_kernels() : cfgan::cuda::hand_kernels();
   const double seconds = cfgan::bench::time_calls(state, [&] { k.gemm(g); });
-  cfgan::bench::report(state, 2.0 * double(g.m) * double(g.n) * double(g.k), seconds, shape, vendor,
-                       "vs_cublas");
+  cfgan::bench::report(state, 2.0 * double(g.m) * double(g.n) * double(g.k), seconds,
+                       shape + cfgan::precision_name(precision), vendor, "vs_cublas");
 }
 
 }  // namespace
@@ -70,11 +73,17 @@ int main(int argc, char** argv) {
     const GemmArgs& g = s.args;
     const std::string shape = s.label + "/" + std::to_string(g.m) + "x" + std::to_string(g.n) + "x" +
                               std::to_string(g.k) + "/" + (g.trans_a ? "T" : "N") + (g.trans_b ? "T" : "N");
-    for (bool vendor : {true, false}) {
-      benchmark::RegisterBenchmark(("gemm/" + std::string(vendor ? "cublas" : "ours") + "/" + shape).c_str(),
-                                   [g, vendor, shape](benchmark::State& state) { bench_gemm(state, g, shape, vendor); })
-          ->UseManualTime()
-          ->Unit(benchmark::kMicrosecond);
+    for (cfgan::MatmulPrecision p :
+         {cfgan::MatmulPrecision::fp32, cfgan::MatmulPrecision::tf32, cfgan::MatmulPrecision::bf16}) {
+      for (bool vendor : {true, false}) {
+        const std::string library = cfgan::bench::library_name(vendor ? "cublas" : "ours", p);
+        benchmark::RegisterBenchmark(("gemm/" + library + "/" + shape).c_str(),
+                                     [g, vendor, shape, p](benchmark::State& state) {
+                                       bench_gemm(state, g, shape, vendor, p);
+                                     })
+            ->UseManualTime()
+            ->Unit(benchmark::kMicrosecond);
+      }
     }
   }
   return cfgan::bench::run_benchmarks(argc, argv);

@@ -66,14 +66,17 @@ void bench_batch_norm(benchmark::State& state, bool backward) {
   report_bandwidth(state, 24.0 * n, s);
 }
 
-void bench_step(benchmark::State& state, const cfgan::GanSpec& spec, int64_t batch, bool vendor) {
+void bench_step(benchmark::State& state, const cfgan::GanSpec& spec, int64_t batch, bool vendor,
+                cfgan::MatmulPrecision precision) {
   cfgan::use_cuda_kernels(vendor ? &cfgan::cuda::vendor_kernels() : &cfgan::cuda::hand_kernels());
+  cfgan::set_matmul_precision(precision);
   {
     cfgan::bench::DcganStep step(spec, batch, cfgan::Device::cuda);
     for (int i = 0; i < 2; ++i) step.run();  // warm-up
     for (auto _ : state) step.run();
   }
   cfgan::use_cuda_kernels(nullptr);  // after the step's device memory is released
+  cfgan::set_matmul_precision(cfgan::MatmulPrecision::fp32);
 }
 
 }  // namespace
@@ -97,12 +100,17 @@ int main(int argc, char** argv) {
     int64_t batch;
   };
   for (const Model& m : {Model{"dcgan28/batch:64", dcgan28, 64}, Model{"dcgan64/batch:128", dcgan64, 128}}) {
-    for (bool vendor : {false, true}) {
-      benchmark::RegisterBenchmark(
-          (std::string("step/") + m.name + (vendor ? "/vendor" : "/ours")).c_str(),
-          [m, vendor](benchmark::State& state) { bench_step(state, m.spec, m.batch, vendor); })
-          ->UseRealTime()
-          ->Unit(benchmark::kMillisecond);
+    // FP32, then TF32 and BF16 products (--precision); cuDNN has no BF16 path on FP32 tensors.
+    for (cfgan::MatmulPrecision p :
+         {cfgan::MatmulPrecision::fp32, cfgan::MatmulPrecision::tf32, cfgan::MatmulPrecision::bf16}) {
+      for (bool vendor : {false, true}) {
+        if (vendor && p == cfgan::MatmulPrecision::bf16) continue;
+        benchmark::RegisterBenchmark(
+            (std::string("step/") + m.name + "/" + cfgan::bench::library_name(vendor ? "vendor" : "ours", p)).c_str(),
+            [m, vendor, p](benchmark::State& state) { bench_step(state, m.spec, m.batch, vendor, p); })
+            ->UseRealTime()
+            ->Unit(benchmark::kMillisecond);
+      }
     }
   }
   return cfgan::bench::run_benchmarks(argc, argv);

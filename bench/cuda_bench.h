@@ -90,6 +90,11 @@ double time_calls(benchmark::State& state, Call call) {
 }
 
 // Sets the counters of one run; `shape` pairs a vendor row with ours.
+// "ours", "cublas", ... for FP32; "ours-tf32", "cublas-bf16", ... otherwise.
+inline std::string library_name(const std::string& library, MatmulPrecision p) {
+  return p == MatmulPrecision::fp32 ? library : library + "-" + precision_name(p);
+}
+
 inline void report(benchmark::State& state, double flops, double seconds, const std::string& shape, bool vendor,
                    const char* ratio_name) {
   static std::map<std::string, double> vendor_seconds;

@@ -39,9 +39,14 @@ def micros(run):
     return run["real_time"] * scale
 
 
-def table(kind, path):
+def library(name, precision):
+    """The bench's library name: "ours" / "cublas" in FP32, "ours-tf32", "cublas-bf16", ... otherwise."""
+    return name if precision == "fp32" else f"{name}-{precision}"
+
+
+def table(kind, path, precision="fp32"):
     runs = load(path)
-    vendor = VENDOR[kind]
+    ours_name, vendor = library("ours", precision), library(VENDOR[kind], precision)
     if kind == "gemm":
         print(f"| product | m x n x k | ours µs | {VENDOR_NAME[kind]} µs | ours GFLOP/s | "
               f"{VENDOR_NAME[kind]} GFLOP/s | ours / {VENDOR_NAME[kind]} |")
@@ -49,8 +54,8 @@ def table(kind, path):
         print(f"| layers (D / G) | input -> output | pass | ours µs | {VENDOR_NAME[kind]} µs | ours GFLOP/s | "
               f"{VENDOR_NAME[kind]} GFLOP/s | ours / {VENDOR_NAME[kind]} |")
     print("|---|---|" + ("---|" if kind == "conv" else "") + "---:|---:|---:|---:|---:|")
-    for (library, shape), ours in runs.items():
-        if library != "ours":
+    for (name, shape), ours in runs.items():
+        if name != ours_name:
             continue
         theirs = runs.get((vendor, shape))
         label, dims, last = shape.split("/")
@@ -100,6 +105,21 @@ def step_tables(path, copy_gbps=None, torch_steps=None):
                  f"{vendor / ours:.2f}" if ours and vendor else "-", f"{fp32:.2f}" if fp32 else "-",
                  f"{fp32 / ours:.2f}" if fp32 and ours else "-", f"{tf32:.2f}" if tf32 else "-"]
         print("| " + " | ".join(cells) + " |")
+    tensor_cores = [(key, t) for key, t in step_times(runs).items() if any("-" in name for name in t)]
+    if tensor_cores:
+        print("\nThe same steps with --precision tf32 / bf16 (tensor cores; vendor: cuBLAS / cuDNN in that "
+              "precision, none for bf16 convolutions):\n")
+        print("| model | batch | precision | ours ms/step | vendor ms/step | vendor / ours | PyTorch TF32 ms |")
+        print("|---|---|---|---:|---:|---:|---:|")
+        for (model, batch), t in tensor_cores:
+            for precision in ("tf32", "bf16"):
+                ours, vendor = t.get(f"ours-{precision}"), t.get(f"vendor-{precision}")
+                if not ours:
+                    continue
+                tf32 = torch_steps.get((model, batch, True)) if precision == "tf32" else None
+                cells = [model, batch, precision, f"{ours:.2f}", f"{vendor:.2f}" if vendor else "-",
+                         f"{vendor / ours:.2f}" if vendor else "-", f"{tf32:.2f}" if tf32 else "-"]
+                print("| " + " | ".join(cells) + " |")
 
 
 def read_torch(path):
@@ -121,11 +141,12 @@ def read_torch(path):
     return steps, copy, lines
 
 
-def ratios(kind, path):
-    """{shape: ours GFLOP/s / vendor GFLOP/s}."""
+def ratios(kind, path, precision="fp32"):
+    """{shape: ours GFLOP/s / vendor GFLOP/s} in one precision."""
     runs = load(path)
-    return {shape: ours["GFLOP/s"] / runs[(VENDOR[kind], shape)]["GFLOP/s"]
-            for (library, shape), ours in runs.items() if library == "ours" and (VENDOR[kind], shape) in runs}
+    ours_name, vendor = library("ours", precision), library(VENDOR[kind], precision)
+    return {shape: ours["GFLOP/s"] / runs[(vendor, shape)]["GFLOP/s"]
+            for (name, shape), ours in runs.items() if name == ours_name and (vendor, shape) in runs}
 
 
 def targets(gemm_path, conv_path, step_path, copy, torch_steps):
@@ -144,15 +165,26 @@ def targets(gemm_path, conv_path, step_path, copy, torch_steps):
             if run["name"].startswith("bandwidth/"):
                 rows.append((f"{run['name'].split('/')[1]}, share of copy bandwidth", ">= 85%",
                              f"{100 * run['GB/s'] / copy:.0f}%"))
+    for precision in ("tf32", "bf16"):
+        squares = [r for shape, r in ratios("gemm", gemm_path, precision).items()
+                   if shape.startswith("square/") and int(shape.split("/")[1].split("x")[0]) >= 2048]
+        if squares:
+            rows.append((f"{precision} GEMM squares 2048-8192, ours / cuBLAS {precision}", ">= 0.8",
+                         f"{min(squares):.2f}-{max(squares):.2f}"))
+        conv = list(ratios("conv", conv_path, precision).values())
+        if conv:
+            rows.append((f"every DCGAN-64 conv pass in {precision}, ours / cuDNN {precision}", ">= 0.8",
+                         f"{min(conv):.2f}-{max(conv):.2f}"))
     steps = step_times(runs)
     for (model, batch), goal in ((("dcgan64", "128"), 9.0), (("dcgan28", "64"), 1.0)):
         ours = steps.get((model, batch), {}).get("ours")
         if ours:
             rows.append((f"{model} batch {batch} step, FP32", f"<= {goal:g} ms", f"{ours:.2f} ms"))
     tf32 = torch_steps.get(("dcgan64", "128", True))
+    ours_tf32 = steps.get(("dcgan64", "128"), {}).get("ours-tf32")
     if tf32:
         rows.append(("dcgan64 batch 128 step with --precision tf32", f"< PyTorch TF32 {tf32:.2f} ms",
-                     "not measured in this run"))
+                     f"{ours_tf32:.2f} ms" if ours_tf32 else "not measured in this run"))
     print("\n## Against the targets\n")
     print("| what | target | this run |")
     print("|---|---|---|")
@@ -168,7 +200,8 @@ def report(run_dir):
     print(f"Generated by `python3 bench/cuda_results_table.py report {run_dir}` from the raw outputs in that folder.")
     print("ours / vendor > 1 (and PyTorch / ours > 1) means ours is faster. Times: mean cudaEvent time per call")
     print("after one warm-up call (bench/cuda_bench.h); GFLOP/s counts 2 m n k per product (GEMM) and")
-    print("2 N K P Q C R S per pass (conv); both sides in FP32 without tensor cores.\n")
+    print("2 N K P Q C R S per pass (conv); both sides in FP32 without tensor cores, except in the")
+    print("tensor-core sections, where both sides run the precision named.\n")
     with open(path("README.md")) as f:
         readme = f.read().split("\n", 1)[1].strip()  # its title line is ours to replace
     print("## The run\n")
@@ -189,6 +222,12 @@ def report(run_dir):
     table("gemm", path("gemm.json"))
     print("\n## Convolution (our conv.cu vs cuDNN), DCGAN-64 layers at batch 128, k4 s2 p1\n")
     table("conv", path("conv.json"))
+    for precision in ("tf32", "bf16"):
+        if any(name.startswith("ours-" + precision) for name, _ in load(path("gemm.json"))):
+            print(f"\n## Tensor cores, {precision}: GEMM (mma_gemm_kernel vs cuBLAS {precision})\n")
+            table("gemm", path("gemm.json"), precision)
+            print(f"\n## Tensor cores, {precision}: convolution (vs cuDNN {precision}; none for bf16)\n")
+            table("conv", path("conv.json"), precision)
     print("\n## Memory-bound kernels and whole DCGAN training steps\n")
     print("GB/s of the least traffic each kernel needs, on 2^26 floats (relu 8, axpy 12, batch norm forward 12")
     print("and backward 24 bytes per element; bench/bench_cuda_step.cpp)" +
