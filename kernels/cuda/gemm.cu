@@ -75,6 +75,7 @@ template <int BM, int BN, int BK, int TM, int TN>
 struct TileShape {
   static constexpr int kBM = BM, kBN = BN, kBK = BK, kTM = TM, kTN = TN;
   static constexpr int kThreads = (BM / TM) * (BN / TN);
+  static constexpr bool kTensorCores = false;
   static_assert(TM % 4 == 0 && TN % 4 == 0 && BK % 4 == 0);
 };
 
@@ -333,6 +334,12 @@ struct MmaTile {
 };
 
 template <MatmulPrecision P>
+struct TensorCoreTile : MmaTile {
+  static constexpr bool kTensorCores = true;
+  static constexpr MatmulPrecision kPrecision = P;
+};
+
+template <MatmulPrecision P>
 constexpr int kMmaPad = P == MatmulPrecision::bf16 ? 4 : 8;
 
 // acc += (the warp's rows of as) x (its columns of bs) over the BK rows of the tiles.
@@ -507,14 +514,24 @@ GemmPlan plan_gemm(const GemmArgs& g, bool may_split) {
 
 bool aligned16(const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; }
 
+// The FP32 tiled kernel of tile T, or the tensor-core kernel for TensorCoreTile<P>.
+template <class T, bool kTransA, bool kTransB, bool kVec>
+constexpr auto tile_kernel() {
+  if constexpr (T::kTensorCores) {
+    return mma_gemm_kernel<T::kPrecision, kTransA, kTransB, kVec>;
+  } else {
+    return tiled_gemm_kernel<T, kTransA, kTransB, kVec>;
+  }
+}
+
 template <class T, bool kTransA, bool kTransB>
 void launch_tiled(const GemmParams& p, bool vec) {
   const dim3 grid(static_cast<unsigned>(ceil_div(p.n, T::kBN)), static_cast<unsigned>(ceil_div(p.m, T::kBM)),
                   static_cast<unsigned>(p.batch * p.splits));
   if (vec) {
-    CFGAN_LAUNCH((tiled_gemm_kernel<T, kTransA, kTransB, true>), grid, T::kThreads, 0, nullptr, p);
+    CFGAN_LAUNCH((tile_kernel<T, kTransA, kTransB, true>()), grid, T::kThreads, 0, nullptr, p);
   } else {
-    CFGAN_LAUNCH((tiled_gemm_kernel<T, kTransA, kTransB, false>), grid, T::kThreads, 0, nullptr, p);
+    CFGAN_LAUNCH((tile_kernel<T, kTransA, kTransB, false>()), grid, T::kThreads, 0, nullptr, p);
   }
 }
 
@@ -528,30 +545,6 @@ void launch_tiled(const GemmArgs& g, const GemmParams& p, bool vec) {
     launch_tiled<T, false, true>(p, vec);
   } else {
     launch_tiled<T, false, false>(p, vec);
-  }
-}
-
-template <MatmulPrecision P, bool kTransA, bool kTransB>
-void launch_mma(const GemmParams& p, bool vec) {
-  const dim3 grid(static_cast<unsigned>(ceil_div(p.n, MmaTile::kBN)), static_cast<unsigned>(ceil_div(p.m, MmaTile::kBM)),
-                  static_cast<unsigned>(p.batch * p.splits));
-  if (vec) {
-    CFGAN_LAUNCH((mma_gemm_kernel<P, kTransA, kTransB, true>), grid, MmaTile::kThreads, 0, nullptr, p);
-  } else {
-    CFGAN_LAUNCH((mma_gemm_kernel<P, kTransA, kTransB, false>), grid, MmaTile::kThreads, 0, nullptr, p);
-  }
-}
-
-template <MatmulPrecision P>
-void launch_mma(const GemmArgs& g, const GemmParams& p, bool vec) {
-  if (g.trans_a && g.trans_b) {
-    launch_mma<P, true, true>(p, vec);
-  } else if (g.trans_a) {
-    launch_mma<P, true, false>(p, vec);
-  } else if (g.trans_b) {
-    launch_mma<P, false, true>(p, vec);
-  } else {
-    launch_mma<P, false, false>(p, vec);
   }
 }
 
@@ -582,9 +575,9 @@ void run_tiled(const GemmArgs& g, const GemmPlan& plan, GemmParams p) {
     q.c_aligned = aligned16(q.c) && q.ldc % 4 == 0 && (q.batch * plan.splits == 1 || q.stride_c % 4 == 0);
     if (plan.kernel == Kernel::mma) {
       if (g.precision == MatmulPrecision::bf16) {
-        launch_mma<MatmulPrecision::bf16>(g, q, vec);
+        launch_tiled<TensorCoreTile<MatmulPrecision::bf16>>(g, q, vec);
       } else {
-        launch_mma<MatmulPrecision::tf32>(g, q, vec);
+        launch_tiled<TensorCoreTile<MatmulPrecision::tf32>>(g, q, vec);
       }
     } else if (plan.kernel == Kernel::large_tile) {
       launch_tiled<LargeTile>(g, q, vec);
