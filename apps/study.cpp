@@ -190,8 +190,9 @@ int run(int argc, char** argv) {
       }
     }
   }
-  std::printf("study: %zu runs of %ld steps on %s (%s products) (%zu already in %s), classifier %s (test accuracy %.4f)\n",
-              runs.size(), static_cast<long>(steps), device_name(device), precision_name(precision), table.rows().size(), csv_path.c_str(),
+  std::printf("study: %zu runs of %ld steps on %s (%zu already in %s), %s products, classifier %s (test accuracy %.4f)\n",
+              runs.size(), static_cast<long>(steps), device_name(device), table.rows().size(), csv_path.c_str(),
+              precision_name(precision),
               classifier_path.c_str(), classifier.test_accuracy);
   std::fflush(stdout);
   const auto started = std::chrono::steady_clock::now();

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "engine/engine.h"
+#include "engine/storage.h"
 #include "models/gan_trainer.h"
 #include "tests/cuda_parity.h"
 
@@ -74,5 +75,32 @@ TEST_P(CudaParity, DcganThreeSteps) {
         EXPECT_LE(off, e.size() / 200 + 1) << name << "." << expected[t].first;
       }
     }
+  }
+}
+
+// The GPU twin of the CPU bench's "0 heap allocations per step": after two warm-up steps
+// every device buffer a step needs comes from the allocator's cache (a prerequisite for
+// capturing the step in a CUDA graph), in FP32 and with the tensor-core kernels.
+TEST_P(CudaParity, DcganStepAllocatesNothingAfterWarmUp) {
+  const UseCudaKernels scope(cuda());
+  struct Restore {
+    ~Restore() { set_matmul_precision(MatmulPrecision::fp32); }
+  } restore;
+  for (MatmulPrecision p : {MatmulPrecision::fp32, MatmulPrecision::tf32}) {
+    set_matmul_precision(p);
+    Gan gan = make_gan(Device::cuda);
+    Generator data(5);
+    const auto step = [&] {
+      const Tensor real = Tensor::rand({8, 1, 28, 28}, data, Device::cpu, -1.0f, 1.0f).to(Device::cuda);
+      const Tensor z = Tensor::randn({8, 100}, data).to(Device::cuda);
+      return gan_train_step(*gan.g, *gan.d, *gan.opt_g, *gan.opt_d, GanLoss::bce, real, z, {});
+    };
+    for (int i = 0; i < 2; ++i) step();
+    const int64_t before = Allocator::get(Device::cuda).stats().system_allocations;
+    for (int i = 0; i < 2; ++i) {
+      const GanStepStats s = step();
+      EXPECT_TRUE(std::isfinite(s.d_loss) && std::isfinite(s.g_loss)) << precision_name(p);
+    }
+    EXPECT_EQ(Allocator::get(Device::cuda).stats().system_allocations, before) << precision_name(p);
   }
 }
