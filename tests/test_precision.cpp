@@ -10,12 +10,12 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
-#include <random>
 #include <string>
 #include <vector>
 
 #include "engine/engine.h"
 #include "kernels/kernels.h"
+#include "tests/cuda_parity.h"
 
 using namespace cfgan;
 
@@ -23,13 +23,7 @@ namespace {
 
 float bits(uint32_t b) { return std::bit_cast<float>(b); }
 
-std::vector<float> random_floats(int64_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> u(-2.0f, 2.0f);
-  std::vector<float> v(static_cast<size_t>(n));
-  for (float& x : v) x = u(rng);
-  return v;
-}
+std::vector<float> random_floats(int64_t n, uint64_t seed) { return cfgan::testing::random_values(n, -2.0f, 2.0f, seed); }
 
 std::vector<float> rounded(std::vector<float> v, MatmulPrecision p) {
   for (float& x : v) x = round_operand(x, p);

@@ -171,6 +171,46 @@ class TileLoad {
   int64_t advance_;
 };
 
+// The walk along K described above, for the block's K-slice of product blockIdx.z /
+// splits, shared by the FP32 and the tensor-core kernels: op(A)'s tiles from row m0 and
+// op(B)'s from column n0 pass through the two buffers of as and bs, and multiply(as[i],
+// bs[i]) consumes each.
+template <int BK, int BM, int BN, int kThreads, bool kTransA, bool kTransB, bool kVec, int kPad, class Multiply>
+__device__ __forceinline__ void sweep_k(const GemmParams& p, int64_t m0, int64_t n0, float (*as)[BK][BM + kPad],
+                                        float (*bs)[BK][BN + kPad], Multiply&& multiply) {
+  using LoadA = TileLoad<BK, BM, kThreads, !kTransA, kVec, kPad>;
+  using LoadB = TileLoad<BK, BN, kThreads, kTransB, kVec, kPad>;
+  const int64_t product = blockIdx.z / p.splits, slice = blockIdx.z % p.splits;
+  const int64_t k_begin = slice * p.k_split, k_end = min(p.k, k_begin + p.k_split);
+  const int64_t steps = (k_end - k_begin + BK - 1) / BK;
+  LoadA load_a(p.a + product * p.stride_a, p.lda, k_begin, m0, p.m);
+  LoadB load_b(p.b + product * p.stride_b, p.ldb, k_begin, n0, p.n);
+  float4 next_a[LoadA::kFragments], next_b[LoadB::kFragments];
+  if (steps > 0) {
+    const int k_left = static_cast<int>(min(k_end - k_begin, int64_t{BK}));
+    load_a.load(next_a, k_left);
+    load_b.load(next_b, k_left);
+    LoadA::store(next_a, as[0]);
+    LoadB::store(next_b, bs[0]);
+  }
+  __syncthreads();
+  for (int64_t step = 0; step < steps; ++step) {
+    const int current = static_cast<int>(step % 2);
+    const bool more = step + 1 < steps;
+    if (more) {
+      const int k_left = static_cast<int>(min(k_end - k_begin - (step + 1) * BK, int64_t{BK}));
+      load_a.load(next_a, k_left);
+      load_b.load(next_b, k_left);
+    }
+    multiply(as[current], bs[current]);
+    if (more) {
+      LoadA::store(next_a, as[1 - current]);
+      LoadB::store(next_b, bs[1 - current]);
+    }
+    __syncthreads();  // the other buffer is full, and nobody reads this one any more
+  }
+}
+
 // acc += (the thread's rows of as) x (its columns of bs), over the BK rows of the tiles.
 template <class T>
 __device__ __forceinline__ void multiply_tile(const float (*as)[T::kBM + kSharedPad],
@@ -203,49 +243,18 @@ __device__ __forceinline__ void multiply_tile(const float (*as)[T::kBM + kShared
 template <class T, bool kTransA, bool kTransB, bool kVec>
 __global__ void __launch_bounds__(T::kThreads, 2) tiled_gemm_kernel(GemmParams p) {
   constexpr int BM = T::kBM, BN = T::kBN, BK = T::kBK;
-  using LoadA = TileLoad<BK, BM, T::kThreads, !kTransA, kVec>;
-  using LoadB = TileLoad<BK, BN, T::kThreads, kTransB, kVec>;
   __shared__ __align__(16) float as[2][BK][BM + kSharedPad];
   __shared__ __align__(16) float bs[2][BK][BN + kSharedPad];
 
-  const int64_t z = blockIdx.z, product = z / p.splits, slice = z % p.splits;
-  const float* a = p.a + product * p.stride_a;
-  const float* b = p.b + product * p.stride_b;
-  float* c = p.c + z * p.stride_c;
+  float* c = p.c + int64_t{blockIdx.z} * p.stride_c;
   const int64_t m0 = int64_t{blockIdx.y} * BM, n0 = int64_t{blockIdx.x} * BN;
-  const int64_t k_begin = slice * p.k_split, k_end = min(p.k, k_begin + p.k_split);
-  const int64_t steps = (k_end - k_begin + BK - 1) / BK;
   // First row / column of the thread's 4x4 blocks.
   const int row = static_cast<int>(threadIdx.x) / (BN / T::kTN) * 4;
   const int col = static_cast<int>(threadIdx.x) % (BN / T::kTN) * 4;
 
-  LoadA load_a(a, p.lda, k_begin, m0, p.m);
-  LoadB load_b(b, p.ldb, k_begin, n0, p.n);
-  float4 next_a[LoadA::kFragments], next_b[LoadB::kFragments];
   float acc[T::kTM][T::kTN] = {};
-  if (steps > 0) {
-    const int k_left = static_cast<int>(min(k_end - k_begin, int64_t{BK}));
-    load_a.load(next_a, k_left);
-    load_b.load(next_b, k_left);
-    LoadA::store(next_a, as[0]);
-    LoadB::store(next_b, bs[0]);
-  }
-  __syncthreads();
-  for (int64_t step = 0; step < steps; ++step) {
-    const int current = static_cast<int>(step % 2);
-    const bool more = step + 1 < steps;
-    if (more) {
-      const int k_left = static_cast<int>(min(k_end - k_begin - (step + 1) * BK, int64_t{BK}));
-      load_a.load(next_a, k_left);
-      load_b.load(next_b, k_left);
-    }
-    multiply_tile<T>(as[current], bs[current], acc, row, col);
-    if (more) {
-      LoadA::store(next_a, as[1 - current]);
-      LoadB::store(next_b, bs[1 - current]);
-    }
-    __syncthreads();  // the other buffer is full, and nobody reads this one any more
-  }
+  sweep_k<BK, BM, BN, T::kThreads, kTransA, kTransB, kVec, kSharedPad>(
+      p, m0, n0, as, bs, [&](const auto* at, const auto* bt) { multiply_tile<T>(at, bt, acc, row, col); });
 
   // What is left of C from the block's corner, clipped to the tile.
   const int m_left = static_cast<int>(min(p.m - m0, int64_t{BM})), n_left = static_cast<int>(min(p.n - n0, int64_t{BN}));
@@ -397,49 +406,18 @@ __device__ __forceinline__ void mma_tile(const float (*as)[MmaTile::kBM + kMmaPa
 template <MatmulPrecision P, bool kTransA, bool kTransB, bool kVec>
 __global__ void __launch_bounds__(MmaTile::kThreads, 1) mma_gemm_kernel(GemmParams p) {
   constexpr int BM = MmaTile::kBM, BN = MmaTile::kBN, BK = MmaTile::kBK, kPad = kMmaPad<P>;
-  using LoadA = TileLoad<BK, BM, MmaTile::kThreads, !kTransA, kVec, kPad>;
-  using LoadB = TileLoad<BK, BN, MmaTile::kThreads, kTransB, kVec, kPad>;
   __shared__ __align__(16) float as[2][BK][BM + kPad];
   __shared__ __align__(16) float bs[2][BK][BN + kPad];
 
-  const int64_t z = blockIdx.z, product = z / p.splits, slice = z % p.splits;
-  const float* a = p.a + product * p.stride_a;
-  const float* b = p.b + product * p.stride_b;
-  float* c = p.c + z * p.stride_c;
+  float* c = p.c + int64_t{blockIdx.z} * p.stride_c;
   const int64_t m0 = int64_t{blockIdx.y} * BM, n0 = int64_t{blockIdx.x} * BN;
-  const int64_t k_begin = slice * p.k_split, k_end = min(p.k, k_begin + p.k_split);
-  const int64_t steps = (k_end - k_begin + BK - 1) / BK;
   const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32;
   const int g = lane / 4, t = lane % 4;
   const int wm = warp / (BN / MmaTile::kWarpN) * MmaTile::kWarpM, wn = warp % (BN / MmaTile::kWarpN) * MmaTile::kWarpN;
 
-  LoadA load_a(a, p.lda, k_begin, m0, p.m);
-  LoadB load_b(b, p.ldb, k_begin, n0, p.n);
-  float4 next_a[LoadA::kFragments], next_b[LoadB::kFragments];
   float acc[MmaTile::kFragsM][MmaTile::kFragsN][4] = {};
-  if (steps > 0) {
-    const int k_left = static_cast<int>(min(k_end - k_begin, int64_t{BK}));
-    load_a.load(next_a, k_left);
-    load_b.load(next_b, k_left);
-    LoadA::store(next_a, as[0]);
-    LoadB::store(next_b, bs[0]);
-  }
-  __syncthreads();
-  for (int64_t step = 0; step < steps; ++step) {
-    const int current = static_cast<int>(step % 2);
-    const bool more = step + 1 < steps;
-    if (more) {
-      const int k_left = static_cast<int>(min(k_end - k_begin - (step + 1) * BK, int64_t{BK}));
-      load_a.load(next_a, k_left);
-      load_b.load(next_b, k_left);
-    }
-    mma_tile<P>(as[current], bs[current], acc, wm, wn, g, t);
-    if (more) {
-      LoadA::store(next_a, as[1 - current]);
-      LoadB::store(next_b, bs[1 - current]);
-    }
-    __syncthreads();
-  }
+  sweep_k<BK, BM, BN, MmaTile::kThreads, kTransA, kTransB, kVec, kPad>(
+      p, m0, n0, as, bs, [&](const auto* at, const auto* bt) { mma_tile<P>(at, bt, acc, wm, wn, g, t); });
 
   // Register r of fragment (i, j) is C's element (wm + 16i + g + 8 (r / 2), wn + 8j + 2t + r % 2).
   const int m_left = static_cast<int>(min(p.m - m0, int64_t{BM})), n_left = static_cast<int>(min(p.n - n0, int64_t{BN}));
