@@ -103,7 +103,9 @@ TEST(Precision, GemmRoundsEveryOperandOnce) {
       // order; there, and everywhere, the result must lie within FP32 summation error of
       // the exact product of the rounded operands: K * 2^-24 * sum|a b| (the products of
       // two rounded operands are exact in FP32), plus one rounding of beta * C.
-      if (s.m > 1 && s.n > 1) EXPECT_TRUE(bitwise_equal(got, want)) << where;
+      if (s.m > 1 && s.n > 1) {
+        EXPECT_TRUE(bitwise_equal(got, want)) << where;
+      }
       for (int64_t i = 0; i < s.batch; ++i) {
         for (int64_t r = 0; r < s.m; ++r) {
           for (int64_t col = 0; col < s.n; ++col) {
