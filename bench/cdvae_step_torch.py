@@ -82,7 +82,7 @@ def step(ae, critic, opt_eg, opt_d, x, y, prior, tau=1.0):
     kl_a = torch.mean(torch.sum(q * (-F.softplus(-logits) - prior.log()) + (1 - q) * (-F.softplus(logits) - (1 - prior).log()), 1))
     sup = F.binary_cross_entropy_with_logits(logits, y)
     l1 = F.l1_loss(x_rec, x)
-    (kl_z + kl_a + 10 * sup + rec + 10 * l1 + adv).backward()
+    (0.01 * kl_z + kl_a + 10 * sup + rec + 10 * l1 + adv).backward()
     opt_eg.step()
     for p in critic.parameters():
         p.requires_grad_(True)
@@ -92,8 +92,8 @@ def torch_ms(threads):
     torch.manual_seed(1)
     torch.set_num_threads(threads)
     ae, critic = Autoencoder(), Critic()
-    opt_eg = torch.optim.Adam(ae.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    opt_d = torch.optim.Adam(critic.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    opt_eg = torch.optim.Adam(ae.parameters(), lr=1e-3, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(critic.parameters(), lr=1e-3, betas=(0.5, 0.999))
     x, y, prior = torch.rand(B, 3, 32, 32) * 2 - 1, (torch.rand(B, K) < 0.5).float(), torch.full((K,), 0.5)
     return step_ms(lambda: step(ae, critic, opt_eg, opt_d, x, y, prior))
 

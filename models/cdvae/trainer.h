@@ -25,15 +25,18 @@
 
 namespace cfgan {
 
+// kl_z is small because the two reconstruction terms are means over pixels and features while
+// the KL sums over z's dimensions: at weight 1 it outbid everything z could save there and z
+// collapsed to under 1 nat per image (docs/cdvae-gan.md, "The KL weight and the learning rate").
 struct CdvaeWeights {
-  float kl_z = 1.0f, kl_a = 1.0f, sup = 10.0f, rec = 1.0f, l1 = 10.0f, adv = 1.0f, flip = 5.0f;
+  float kl_z = 0.01f, kl_a = 1.0f, sup = 10.0f, rec = 1.0f, l1 = 10.0f, adv = 1.0f, flip = 5.0f;
 };
 
 struct CdvaeConfig {
   CdvaeSpec spec;
   CdvaeWeights weights;
   int64_t batch = 64;
-  float lr = 2e-4f, beta1 = 0.5f, beta2 = 0.999f;
+  float lr = 1e-3f, beta1 = 0.5f, beta2 = 0.999f;
   float tau_start = 1.0f, tau_end = 0.3f;
   int64_t tau_steps = 5000;
   bool hard = false;  // straight-through hard codes
