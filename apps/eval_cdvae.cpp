@@ -39,8 +39,8 @@ nlohmann::json print_scores(const std::string& checkpoint, const CdvaeScores& s)
   std::printf("%s\n  reconstruction L1 %.4f   FD reconstructions %.2f   FD counterfactuals %.2f (%.2fx)\n",
               checkpoint.c_str(), s.reconstruction_l1, s.fd_reconstructions, s.fd_counterfactuals,
               s.fd_counterfactuals / s.fd_reconstructions);
-  std::printf("  %-20s %9s %11s %11s %11s %10s %10s %10s %10s\n", "flipped", "deception", "keep desc.", "keep others",
-              "(vs recon)", "L1 direct", "L1 total", "feat dir.", "feat tot.");
+  std::printf("  %-20s %9s %7s %7s %11s %11s %11s %10s %10s %10s %10s\n", "flipped", "deception", "(to on", "to off)",
+              "keep desc.", "keep others", "(vs recon)", "L1 direct", "L1 total", "feat dir.", "feat tot.");
   nlohmann::json j{{"checkpoint", checkpoint},
                    {"units", s.units},
                    {"reconstruction_l1", s.reconstruction_l1},
@@ -49,11 +49,14 @@ nlohmann::json print_scores(const std::string& checkpoint, const CdvaeScores& s)
                    {"attributes", nlohmann::json::array()}};
   auto number = [](double v) { return std::isnan(v) ? nlohmann::json() : nlohmann::json(v); };
   for (const CdvaeAttributeScores& a : s.attributes) {
-    std::printf("  %-20s %9.3f %11.3f %11.3f %11.3f %10.4f %10.4f %10.3f %10.3f\n", a.attribute.c_str(), a.deception,
-                a.preserve_descendants, a.preserve_others, a.preserve_others_vs_reconstruction, a.l1_direct, a.l1_total,
+    std::printf("  %-20s %9.3f %7.3f %7.3f %11.3f %11.3f %11.3f %10.4f %10.4f %10.3f %10.3f\n", a.attribute.c_str(),
+                a.deception, a.deception_to_on, a.deception_to_off, a.preserve_descendants, a.preserve_others, a.preserve_others_vs_reconstruction, a.l1_direct, a.l1_total,
                 a.feature_direct, a.feature_total);
     j["attributes"].push_back({{"attribute", a.attribute},
                                {"deception", a.deception},
+                               {"deception_to_on", number(a.deception_to_on)},
+                               {"deception_to_off", number(a.deception_to_off)},
+                               {"units_to_on", a.units_to_on},
                                {"preserve_descendants", number(a.preserve_descendants)},
                                {"preserve_others", number(a.preserve_others)},
                                {"preserve_others_vs_reconstruction", number(a.preserve_others_vs_reconstruction)},

@@ -55,7 +55,7 @@ CdvaeScores score_cdvae(CdvaeGan& model, Classifier& judge, const std::vector<st
   const int64_t heads = static_cast<int64_t>(judge_heads.size()), feats = judge.spec().features;
 
   struct Sums {
-    double deceived = 0, kept_desc = 0, n_desc = 0, kept_other = 0, n_other = 0, kept_other_rec = 0;
+    double deceived = 0, deceived_on = 0, n_on = 0, kept_desc = 0, n_desc = 0, kept_other = 0, n_other = 0, kept_other_rec = 0;
     double l1_direct = 0, l1_total = 0, f_direct = 0, f_total = 0;
   };
   std::vector<Sums> sums(static_cast<size_t>(k_count));
@@ -83,7 +83,9 @@ CdvaeScores score_cdvae(CdvaeGan& model, Classifier& judge, const std::vector<st
       Sums& t = sums[k];
       for (int64_t i = 0; i < n; ++i) {
         const bool flipped_on = attrs[i * wk + world[k]] < 0;  // the counterfactual's value of k
-        t.deceived += (jc.logits[i * heads + head[k]] >= 0) == flipped_on;
+        const bool deceived = (jc.logits[i * heads + head[k]] >= 0) == flipped_on;
+        t.deceived += deceived;
+        if (flipped_on) t.deceived_on += deceived, ++t.n_on;
         for (int64_t j = 0; j < k_count; ++j) {
           if (j == k) continue;
           const bool reads = jc.logits[i * heads + head[j]] >= 0;
@@ -135,6 +137,10 @@ CdvaeScores score_cdvae(CdvaeGan& model, Classifier& judge, const std::vector<st
                               t.n_other ? t.kept_other / t.n_other : nan,
                               t.n_other ? t.kept_other_rec / t.n_other : nan, t.l1_direct / u, t.l1_total / u,
                               t.f_direct / u, t.f_total / u});
+    CdvaeAttributeScores& a = out.attributes.back();
+    a.deception_to_on = t.n_on ? t.deceived_on / t.n_on : nan;
+    a.deception_to_off = t.n_on < u ? (t.deceived - t.deceived_on) / (u - t.n_on) : nan;
+    a.units_to_on = static_cast<int64_t>(t.n_on);
   }
   return out;
 }

@@ -1,7 +1,9 @@
 // How good a CDVAE-GAN's counterfactuals are, on the causal world where the true ones exist.
 // An independent attribute judge (a train_classifier --target attributes checkpoint, never
 // trained against the model) reads every image. Per flipped attribute k:
-//   deception     the judge reads the flipped value of k on the counterfactual
+//   deception     the judge reads the flipped value of k on the counterfactual; over all
+//                 units, and apart for the units flipped to on (k absent on the original) and
+//                 to off, which can fail for different reasons (drawing a thing, erasing it)
 //   preservation  the judge reads every other attribute as on the original, apart for k's
 //                 descendants in the world's graph and for the rest; and, for the rest, as on
 //                 the reconstruction (the flip's own side effects, without reconstruction error)
@@ -27,6 +29,8 @@ struct CdvaeAttributeScores {
   double deception = 0, preserve_descendants = 0, preserve_others = 0;  // NaN: no such attribute
   double preserve_others_vs_reconstruction = 0;
   double l1_direct = 0, l1_total = 0, feature_direct = 0, feature_total = 0;
+  double deception_to_on = 0, deception_to_off = 0;  // NaN: no unit flipped that way
+  int64_t units_to_on = 0;
 };
 
 struct CdvaeScores {

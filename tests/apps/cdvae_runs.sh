@@ -33,6 +33,16 @@ done
   --json "$WORK/scores.json" > "$WORK/log" 2>&1 || { cat "$WORK/log" >&2; fail "eval_cdvae failed"; }
 expect_in "$WORK/log" "deception"
 [ "$(grep -c "\"attribute\"" "$WORK/scores.json")" -eq 6 ] || fail "scores.json should hold 6 attributes"
+# Deception apart by direction: the units flipped to on are those whose attribute is absent
+# (-1) in the world's attribute file, counted there independently; the two parts add up to the
+# whole (null: no unit went that way).
+awk -F': ' '
+  FNR == NR { if (FNR > 2 && FNR <= 18) for (k = 2; k <= NF; ++k) absent[k - 1] += ($k == -1); next }
+  /"deception"/ { d = $2 + 0 } /"deception_to_off"/ { off = $2 + 0 } /"deception_to_on"/ { on = $2 + 0 }
+  /"units_to_on"/ { n = $2 + 0; ++seen; gap = 16 * d - (n * on + (16 - n) * off)
+                    if (n != absent[seen] || gap > 1e-6 || gap < -1e-6) bad = 1 }
+  END { exit !(seen == 6 && !bad) }' FS=' +' "$WORK/world/list_attr.txt" FS=': ' "$WORK/scores.json" ||
+  fail "deception to on / to off: wrong unit counts or parts that do not add up to the whole"
 "$BIN/train_classifier" --data "$WORK/world" --image-size 32 --epochs 1 --batch 16 --threads 2 --out "$WORK/clf" \
   > /dev/null 2>&1
 
