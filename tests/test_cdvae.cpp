@@ -157,6 +157,21 @@ TEST_F(CdvaeFlip, TheFlipLossTrainsTheDecoderAlone) {
   EXPECT_GT(statistics, 0);
 }
 
+// The flipped decodes' adversarial weight changes the objective: a checkpoint names its own.
+TEST_F(CdvaeFlip, ARunWithAnotherFlipAdversarialWeightCannotResume) {
+  CdvaeConfig config;
+  config.spec = small_spec();
+  config.batch = 4;
+  const ImageDataset data = tiny_data(8);
+  CdvaeTrainer trainer(config, data);
+  trainer.step();
+  trainer.save(path("flip_adv.safetensors"));
+  config.weights.flip_adv = 0.0f;
+  CdvaeTrainer other(config, data);
+  EXPECT_THAT(error_of([&] { other.load(path("flip_adv.safetensors")); }),
+              HasSubstr("disagree on the flipped decodes' adversarial term (--flip-adv 1 there, 0 here)"));
+}
+
 // With --ema-decay the checkpoint carries an average of E and G beside the live weights, and
 // load_cdvae (what counterfactual and eval_cdvae read) takes the average.
 class CdvaeEma : public cfgan_test::TempDirTest {};
@@ -209,7 +224,8 @@ TEST(Golden, CdvaeStep) {
                     .rec = meta("rec"),
                     .l1 = meta("l1"),
                     .adv = meta("adv"),
-                    .flip = meta("flip")};
+                    .flip = meta("flip"),
+                    .flip_adv = meta("flip_adv")};
   ImageDataset data = tiny_data(4);
   data.attribute_names = config.spec.attributes;
   CdvaeTrainer trainer(config, data);
@@ -224,7 +240,7 @@ TEST(Golden, CdvaeStep) {
                    .prior_z = f.tensors.at("prior_z"),
                    .flip_u = f.tensors.at("flip_u")};
   const StepScalars stats = trainer.step_on(batch, noise);
-  for (const char* term : {"d_loss", "rec", "adv", "kl_z", "kl_a", "sup", "l1", "flip"}) {
+  for (const char* term : {"d_loss", "rec", "adv", "kl_z", "kl_a", "sup", "l1", "flip", "flip_adv"}) {
     const double expected = f.tensors.at(term).item();
     bool found = false;
     for (const auto& [name, value] : stats) {

@@ -114,12 +114,13 @@ StepScalars CdvaeTrainer::step_on(const Batch& b, const CdvaeNoise& noise) {
   const Tensor l1 = l1_loss(x_rec, x);
   const Tensor total = w.kl_z * kl_z + w.kl_a * kl_a + w.sup * sup + w.rec * rec + w.l1 * l1 + w.adv * adv;
   total.backward();
-  const float flip = w.flip > 0.0f ? flip_step(z.detach(), b.attributes, noise.flip_u) : 0.0f;
+  const auto [flip, flip_adv] =
+      w.flip > 0.0f ? flip_step(z.detach(), b.attributes, noise.flip_u) : std::pair{0.0f, 0.0f};
   opt_eg_->step();
   if (ema_) ema_->update(steps_);
   ++steps_;
   return {{"d_loss", d_loss.item()},
-          {"eg_loss", total.item() + w.flip * flip},
+          {"eg_loss", total.item() + w.flip * flip + w.flip_adv * flip_adv},
           {"rec", rec.item()},
           {"l1", l1.item()},
           {"kl_z", kl_z.item()},
@@ -127,10 +128,11 @@ StepScalars CdvaeTrainer::step_on(const Batch& b, const CdvaeNoise& noise) {
           {"sup", sup.item()},
           {"adv", adv.item()},
           {"flip", flip},
+          {"flip_adv", flip_adv},
           {"tau", temperature()}};
 }
 
-float CdvaeTrainer::flip_step(const Tensor& z, const Tensor& labels, const Tensor& flip_u) {
+std::pair<float, float> CdvaeTrainer::flip_step(const Tensor& z, const Tensor& labels, const Tensor& flip_u) {
   const int64_t n = labels.dim(0), k = labels.dim(1);
   Tensor flipped;
   {
@@ -144,9 +146,18 @@ float CdvaeTrainer::flip_step(const Tensor& z, const Tensor& labels, const Tenso
   CdvaeGan& model = *model_;
   const FrozenParameters frozen_body(model.encoder_body()), frozen_head(model.code_head());
   const KeptBuffers real_statistics(model.encoder_body());  // E reads generated images here
-  const Tensor loss = bce_with_logits(model.encode(model.decode(z, flipped)).logits, flipped);
-  (config_.weights.flip * loss).backward();
-  return loss.item();
+  const Tensor x_flip = model.decode(z, flipped);
+  const Tensor codes = bce_with_logits(model.encode(x_flip).logits, flipped);
+  Tensor total = config_.weights.flip * codes;
+  float adv = 0.0f;
+  if (config_.weights.flip_adv > 0.0f) {
+    const KeptBuffers critic_statistics(model.critic());  // the critic is frozen by step_on
+    const Tensor loss = generator_loss(GanLoss::bce, model.critic().score(x_flip, {}));
+    total = total + config_.weights.flip_adv * loss;
+    adv = loss.item();
+  }
+  total.backward();
+  return {codes.item(), adv};
 }
 
 void CdvaeTrainer::save(const std::string& path) {
@@ -163,7 +174,8 @@ void CdvaeTrainer::save(const std::string& path) {
                     {"noise_offset", std::to_string(noise_.offset())},
                     {"seed", std::to_string(config_.seed)},
                     {"ema", ema_model_ ? "1" : "0"},
-                    {"flip", float_text(config_.weights.flip)}});
+                    {"flip", float_text(config_.weights.flip)},
+                    {"flip_adv", float_text(config_.weights.flip_adv)}});
 }
 
 void CdvaeTrainer::load(const std::string& path) {
@@ -184,6 +196,10 @@ void CdvaeTrainer::load(const std::string& path) {
   CFGAN_CHECK(flip == file.metadata.end() || flip->second == float_text(config_.weights.flip), path,
               ": checkpoint and run disagree on the flip term (--flip ", flip->second, " there, ",
               float_text(config_.weights.flip), " here)");
+  const auto flip_adv = file.metadata.find("flip_adv");
+  CFGAN_CHECK(flip_adv == file.metadata.end() || flip_adv->second == float_text(config_.weights.flip_adv), path,
+              ": checkpoint and run disagree on the flipped decodes' adversarial term (--flip-adv ", flip_adv->second,
+              " there, ", float_text(config_.weights.flip_adv), " here)");
   steps_ = std::stoll(metadata_field(file.metadata, "step", path, "train_cdvae"));
   loader_.seek(std::stoll(metadata_field(file.metadata, "loader_epoch", path, "train_cdvae")),
                std::stoll(metadata_field(file.metadata, "loader_position", path, "train_cdvae")));
@@ -199,7 +215,7 @@ void CdvaeTrainer::write_samples(const std::string& path) {
 void CdvaeTrainer::describe(TrainingLoopOptions& opts) {
   opts.checked = {{"d_loss", "critic loss"}, {"eg_loss", "encoder/decoder loss"}};
   opts.shown = {{"d_loss", "D", "%.3f"},  {"rec", "rec", "%.3f"}, {"l1", "L1", "%.3f"},  {"sup", "attr", "%.3f"},
-                {"flip", "flip", "%.3f"}, {"kl_z", "KL", "%.2f"}, {"tau", "tau", "%.2f"}};
+                {"flip", "flip", "%.3f"}, {"flip_adv", "flip adv", "%.2f"}, {"kl_z", "KL", "%.2f"}, {"tau", "tau", "%.2f"}};
   opts.plotted = {
       {"d_loss", "critic"}, {"rec", "feature reconstruction"}, {"l1", "pixel L1"}, {"sup", "attribute BCE"}};
 }

@@ -5,12 +5,14 @@
 //            + sup BCE(l, the image's attribute labels)
 //            + rec |D_b(x_rec) - D_b(x)|^2 (the critic's block-b features) + l1 |x_rec - x|
 //            + adv (BCE(D(x_rec), real) + BCE(D(x_prior), real)) / 2
-//            + flip BCE(l(x_flip), y_flip)
+//            + flip BCE(l(x_flip), y_flip) + flip_adv BCE(D(x_flip), real)
 // with x_rec = G(z ~ q(z|x), a ~ Concrete(l, tau)) and x_prior = G(z ~ N(0, I), a ~ Bern(prior)).
 // The flip term asks G to draw a counterfactual the encoder reads: y_flip is the image's
 // labels with one attribute (uniform per image) inverted, x_flip = G(z, y_flip) with z held
 // (no gradient to E through it), and E's body and code head are frozen for it and its
 // batch-norm statistics restored after it, so E keeps learning from real images only.
+// flip_adv asks the (frozen) critic to take the flipped decodes for real too: E's head is
+// satisfied by faint traces of an attribute, a critic that knows real stripes and corners is not.
 // tau anneals geometrically from tau_start to tau_end over tau_steps.
 #pragma once
 
@@ -29,7 +31,7 @@ namespace cfgan {
 // the KL sums over z's dimensions: at weight 1 it outbid everything z could save there and z
 // collapsed to under 1 nat per image (docs/cdvae-gan.md, "The KL weight and the learning rate").
 struct CdvaeWeights {
-  float kl_z = 0.01f, kl_a = 1.0f, sup = 10.0f, rec = 1.0f, l1 = 10.0f, adv = 1.0f, flip = 5.0f;
+  float kl_z = 0.01f, kl_a = 1.0f, sup = 10.0f, rec = 1.0f, l1 = 10.0f, adv = 1.0f, flip = 5.0f, flip_adv = 1.0f;
 };
 
 struct CdvaeConfig {
@@ -83,8 +85,8 @@ class CdvaeTrainer : public TrainingJob {
   static void describe(TrainingLoopOptions& opts);
 
  private:
-  // Adds the flip term's gradients (G's only) and returns the term's BCE.
-  float flip_step(const Tensor& z, const Tensor& labels, const Tensor& flip_u);
+  // Adds the flip term's gradients (G's only) and returns its code BCE and adversarial loss.
+  std::pair<float, float> flip_step(const Tensor& z, const Tensor& labels, const Tensor& flip_u);
 
   CdvaeConfig config_;
   std::shared_ptr<CdvaeGan> model_, ema_model_;  // ema_model_'s critic is unused

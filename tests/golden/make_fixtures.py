@@ -490,11 +490,11 @@ class CdvaeAutoencoder(torch.nn.Module):
 
 
 def cdvae_step():
-    """One CdvaeTrainer step with every loss on (the flip term too), its draws given: the
-    losses and every parameter's gradient, as cfgan's step_on computes them."""
+    """One CdvaeTrainer step with every loss on (the flip term and its adversarial part too), its
+    draws given: the losses and every parameter's gradient, as cfgan's step_on computes them."""
     torch.manual_seed(20261205)
     w, z_dim, k, n, tau = 8, 4, 2, 4, 0.7
-    weights = dict(kl_z=1.0, kl_a=1.0, sup=10.0, rec=1.0, l1=10.0, adv=1.0, flip=1.0)
+    weights = dict(kl_z=1.0, kl_a=1.0, sup=10.0, rec=1.0, l1=10.0, adv=1.0, flip=1.0, flip_adv=0.5)
     ae, critic = CdvaeAutoencoder(w, z_dim, k), CdvaeCritic(w)
     hashed_init(ae)
     hashed_init(critic)
@@ -544,13 +544,15 @@ def cdvae_step():
     frozen = list(ae.encoder.parameters()) + list(ae.codes.parameters())
     for p in frozen:
         p.requires_grad_(False)
-    flip = bce(ae.encode(ae.decode(z.detach(), flipped))[2], flipped)
-    (weights["flip"] * flip).backward()
+    x_flip = ae.decode(z.detach(), flipped)
+    flip = bce(ae.encode(x_flip)[2], flipped)
+    flip_adv = bce(critic(x_flip)[0], ones)  # the critic is still frozen
+    (weights["flip"] * flip + weights["flip_adv"] * flip_adv).backward()
     for p in frozen:
         p.requires_grad_(True)
     grads.update({"grad.autoencoder." + name: p.grad.clone() for name, p in ae.named_parameters()
                   if p.grad is not None})  # the encoder body's own real/fake head gets none
-    losses = dict(d_loss=d_loss, rec=rec, adv=adv, kl_z=kl_z, kl_a=kl_a, sup=sup, l1=l1, flip=flip)
+    losses = dict(d_loss=d_loss, rec=rec, adv=adv, kl_z=kl_z, kl_a=kl_a, sup=sup, l1=l1, flip=flip, flip_adv=flip_adv)
     save("cdvae_step", dict(**init, x=x, labels=labels, prior=prior, eps=eps, concrete=concrete, prior_u=prior_u,
                             prior_z=prior_z, flip_u=flip_u, **{k_: v.reshape([]) for k_, v in losses.items()},
                             **grads), dict(tau=tau, width=w, z_dim=z_dim, **weights))
