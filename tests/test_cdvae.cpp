@@ -10,6 +10,7 @@
 #include "engine/ops.h"
 #include "models/cdvae/model.h"
 #include "models/cdvae/trainer.h"
+#include "models/classifier.h"
 #include "tests/golden_util.h"
 #include "tests/test_util.h"
 
@@ -155,6 +156,41 @@ TEST_F(CdvaeFlip, TheFlipLossTrainsTheDecoderAlone) {
     EXPECT_EQ(t.to_host(), flipping.at(name).to_host()) << name << ": the flipped decodes moved it";
   }
   EXPECT_GT(statistics, 0);
+}
+
+// The decoder's running statistics (what eval mode, and so every counterfactual, decodes with)
+// come from posterior codes only: other prior draws leave them bit-identical, while the
+// critic, which does see the prior samples, ends the step differently.
+TEST_F(CdvaeFlip, PriorSamplesLeaveTheDecodersStatistics) {
+  const ImageDataset data = tiny_data(8);
+  auto one_step = [&](uint64_t prior_seed) {
+    CdvaeConfig config;
+    config.spec = small_spec();
+    config.batch = 4;
+    CdvaeTrainer trainer(config, data);
+    const Batch batch{.images = image_batch(data, 0, 4),
+                      .labels = {},
+                      .attributes = Tensor::from_host({4, 2}, {1, 0, 0, 1, 1, 1, 0, 0})};
+    CdvaeNoise noise = trainer.draw_noise(4);
+    Generator other(prior_seed);
+    noise.prior_z = Tensor::randn(noise.prior_z.shape(), other);
+    trainer.step_on(batch, noise);
+    return trainer.model().state_dict();
+  };
+  const NamedTensors a = one_step(1), b = one_step(2);
+  int decoder_statistics = 0, critic_differs = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    const std::string& name = a[i].first;
+    if (name.find("running_") == std::string::npos) continue;
+    if (name.find(".decoder.") != std::string::npos) {
+      ++decoder_statistics;
+      EXPECT_EQ(a[i].second.to_host(), b[i].second.to_host()) << name << ": prior samples moved it";
+    } else if (name.rfind("critic.", 0) == 0) {
+      critic_differs += a[i].second.to_host() != b[i].second.to_host();
+    }
+  }
+  EXPECT_GT(decoder_statistics, 0);
+  EXPECT_GT(critic_differs, 0);
 }
 
 // The flipped decodes' adversarial weight changes the objective: a checkpoint names its own.

@@ -87,7 +87,13 @@ StepScalars CdvaeTrainer::step_on(const Batch& b, const CdvaeNoise& noise) {
     NoGrad no_grad;  // a ~ Bernoulli(prior): 1[u < p]
     prior_codes = clamp((reshape(prior_, {1, k}) - noise.prior_u) * 1e30f, 0.0f, 1.0f);
   }
-  const Tensor x_prior = m.decode(noise.prior_z, prior_codes);
+  Tensor x_prior;
+  {
+    // Eval mode (counterfactuals) decodes posterior codes; prior draws, which only the
+    // adversarial term shapes, would skew the decoder's running statistics away from them.
+    const KeptBuffers posterior_statistics(m.decoder());
+    x_prior = m.decode(noise.prior_z, prior_codes);
+  }
 
   // Critic: real images against reconstructions and prior samples.
   opt_d_->zero_grad();
