@@ -121,6 +121,7 @@ TEST_F(CdvaeFlip, TheFlipLossTrainsTheDecoderAlone) {
     config.spec.prior = {0.5f, 0.01f};
     config.batch = 4;
     config.weights.flip = flip;
+    config.weights.flip_adv = flip;  // its adversarial part too: the critic is frozen for it
     CdvaeTrainer trainer(config, data);
     float flip_loss = -1;
     for (const auto& [name, value] : trainer.step()) {
@@ -199,6 +200,7 @@ TEST_F(CdvaeFlip, ARunWithAnotherFlipAdversarialWeightCannotResume) {
   config.spec = small_spec();
   config.batch = 4;
   const ImageDataset data = tiny_data(8);
+  config.weights.flip_adv = 1.0f;
   CdvaeTrainer trainer(config, data);
   trainer.step();
   trainer.save(path("flip_adv.safetensors"));

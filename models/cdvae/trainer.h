@@ -11,8 +11,10 @@
 // labels with one attribute (uniform per image) inverted, x_flip = G(z, y_flip) with z held
 // (no gradient to E through it), and E's body and code head are frozen for it and its
 // batch-norm statistics restored after it, so E keeps learning from real images only.
-// flip_adv asks the (frozen) critic to take the flipped decodes for real too: E's head is
-// satisfied by faint traces of an attribute, a critic that knows real stripes and corners is not.
+// flip_adv (off by default) asks the frozen critic to take the flipped decodes for real too:
+// E's head is satisfied by faint stripes, the critic is not; but the critic also knows which
+// attributes go together in the data, and pulls a direct intervention back to them
+// (docs/cdvae-gan.md measures both).
 // tau anneals geometrically from tau_start to tau_end over tau_steps.
 #pragma once
 
@@ -31,7 +33,7 @@ namespace cfgan {
 // the KL sums over z's dimensions: at weight 1 it outbid everything z could save there and z
 // collapsed to under 1 nat per image (docs/cdvae-gan.md, "The KL weight and the learning rate").
 struct CdvaeWeights {
-  float kl_z = 0.01f, kl_a = 1.0f, sup = 10.0f, rec = 1.0f, l1 = 10.0f, adv = 1.0f, flip = 5.0f, flip_adv = 1.0f;
+  float kl_z = 0.01f, kl_a = 1.0f, sup = 10.0f, rec = 1.0f, l1 = 10.0f, adv = 1.0f, flip = 5.0f, flip_adv = 0.0f;
 };
 
 struct CdvaeConfig {
