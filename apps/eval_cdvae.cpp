@@ -50,8 +50,8 @@ nlohmann::json print_scores(const std::string& checkpoint, const CdvaeScores& s)
   auto number = [](double v) { return std::isnan(v) ? nlohmann::json() : nlohmann::json(v); };
   for (const CdvaeAttributeScores& a : s.attributes) {
     std::printf("  %-20s %9.3f %7.3f %7.3f %11.3f %11.3f %11.3f %10.4f %10.4f %10.3f %10.3f\n", a.attribute.c_str(),
-                a.deception, a.deception_to_on, a.deception_to_off, a.preserve_descendants, a.preserve_others, a.preserve_others_vs_reconstruction, a.l1_direct, a.l1_total,
-                a.feature_direct, a.feature_total);
+                a.deception, a.deception_to_on, a.deception_to_off, a.preserve_descendants, a.preserve_others,
+                a.preserve_others_vs_reconstruction, a.l1_direct, a.l1_total, a.feature_direct, a.feature_total);
     j["attributes"].push_back({{"attribute", a.attribute},
                                {"deception", a.deception},
                                {"deception_to_on", number(a.deception_to_on)},

@@ -45,7 +45,8 @@ int run(int argc, char** argv) {
   config.spec.width = flags.get_int("width", 32, "base channel width of E, G and D");
   config.spec.discriminator = flags.get("model", "dcgan", "critic: dcgan (batch norm) or sngan (spectral norm)");
   config.batch = flags.get_int("batch", 64, "batch size");
-  config.lr = static_cast<float>(flags.get_double("lr", config.lr, "Adam learning rate of E, G and D (betas 0.5, 0.999)"));
+  config.lr =
+      static_cast<float>(flags.get_double("lr", config.lr, "Adam learning rate of E, G and D (betas 0.5, 0.999)"));
   config.ema_decay =
       static_cast<float>(flags.get_double("ema-decay", 0.0, "EMA of E's and G's weights for sampling (0: off)"));
   CdvaeWeights& w = config.weights;

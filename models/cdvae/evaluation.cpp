@@ -55,7 +55,8 @@ CdvaeScores score_cdvae(CdvaeGan& model, Classifier& judge, const std::vector<st
   const int64_t heads = static_cast<int64_t>(judge_heads.size()), feats = judge.spec().features;
 
   struct Sums {
-    double deceived = 0, deceived_on = 0, n_on = 0, kept_desc = 0, n_desc = 0, kept_other = 0, n_other = 0, kept_other_rec = 0;
+    double deceived = 0, deceived_on = 0, n_on = 0;
+    double kept_desc = 0, n_desc = 0, kept_other = 0, n_other = 0, kept_other_rec = 0;
     double l1_direct = 0, l1_total = 0, f_direct = 0, f_total = 0;
   };
   std::vector<Sums> sums(static_cast<size_t>(k_count));

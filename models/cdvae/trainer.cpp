@@ -220,8 +220,9 @@ void CdvaeTrainer::write_samples(const std::string& path) {
 
 void CdvaeTrainer::describe(TrainingLoopOptions& opts) {
   opts.checked = {{"d_loss", "critic loss"}, {"eg_loss", "encoder/decoder loss"}};
-  opts.shown = {{"d_loss", "D", "%.3f"},  {"rec", "rec", "%.3f"}, {"l1", "L1", "%.3f"},  {"sup", "attr", "%.3f"},
-                {"flip", "flip", "%.3f"}, {"flip_adv", "flip adv", "%.2f"}, {"kl_z", "KL", "%.2f"}, {"tau", "tau", "%.2f"}};
+  opts.shown = {{"d_loss", "D", "%.3f"}, {"rec", "rec", "%.3f"},   {"l1", "L1", "%.3f"},
+                {"sup", "attr", "%.3f"},  {"flip", "flip", "%.3f"}, {"flip_adv", "flip adv", "%.2f"},
+                {"kl_z", "KL", "%.2f"},   {"tau", "tau", "%.2f"}};
   opts.plotted = {
       {"d_loss", "critic"}, {"rec", "feature reconstruction"}, {"l1", "pixel L1"}, {"sup", "attribute BCE"}};
 }
