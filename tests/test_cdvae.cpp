@@ -162,7 +162,7 @@ TEST_F(CdvaeFlip, TheFlipLossTrainsTheDecoderAlone) {
 // The decoder's running statistics (what eval mode, and so every counterfactual, decodes with)
 // come from posterior codes only: other prior draws leave them bit-identical, while the
 // critic, which does see the prior samples, ends the step differently.
-TEST_F(CdvaeFlip, PriorSamplesLeaveTheDecodersStatistics) {
+TEST(CdvaeStatistics, PriorSamplesLeaveTheDecodersStatistics) {
   const ImageDataset data = tiny_data(8);
   auto one_step = [&](uint64_t prior_seed) {
     CdvaeConfig config;
@@ -208,6 +208,12 @@ TEST_F(CdvaeFlip, ARunWithAnotherFlipAdversarialWeightCannotResume) {
   CdvaeTrainer other(config, data);
   EXPECT_THAT(error_of([&] { other.load(path("flip_adv.safetensors")); }),
               HasSubstr("disagree on the flipped decodes' adversarial term (--flip-adv 1 there, 0 here)"));
+  // Without the flip term its adversarial part would be silently unused.
+  config.weights.flip = 0.0f;
+  config.weights.flip_adv = 0.5f;
+  EXPECT_THAT(error_of([&] { CdvaeTrainer(config, data); }),
+              HasSubstr("--flip-adv: expected a weight >= 0, and 0 unless --flip is on (it is part of the flip "
+                        "term); got 0.5 with --flip 0"));
 }
 
 // With --ema-decay the checkpoint carries an average of E and G beside the live weights, and
@@ -254,7 +260,7 @@ TEST(Golden, CdvaeStep) {
   config.spec.attributes = {"A", "B"};
   config.spec.prior = f.tensors.at("prior").to_host();
   config.batch = 4;
-  config.lr = 2e-4f;  // the fixture's critic takes its Adam step at this rate before E and G's losses
+  config.lr = meta("lr");  // the critic's Adam step comes before E and G's losses
   config.tau_start = config.tau_end = meta("tau");
   config.weights = {.kl_z = meta("kl_z"),
                     .kl_a = meta("kl_a"),

@@ -23,7 +23,9 @@ namespace {
 
 float bits(uint32_t b) { return std::bit_cast<float>(b); }
 
-std::vector<float> random_floats(int64_t n, uint64_t seed) { return cfgan::testing::random_values(n, -2.0f, 2.0f, seed); }
+std::vector<float> random_floats(int64_t n, uint64_t seed) {
+  return cfgan::testing::random_values(n, -2.0f, 2.0f, seed);
+}
 
 std::vector<float> rounded(std::vector<float> v, MatmulPrecision p) {
   for (float& x : v) x = round_operand(x, p);

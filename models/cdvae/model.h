@@ -54,7 +54,7 @@ class CdvaeGan : public Module {
   // The modules reading attributes off an image: E's body and its code head.
   Module& encoder_body() { return *autoencoder_->body; }
   Module& code_head() { return *autoencoder_->codes; }
-  Module& decoder() { return *autoencoder_->decoder; }
+  Module& decoder() { return *autoencoder_->decoder; }  // G
   GanDiscriminator& critic() { return *critic_; }
 
  private:

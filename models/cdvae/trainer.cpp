@@ -30,6 +30,9 @@ CdvaeTrainer::CdvaeTrainer(const CdvaeConfig& config, const ImageDataset& data)
   CFGAN_CHECK(config.ema_decay >= 0.0f && config.ema_decay < 1.0f,
               "--ema-decay: expected 0 (off) or a value in (0, 1), got ", config.ema_decay);
   CFGAN_CHECK(config.weights.flip >= 0.0f, "--flip: expected a weight >= 0, got ", config.weights.flip);
+  CFGAN_CHECK(config.weights.flip_adv >= 0.0f && (config.weights.flip_adv == 0.0f || config.weights.flip > 0.0f),
+              "--flip-adv: expected a weight >= 0, and 0 unless --flip is on (it is part of the flip term); got ",
+              config.weights.flip_adv, " with --flip ", config.weights.flip);
   manual_seed(config.seed);
   Generator init(config.seed);
   model_ = std::make_shared<CdvaeGan>(config_.spec);
@@ -196,16 +199,16 @@ void CdvaeTrainer::load(const std::string& path) {
   CFGAN_CHECK((ema != file.metadata.end() && ema->second == "1") == (ema_model_ != nullptr), path,
               ": checkpoint and run disagree on keeping an EMA of E and G (--ema-decay)");
   if (ema_model_) ema_model_->autoencoder().load_state_dict(file.tensors, "ema.");
-  // The flip term changes the objective and what each step draws (checkpoints written before
-  // it was recorded carry no value to compare).
-  const auto flip = file.metadata.find("flip");
-  CFGAN_CHECK(flip == file.metadata.end() || flip->second == float_text(config_.weights.flip), path,
-              ": checkpoint and run disagree on the flip term (--flip ", flip->second, " there, ",
-              float_text(config_.weights.flip), " here)");
-  const auto flip_adv = file.metadata.find("flip_adv");
-  CFGAN_CHECK(flip_adv == file.metadata.end() || flip_adv->second == float_text(config_.weights.flip_adv), path,
-              ": checkpoint and run disagree on the flipped decodes' adversarial term (--flip-adv ", flip_adv->second,
-              " there, ", float_text(config_.weights.flip_adv), " here)");
+  // The flip term and its adversarial part change the objective and what each step draws
+  // (checkpoints written before a weight was recorded carry no value to compare).
+  const auto same_weight = [&](const char* key, const char* term, const char* flag, float here) {
+    const auto there = file.metadata.find(key);
+    CFGAN_CHECK(there == file.metadata.end() || there->second == float_text(here), path,
+                ": checkpoint and run disagree on ", term, " (", flag, " ", there->second, " there, ",
+                float_text(here), " here)");
+  };
+  same_weight("flip", "the flip term", "--flip", config_.weights.flip);
+  same_weight("flip_adv", "the flipped decodes' adversarial term", "--flip-adv", config_.weights.flip_adv);
   steps_ = std::stoll(metadata_field(file.metadata, "step", path, "train_cdvae"));
   loader_.seek(std::stoll(metadata_field(file.metadata, "loader_epoch", path, "train_cdvae")),
                std::stoll(metadata_field(file.metadata, "loader_position", path, "train_cdvae")));

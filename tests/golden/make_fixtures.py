@@ -505,7 +505,8 @@ def cdvae_step():
     eps, concrete = torch.randn(n, z_dim), torch.rand(n, k) * 0.98 + 0.01
     prior_u, prior_z, flip_u = torch.rand(n, k), torch.randn(n, z_dim), torch.rand(n)
     bce = F.binary_cross_entropy_with_logits
-    opt_d = torch.optim.Adam(critic.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    lr = 2e-4
+    opt_d = torch.optim.Adam(critic.parameters(), lr=lr, betas=(0.5, 0.999))
 
     mu, logvar, logits = ae.encode(x)
     z = mu + torch.exp(0.5 * logvar) * eps
@@ -552,10 +553,11 @@ def cdvae_step():
         p.requires_grad_(True)
     grads.update({"grad.autoencoder." + name: p.grad.clone() for name, p in ae.named_parameters()
                   if p.grad is not None})  # the encoder body's own real/fake head gets none
-    losses = dict(d_loss=d_loss, rec=rec, adv=adv, kl_z=kl_z, kl_a=kl_a, sup=sup, l1=l1, flip=flip, flip_adv=flip_adv)
+    losses = dict(d_loss=d_loss, rec=rec, adv=adv, kl_z=kl_z, kl_a=kl_a, sup=sup, l1=l1, flip=flip,
+                  flip_adv=flip_adv)
     save("cdvae_step", dict(**init, x=x, labels=labels, prior=prior, eps=eps, concrete=concrete, prior_u=prior_u,
                             prior_z=prior_z, flip_u=flip_u, **{k_: v.reshape([]) for k_, v in losses.items()},
-                            **grads), dict(tau=tau, width=w, z_dim=z_dim, **weights))
+                            **grads), dict(tau=tau, width=w, z_dim=z_dim, lr=lr, **weights))
 
 
 def forward_ops():
