@@ -13,6 +13,8 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <span>
+#include <vector>
 
 #include "kernels/cpu/cpu.h"
 #include "kernels/cpu/gemm_implicit.h"
@@ -77,21 +79,33 @@ void round_panel(float* panel, int64_t floats, MatmulPrecision precision) {
   for (int64_t i = 0; i < floats; ++i) panel[i] = round_operand(panel[i], precision);
 }
 
-// C[rows, cols] = alpha * op(A)[rows, :] op(B)[:, cols] + beta * C[rows, cols], one thread.
+// Where a rectangle's result goes: c is its first element, beta scales what is there.
+struct Output {
+  float* c;
+  int64_t ldc;
+  float beta;
+};
+
+// The rectangle's own elements of C, with C's beta.
+Output output_in_c(const GemmArgs& g, const Operands& x, Range rows, Range cols) {
+  return {x.c + rows.begin * g.ldc + cols.begin, g.ldc, g.beta};
+}
+
+// out = alpha * op(A)[rows, ks] op(B)[ks, cols] + out.beta * out, one thread.
 // Each panel is packed just before the first kernel that reads it (A panels during the
 // first B block, B panels during the first row panel's sweep), so that its first use
 // finds it in L1 instead of writing whole blocks out and reading them back.
-void gemm_rectangle(const GemmArgs& g, const Operands& x, Range rows, Range cols) {
+void gemm_rectangle(const GemmArgs& g, const Operands& x, Range rows, Range cols, Range ks, Output out) {
   constexpr int W = Simd::width;
   PackBuffers& buf = thread_pack_buffers();
   const int64_t panels = ceil_div(rows.size, kTileRows);
   const auto panel_start = [&](int64_t p) { return split_point(rows.size, panels, p); };
-  const int64_t k_blocks = ceil_div(g.k, kKc);
+  const int64_t k_blocks = ceil_div(ks.size, kKc);
   for (int64_t kb = 0; kb < k_blocks; ++kb) {
-    const int64_t p0 = split_point(g.k, k_blocks, kb);
-    const int64_t kc = split_point(g.k, k_blocks, kb + 1) - p0;
+    const int64_t p0 = ks.begin + split_point(ks.size, k_blocks, kb);
+    const int64_t kc = ks.begin + split_point(ks.size, k_blocks, kb + 1) - p0;
     // Later k blocks add to what the first one wrote.
-    const float beta = kb == 0 ? g.beta : 1.0f;
+    const float beta = kb == 0 ? out.beta : 1.0f;
     const int64_t panels_per_a_block = std::max<int64_t>(1, kABlockFloats / (kc * kTileRows));
     const int64_t nc_max = std::max<int64_t>(1, kBBlockFloats / (kc * kTileCols)) * kTileCols;
     for (int64_t pa = 0; pa < panels; pa += panels_per_a_block) {
@@ -111,7 +125,7 @@ void gemm_rectangle(const GemmArgs& g, const Operands& x, Range rows, Range cols
             pack_panel(a_panel(g, x.a, rows.begin + panel_start(p), p0), kc, height, height, a_micro);
             round_panel(a_micro, kc * height, g.precision);
           }
-          float* c_row = x.c + (rows.begin + panel_start(p)) * g.ldc + cols.begin + jc;
+          float* c_row = out.c + panel_start(p) * out.ldc + jc;
           for (int64_t q = 0; q < col_panels; ++q) {
             const int width = static_cast<int>(std::min<int64_t>(kTileCols, nc - q * kTileCols));
             const int vectors = static_cast<int>(ceil_div(width, W));
@@ -130,7 +144,7 @@ void gemm_rectangle(const GemmArgs& g, const Operands& x, Range rows, Range cols
               round_panel(b_micro, kc * vectors * W, g.precision);
             }
             kMicroKernels[height - 1][vectors - 1][width % W != 0](kc, a_micro, b_tile, b_step, c_row + q * kTileCols,
-                                                                   g.ldc, width, g.alpha, beta);
+                                                                   out.ldc, width, g.alpha, beta);
           }
         }
       }
@@ -138,29 +152,39 @@ void gemm_rectangle(const GemmArgs& g, const Operands& x, Range rows, Range cols
   }
 }
 
-// How one matrix is shared out: a grid of row_parts x col_parts rectangles, one per thread.
+// How one matrix is shared out: a grid of row_parts x col_parts rectangles, one per thread,
+// or (k_split) all of C for every thread over its own slice of k, summed into private
+// buffers and added up afterwards. The k split is for products whose C is small and whose
+// k is long (weight gradients), where cutting C makes every thread pack the same long panels.
 struct Split {
   int row_parts, col_parts;
+  bool k_split;
 };
 
-// Picks the grid with the cheapest per-thread share, counting FMAs (two vector FMAs per
-// cycle) and packing (about four floats per cycle). Each thread packs the A rows and B
-// columns of its own rectangle, so splitting one dimension repacks the other.
+// Picks the split with the cheapest per-thread share, counting FMAs (two vector FMAs per
+// cycle), packing (about four floats per cycle) and the k slices' sum. Each thread packs
+// the A rows and B columns of its own rectangle and slice, so splitting one dimension
+// repacks the other.
 Split choose_split(const GemmArgs& g, int threads) {
   constexpr int W = Simd::width;
   const int64_t vectors = ceil_div(g.n, W);
-  Split best{1, threads};
+  const auto cost = [&](double rows, double cols, double k, double sum) {
+    return rows * cols * k / (2 * W) + (rows + cols) * k / 4 + sum;
+  };
+  Split best{1, threads, false};
   double best_cost = -1.0;
   for (int rp = 1; rp <= threads; ++rp) {
     if (threads % rp != 0) continue;
     const int cp = threads / rp;
     if (rp > g.m || cp > vectors) continue;
-    const double rows = static_cast<double>(ceil_div(g.m, rp));
-    const double cols = static_cast<double>(ceil_div(vectors, cp) * W);
-    const double k = static_cast<double>(g.k);
-    const double cost = rows * cols * k / (2 * W) + (rows + cols) * k / 4;
-    if (best_cost < 0 || cost < best_cost) best = {rp, cp}, best_cost = cost;
+    const double c = cost(static_cast<double>(ceil_div(g.m, rp)), static_cast<double>(ceil_div(vectors, cp) * W),
+                          static_cast<double>(g.k), 0.0);
+    if (best_cost < 0 || c < best_cost) best = {rp, cp, false}, best_cost = c;
   }
+  // Each thread sums 1/threads of C's elements over all slices and C itself.
+  const double m = static_cast<double>(g.m), n = static_cast<double>(vectors * W);
+  const double k_split = cost(m, n, static_cast<double>(ceil_div(g.k, threads)), m * n * (threads + 1) / (threads * W));
+  if (g.k >= threads && (best_cost < 0 || k_split < best_cost)) best = {1, 1, true};
   return best;
 }
 
@@ -179,6 +203,23 @@ void scale_c(const GemmArgs& g) {
   }
 }
 
+// One matrix of the batch by one thread.
+void whole_product(const GemmArgs& g, const Operands& x) {
+  const Range rows{0, g.m}, cols{0, g.n};
+  gemm_rectangle(g, x, rows, cols, {0, g.k}, output_in_c(g, x, rows, cols));
+}
+
+// C[r0:r1, :] = beta C[r0:r1, :] + the sum of the k slices' (alpha-scaled) products.
+void sum_k_slices(const GemmArgs& g, float* c, std::span<float* const> slices, int64_t r0, int64_t r1) {
+  for (int64_t r = r0; r < r1; ++r) {
+    float* row = c + r * g.ldc;
+    for (int64_t j = 0; j < g.n; ++j) row[j] = g.beta == 0.0f ? 0.0f : g.beta * row[j];
+    for (const float* slice : slices) {
+      for (int64_t j = 0; j < g.n; ++j) row[j] += slice[r * g.n + j];
+    }
+  }
+}
+
 // gemm() and gemm_implicit_b(): op(B) from g.b when implicit_b is null.
 void gemm_blocked(const GemmArgs& g, const BPanelPacker* implicit_b) {
   if (g.m <= 0 || g.n <= 0 || g.batch <= 0) return;
@@ -186,7 +227,6 @@ void gemm_blocked(const GemmArgs& g, const BPanelPacker* implicit_b) {
     scale_c(g);
     return;
   }
-  const Range all_rows{0, g.m}, all_cols{0, g.n};
   const int64_t fmas = g.m * g.n * g.k;
   const int threads =
       static_cast<int>(std::clamp<int64_t>(fmas * g.batch / kMinFmasPerThread, 1, omp_get_max_threads()));
@@ -196,7 +236,7 @@ void gemm_blocked(const GemmArgs& g, const BPanelPacker* implicit_b) {
     return;
   }
   if (threads == 1) {
-    for (int64_t i = 0; i < g.batch; ++i) gemm_rectangle(g, batch_operands(g, implicit_b, i), all_rows, all_cols);
+    for (int64_t i = 0; i < g.batch; ++i) whole_product(g, batch_operands(g, implicit_b, i));
     return;
   }
   // Whole matrices per thread when the batch divides evenly or is long enough that the
@@ -205,22 +245,41 @@ void gemm_blocked(const GemmArgs& g, const BPanelPacker* implicit_b) {
   // update the same element.
   if (g.stride_c != 0 && (g.batch % threads == 0 || g.batch >= 4 * threads)) {
 #pragma omp parallel for schedule(static) num_threads(threads)
-    for (int64_t i = 0; i < g.batch; ++i) gemm_rectangle(g, batch_operands(g, implicit_b, i), all_rows, all_cols);
+    for (int64_t i = 0; i < g.batch; ++i) whole_product(g, batch_operands(g, implicit_b, i));
     return;
   }
   const int64_t vectors = ceil_div(g.n, Simd::width);
+  // Each thread's k-slice buffer, where the others can sum it (grows once, then reused).
+  thread_local std::vector<float*> partials;
+  partials.resize(std::max<size_t>(partials.size(), threads));
+  float** const slots = partials.data();  // inside the team, `partials` would name each thread's own
 #pragma omp parallel num_threads(threads)
   {
     // The team may be smaller than asked for (nested regions, OMP_DYNAMIC).
-    const Split split = choose_split(g, omp_get_num_threads());
-    const int t = omp_get_thread_num();
-    const int rp = t / split.col_parts, cp = t % split.col_parts;
-    const int64_t r0 = split_point(g.m, split.row_parts, rp);
-    const Range rows{r0, split_point(g.m, split.row_parts, rp + 1) - r0};
-    const int64_t c0 = split_point(vectors, split.col_parts, cp) * Simd::width;
-    const Range cols{c0, std::min(g.n, split_point(vectors, split.col_parts, cp + 1) * Simd::width) - c0};
-    if (rows.size > 0 && cols.size > 0) {
-      for (int64_t i = 0; i < g.batch; ++i) gemm_rectangle(g, batch_operands(g, implicit_b, i), rows, cols);
+    const int team = omp_get_num_threads(), t = omp_get_thread_num();
+    const Split split = choose_split(g, team);
+    if (split.k_split) {
+      const int64_t k0 = split_point(g.k, team, t);
+      float* mine = slots[t] = thread_pack_buffers().c.get(g.m * g.n);
+      for (int64_t i = 0; i < g.batch; ++i) {
+        const Operands x = batch_operands(g, implicit_b, i);
+        gemm_rectangle(g, x, {0, g.m}, {0, g.n}, {k0, split_point(g.k, team, t + 1) - k0}, {mine, g.n, 0.0f});
+#pragma omp barrier
+        sum_k_slices(g, x.c, {slots, static_cast<size_t>(team)}, split_point(g.m, team, t), split_point(g.m, team, t + 1));
+#pragma omp barrier
+      }
+    } else {
+      const int rp = t / split.col_parts, cp = t % split.col_parts;
+      const int64_t r0 = split_point(g.m, split.row_parts, rp);
+      const Range rows{r0, split_point(g.m, split.row_parts, rp + 1) - r0};
+      const int64_t c0 = split_point(vectors, split.col_parts, cp) * Simd::width;
+      const Range cols{c0, std::min(g.n, split_point(vectors, split.col_parts, cp + 1) * Simd::width) - c0};
+      if (rows.size > 0 && cols.size > 0) {
+        for (int64_t i = 0; i < g.batch; ++i) {
+          const Operands x = batch_operands(g, implicit_b, i);
+          gemm_rectangle(g, x, rows, cols, {0, g.k}, output_in_c(g, x, rows, cols));
+        }
+      }
     }
   }
 }

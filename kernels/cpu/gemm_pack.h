@@ -42,6 +42,7 @@ class PackBuffer {
 
 struct PackBuffers {
   PackBuffer a, b;
+  PackBuffer c;  // a k slice's share of C (gemm.cpp's k split)
 };
 
 // The calling thread's buffers (OpenMP keeps its pool threads, and so their buffers, alive).
