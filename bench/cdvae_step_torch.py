@@ -82,7 +82,7 @@ def step(ae, critic, opt_eg, opt_d, x, y, prior, tau=1.0):
     kl_a = torch.mean(torch.sum(q * (-F.softplus(-logits) - prior.log()) + (1 - q) * (-F.softplus(logits) - (1 - prior).log()), 1))
     sup = F.binary_cross_entropy_with_logits(logits, y)
     l1 = F.l1_loss(x_rec, x)
-    (0.01 * kl_z + kl_a + 10 * sup + rec + 10 * l1 + adv).backward()
+    (0.01 * kl_z + 0.1 * kl_a + 10 * sup + rec + 10 * l1 + adv).backward()
     opt_eg.step()
     for p in critic.parameters():
         p.requires_grad_(True)
