@@ -18,6 +18,12 @@ struct Gan {
   std::unique_ptr<Adam> opt_g, opt_d;
 };
 
+constexpr float kLr = 2e-4f;
+// Adam moves an element by lr |m_hat| / sqrt(v_hat): with beta1 0.5 and beta2 0.999 at most 1,
+// 1.054 and 1.134 lr in the first three steps (Cauchy-Schwarz over the bias-corrected averages'
+// weights); two runs whose gradients differ in sign can part by twice that per step.
+constexpr double kAdamSpread = 2 * (1.0 + 1.054 + 1.134) * kLr;
+
 Gan make_gan(Device device) {
   GanSpec spec;  // the reference DCGAN
   manual_seed(3);
@@ -27,8 +33,8 @@ Gan make_gan(Device device) {
   dcgan_init(*gan.d, init);
   gan.g->to(device);
   gan.d->to(device);
-  gan.opt_g = std::make_unique<Adam>(gan.g->named_parameters(), AdamOptions{.lr = 2e-4f, .beta1 = 0.5f});
-  gan.opt_d = std::make_unique<Adam>(gan.d->named_parameters(), AdamOptions{.lr = 2e-4f, .beta1 = 0.5f});
+  gan.opt_g = std::make_unique<Adam>(gan.g->named_parameters(), AdamOptions{.lr = kLr, .beta1 = 0.5f});
+  gan.opt_d = std::make_unique<Adam>(gan.d->named_parameters(), AdamOptions{.lr = kLr, .beta1 = 0.5f});
   return gan;
 }
 
@@ -59,20 +65,23 @@ TEST_P(CudaParity, DcganThreeSteps) {
       for (size_t t = 0; t < expected.size(); ++t) {
         const std::vector<float> e = expected[t].second.to_host(), a = actual[t].second.to_host();
         double diff2 = 0, ref2 = 0;
-        size_t off = 0;
+        size_t off = 0, beyond_adam = 0;
         for (size_t i = 0; i < e.size(); ++i) {
-          diff2 += (double(a[i]) - e[i]) * (double(a[i]) - e[i]);
+          const double d = std::fabs(double(a[i]) - e[i]);
+          diff2 += d * d;
           ref2 += double(e[i]) * e[i];
-          off += std::fabs(double(a[i]) - e[i]) > 1e-4 * std::fabs(e[i]);
+          off += d > 1e-4 * std::fabs(e[i]);
+          beyond_adam += d > 1e-4 * std::fabs(e[i]) + kAdamSpread;
         }
-        // Within 1e-4 relative as a tensor; as in Golden.DcganTrainStep, Adam turns a
-        // near-zero gradient's rounding into a whole step, so a few elements may not be:
-        // over three steps up to 0.5% (seen: 15 of the 6272 BatchNorm1d biases).
+        // Within 1e-4 relative as a tensor. Elementwise, as in Golden.DcganTrainStep, Adam turns
+        // a near-zero gradient's rounding into a whole step of either sign, so an element may be
+        // off by up to kAdamSpread; how many are depends on both backends' summation orders (0.5%
+        // to 0.75% of a BatchNorm1d's biases seen), so only that bound is checked per element.
         const double relative = std::sqrt(diff2 / std::max(ref2, 1e-300));
         std::printf("%s.%-26s norm-relative %.2e, %zu/%zu elements beyond 1e-4\n", name, expected[t].first.c_str(),
                     relative, off, e.size());
         EXPECT_LE(relative, 1e-4) << name << "." << expected[t].first;
-        EXPECT_LE(off, e.size() / 200 + 1) << name << "." << expected[t].first;
+        EXPECT_EQ(beyond_adam, 0u) << name << "." << expected[t].first;
       }
     }
   }
