@@ -265,7 +265,8 @@ void gemm_blocked(const GemmArgs& g, const BPanelPacker* implicit_b) {
         const Operands x = batch_operands(g, implicit_b, i);
         gemm_rectangle(g, x, {0, g.m}, {0, g.n}, {k0, split_point(g.k, team, t + 1) - k0}, {mine, g.n, 0.0f});
 #pragma omp barrier
-        sum_k_slices(g, x.c, {slots, static_cast<size_t>(team)}, split_point(g.m, team, t), split_point(g.m, team, t + 1));
+        const std::span<float* const> slices{slots, static_cast<size_t>(team)};
+        sum_k_slices(g, x.c, slices, split_point(g.m, team, t), split_point(g.m, team, t + 1));
 #pragma omp barrier
       }
     } else {
