@@ -34,7 +34,7 @@ namespace cfgan {
 // collapsed to under 1 nat per image (docs/cdvae-gan.md, "The KL weight and the learning rate").
 // kl_a is small for the same kind of reason: summed over the K codes against a supervised BCE
 // averaged over them, at weight 1 it held the logits near |l| = 2, so about one sampled code in
-// eight contradicted the image, and the decoder learned to take attributes from z instead
+// nine contradicted the image, and the decoder learned to take attributes from z instead
 // (docs/cdvae-gan.md, "The codes' KL weight").
 struct CdvaeWeights {
   float kl_z = 0.01f, kl_a = 0.1f, sup = 10.0f, rec = 1.0f, l1 = 10.0f, adv = 1.0f, flip = 5.0f, flip_adv = 0.0f;
