@@ -36,27 +36,33 @@ double min_of(const std::vector<CdvaeAttributeScores>& v, double CdvaeAttributeS
 }
 
 nlohmann::json print_scores(const std::string& checkpoint, const CdvaeScores& s) {
-  std::printf("%s\n  reconstruction L1 %.4f   FD reconstructions %.2f   FD counterfactuals %.2f (%.2fx)\n",
-              checkpoint.c_str(), s.reconstruction_l1, s.fd_reconstructions, s.fd_counterfactuals,
-              s.fd_counterfactuals / s.fd_reconstructions);
-  std::printf("  %-20s %9s %7s %7s %11s %11s %11s %10s %10s %10s %10s\n", "flipped", "deception", "(to on", "to off)",
-              "keep desc.", "keep others", "(vs recon)", "L1 direct", "L1 total", "feat dir.", "feat tot.");
+  std::printf(
+      "%s\n  reconstruction L1 %.4f   FD reconstructions %.2f   FD counterfactuals %.2f (%.2fx)   "
+      "FD true direct counterfactuals %.2f (%.2fx)\n",
+      checkpoint.c_str(), s.reconstruction_l1, s.fd_reconstructions, s.fd_counterfactuals,
+      s.fd_counterfactuals / s.fd_reconstructions, s.fd_direct_truth, s.fd_direct_truth / s.fd_reconstructions);
+  std::printf("  %-20s %9s %7s %7s %7s %11s %11s %11s %10s %10s %10s %10s\n", "flipped", "deception", "(to on",
+              "to off)", "truth", "keep desc.", "keep others", "(vs recon)", "L1 direct", "L1 total", "feat dir.",
+              "feat tot.");
   nlohmann::json j{{"checkpoint", checkpoint},
                    {"units", s.units},
                    {"reconstruction_l1", s.reconstruction_l1},
                    {"fd_reconstructions", s.fd_reconstructions},
                    {"fd_counterfactuals", s.fd_counterfactuals},
+                   {"fd_direct_truth", s.fd_direct_truth},
                    {"attributes", nlohmann::json::array()}};
   auto number = [](double v) { return std::isnan(v) ? nlohmann::json() : nlohmann::json(v); };
   for (const CdvaeAttributeScores& a : s.attributes) {
-    std::printf("  %-20s %9.3f %7.3f %7.3f %11.3f %11.3f %11.3f %10.4f %10.4f %10.3f %10.3f\n", a.attribute.c_str(),
-                a.deception, a.deception_to_on, a.deception_to_off, a.preserve_descendants, a.preserve_others,
-                a.preserve_others_vs_reconstruction, a.l1_direct, a.l1_total, a.feature_direct, a.feature_total);
+    std::printf("  %-20s %9.3f %7.3f %7.3f %7.3f %11.3f %11.3f %11.3f %10.4f %10.4f %10.3f %10.3f\n",
+                a.attribute.c_str(), a.deception, a.deception_to_on, a.deception_to_off, a.judge_reads_truth,
+                a.preserve_descendants, a.preserve_others, a.preserve_others_vs_reconstruction, a.l1_direct,
+                a.l1_total, a.feature_direct, a.feature_total);
     j["attributes"].push_back({{"attribute", a.attribute},
                                {"deception", a.deception},
                                {"deception_to_on", number(a.deception_to_on)},
                                {"deception_to_off", number(a.deception_to_off)},
                                {"units_to_on", a.units_to_on},
+                               {"judge_reads_truth", a.judge_reads_truth},
                                {"preserve_descendants", number(a.preserve_descendants)},
                                {"preserve_others", number(a.preserve_others)},
                                {"preserve_others_vs_reconstruction", number(a.preserve_others_vs_reconstruction)},
@@ -65,7 +71,9 @@ nlohmann::json print_scores(const std::string& checkpoint, const CdvaeScores& s)
                                {"feature_direct", a.feature_direct},
                                {"feature_total", a.feature_total}});
   }
-  std::printf("  (keep desc. is nan for an attribute with no descendant in the world's graph)\n");
+  std::printf(
+      "  (truth: the judge's reading of the true direct counterfactuals, the deception a perfect model would "
+      "score;\n   keep desc. is nan for an attribute with no descendant in the world's graph)\n");
   return j;
 }
 
@@ -110,15 +118,18 @@ int run(int argc, char** argv) {
   if (all.size() > 1) {
     std::printf(
         "\n| model | deception mean (min) | keep others mean (min) | keep others vs recon | L1 to direct truth | "
-        "L1 to total truth | recon L1 | FD cf / FD recon |\n|---|---|---|---|---|---|---|---|\n");
+        "L1 to total truth | recon L1 | FD cf / FD recon | FD cf / FD true direct cf |\n"
+        "|---|---|---|---|---|---|---|---|---|\n");
     for (size_t m = 0; m < all.size(); ++m) {
       const auto& a = all[m].attributes;
-      std::printf("| %s | %.3f (%.3f) | %.3f (%.3f) | %.3f | %.4f | %.4f | %.4f | %.2f |\n", names[m].c_str(),
+      std::printf("| %s | %.3f (%.3f) | %.3f (%.3f) | %.3f | %.4f | %.4f | %.4f | %.2f | %.2f |\n",
+                  names[m].c_str(),
                   mean_of(a, &CdvaeAttributeScores::deception), min_of(a, &CdvaeAttributeScores::deception),
                   mean_of(a, &CdvaeAttributeScores::preserve_others), min_of(a, &CdvaeAttributeScores::preserve_others),
                   mean_of(a, &CdvaeAttributeScores::preserve_others_vs_reconstruction),
                   mean_of(a, &CdvaeAttributeScores::l1_direct), mean_of(a, &CdvaeAttributeScores::l1_total),
-                  all[m].reconstruction_l1, all[m].fd_counterfactuals / all[m].fd_reconstructions);
+                  all[m].reconstruction_l1, all[m].fd_counterfactuals / all[m].fd_reconstructions,
+                  all[m].fd_counterfactuals / all[m].fd_direct_truth);
     }
   }
   if (!json_path.empty()) {

@@ -58,9 +58,10 @@ CdvaeScores score_cdvae(CdvaeGan& model, Classifier& judge, const std::vector<st
     double deceived = 0, deceived_on = 0, n_on = 0;
     double kept_desc = 0, n_desc = 0, kept_other = 0, n_other = 0, kept_other_rec = 0;
     double l1_direct = 0, l1_total = 0, f_direct = 0, f_total = 0;
+    double truth_read = 0;
   };
   std::vector<Sums> sums(static_cast<size_t>(k_count));
-  Matrix real, recon_m, cf_m;
+  Matrix real, recon_m, cf_m, truth_m;
   double recon_l1 = 0;
   std::vector<uint8_t> pixels(static_cast<size_t>(batch * image));
   std::vector<int8_t> attrs(static_cast<size_t>(batch * wk)), scratch(attrs.size());
@@ -110,6 +111,11 @@ CdvaeScores score_cdvae(CdvaeGan& model, Classifier& judge, const std::vector<st
             effect, pixels.data(), scratch.data());
         const std::vector<float> truth = pixels_to_tensor(pixels.data(), n, 3, s, s).to_host();
         const JudgeView jt = judge_view(judge, truth, n, s);
+        if (effect == Effect::direct) {
+          append_rows(truth_m, jt.features, feats);
+          for (int64_t i = 0; i < n; ++i)
+            t.truth_read += (jt.logits[i * heads + head[k]] >= 0) == (attrs[i * wk + world[k]] < 0);
+        }
         double l1 = 0, fd = 0;
         for (size_t i = 0; i < truth.size(); ++i) l1 += std::abs(cf[i] - truth[i]);
         for (int64_t i = 0; i < n; ++i) {
@@ -132,6 +138,7 @@ CdvaeScores score_cdvae(CdvaeGan& model, Classifier& judge, const std::vector<st
   out.reconstruction_l1 = recon_l1 / (u * image);
   out.fd_reconstructions = frechet_distance(real, recon_m);
   out.fd_counterfactuals = frechet_distance(real, cf_m);
+  out.fd_direct_truth = frechet_distance(real, truth_m);
   for (int64_t k = 0; k < k_count; ++k) {
     const Sums& t = sums[k];
     out.attributes.push_back({ms.attributes[k], t.deceived / u, t.n_desc ? t.kept_desc / t.n_desc : nan,
@@ -142,6 +149,7 @@ CdvaeScores score_cdvae(CdvaeGan& model, Classifier& judge, const std::vector<st
     a.deception_to_on = t.n_on ? t.deceived_on / t.n_on : nan;
     a.deception_to_off = t.n_on < u ? (t.deceived - t.deceived_on) / (u - t.n_on) : nan;
     a.units_to_on = static_cast<int64_t>(t.n_on);
+    a.judge_reads_truth = t.truth_read / u;
   }
   return out;
 }

@@ -10,8 +10,13 @@
 //   distance      to the world's true counterfactual of the same unit under do(k := flipped):
 //                 pixel L1 (mean |difference|, pixels in [-1, 1]) and the judge-feature L2,
 //                 against the direct effect (a code flip holds the other codes) and the total
+//   the truth's   how often the judge reads the flipped value of k on the true direct
+//   reading       counterfactual: the deception a perfect model would score with this judge
 // Over all: the reconstructions' pixel L1, and the Fréchet distances of reconstructions and of
-// counterfactuals to the real images in the judge's features.
+// counterfactuals to the real images in the judge's features, and, as the mark a perfect model
+// would hit, the Fréchet distance of the true direct counterfactuals: a direct intervention
+// makes attribute combinations the world's mechanisms never do, so even the truth lies off the
+// data (a red object keeps its dark background, where the world would have relit it).
 #pragma once
 
 #include <cstdint>
@@ -31,11 +36,12 @@ struct CdvaeAttributeScores {
   double l1_direct = 0, l1_total = 0, feature_direct = 0, feature_total = 0;
   double deception_to_on = 0, deception_to_off = 0;  // NaN: no unit flipped that way
   int64_t units_to_on = 0;
+  double judge_reads_truth = 0;
 };
 
 struct CdvaeScores {
   int64_t units = 0;
-  double reconstruction_l1 = 0, fd_reconstructions = 0, fd_counterfactuals = 0;
+  double reconstruction_l1 = 0, fd_reconstructions = 0, fd_counterfactuals = 0, fd_direct_truth = 0;
   std::vector<CdvaeAttributeScores> attributes;
 };
 

@@ -43,6 +43,19 @@ awk -F': ' '
                     if (n != absent[seen] || gap > 1e-6 || gap < -1e-6) bad = 1 }
   END { exit !(seen == 6 && !bad) }' FS=' +' "$WORK/world/list_attr.txt" FS=': ' "$WORK/scores.json" ||
   fail "deception to on / to off: wrong unit counts or parts that do not add up to the whole"
+# The truth's numbers (its FD, the judge's reading of it) come from the world and the judge
+# alone: two models whose own counterfactuals differ share them exactly. (The 4-step runs above
+# still decode one flat grey; a few steps at a high rate get past that.)
+"$BIN/train_cdvae" "${CPU[@]}" --data "$WORK/world" --image-size 32 --width 4 --z-dim 4 --batch 8 --threads 2 \
+  --steps 6 --lr 0.02 --out "$WORK/other" > /dev/null 2>&1 || fail "train_cdvae --lr 0.02 failed"
+"$BIN/eval_cdvae" --checkpoint "$WORK/other,$WORK/straight" \
+  --judge "$WORK/judge" --world "$WORK/world" --n 16 --json "$WORK/two.json" > "$WORK/log" 2>&1 ||
+  { cat "$WORK/log" >&2; fail "eval_cdvae of two checkpoints failed"; }
+field() { grep "\"$1\"" "$WORK/two.json" | sed 's/.*: *//; s/,$//'; }
+[ "$(field fd_direct_truth | sort -u | wc -l)" -eq 1 ] && [ "$(field judge_reads_truth | wc -l)" -eq 12 ] &&
+  [ "$(field judge_reads_truth | head -6)" = "$(field judge_reads_truth | tail -6)" ] ||
+  fail "the truth's FD or the judge's reading of it differs between models"
+[ "$(field fd_counterfactuals | sort -u | wc -l)" -eq 2 ] || fail "two checkpoints gave the same counterfactual FD"
 "$BIN/train_classifier" --data "$WORK/world" --image-size 32 --epochs 1 --batch 16 --threads 2 --out "$WORK/clf" \
   > /dev/null 2>&1
 
