@@ -60,6 +60,8 @@ int run(int argc, char** argv) {
       "flip", w.flip, "weight of the flip loss: E's frozen code head reads G's one-attribute flips (0: off)"));
   w.flip_adv = static_cast<float>(flags.get_double(
       "flip-adv", w.flip_adv, "weight of the adversarial loss on the flipped decodes (with --flip > 0; 0: off)"));
+  w.latent = static_cast<float>(flags.get_double(
+      "latent-adv", w.latent, "weight of the latent adversary: E hides the attributes from a reader of mu (0: off)"));
   config.tau_start = static_cast<float>(flags.get_double("tau", config.tau_start, "Concrete temperature at step 0"));
   config.tau_end = static_cast<float>(flags.get_double("tau-end", config.tau_end, "temperature after --tau-steps"));
   config.tau_steps = flags.get_int("tau-steps", config.tau_steps, "steps of the geometric temperature annealing");

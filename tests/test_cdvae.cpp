@@ -194,6 +194,49 @@ TEST(CdvaeStatistics, PriorSamplesLeaveTheDecodersStatistics) {
   EXPECT_GT(critic_differs, 0);
 }
 
+// The latent adversary moves E's body and mean head alone (it reads mu), and C learns: the
+// saved first moments show every gradient, as in the flip test above.
+TEST_F(CdvaeFlip, TheLatentAdversaryTrainsTheEncodersMeanAlone) {
+  const ImageDataset data = tiny_data(8);
+  auto one_step = [&](float latent, const std::string& file) {
+    CdvaeConfig config;
+    config.spec = small_spec();
+    config.batch = 4;
+    config.weights.latent = latent;
+    CdvaeTrainer trainer(config, data);
+    float read = -1;
+    for (const auto& [name, value] : trainer.step()) {
+      if (name == "latent_read") read = value;
+    }
+    trainer.save(path(file));
+    return std::pair{load_safetensors(path(file)).tensors, read};
+  };
+  const auto [plain, no_read] = one_step(0.0f, "plain.safetensors");
+  const auto [hiding, read] = one_step(1.0f, "latent.safetensors");
+  EXPECT_EQ(no_read, 0.0f);
+  EXPECT_GT(read, 0.0f);
+  EXPECT_EQ(plain.count("latent.0.weight"), 0u);
+  int moved = 0, kept = 0, critic_moments = 0;
+  for (const auto& [name, t] : hiding) {
+    if (name.find(".exp_avg.") == std::string::npos) continue;
+    if (name.rfind("optLatent.", 0) == 0) {
+      ++critic_moments;
+      EXPECT_NE(t.to_host(), std::vector<float>(t.to_host().size(), 0.0f)) << name << ": C did not learn";
+      continue;
+    }
+    const bool reaches = name.find(".encoder.") != std::string::npos || name.find(".mu.") != std::string::npos;
+    if (reaches) {
+      moved += t.to_host() != plain.at(name).to_host();
+    } else {
+      ++kept;
+      EXPECT_EQ(t.to_host(), plain.at(name).to_host()) << name << ": the latent adversary reached it";
+    }
+  }
+  EXPECT_EQ(critic_moments, 4);  // two layers' weights and biases
+  EXPECT_GT(moved, 0);
+  EXPECT_GT(kept, 20);  // G's, the critic's, E's log-variance and code heads
+}
+
 // The flipped decodes' adversarial weight changes the objective: a checkpoint names its own.
 TEST_F(CdvaeFlip, ARunWithAnotherFlipAdversarialWeightCannotResume) {
   CdvaeConfig config;

@@ -30,6 +30,7 @@ CdvaeTrainer::CdvaeTrainer(const CdvaeConfig& config, const ImageDataset& data)
   CFGAN_CHECK(config.ema_decay >= 0.0f && config.ema_decay < 1.0f,
               "--ema-decay: expected 0 (off) or a value in (0, 1), got ", config.ema_decay);
   CFGAN_CHECK(config.weights.flip >= 0.0f, "--flip: expected a weight >= 0, got ", config.weights.flip);
+  CFGAN_CHECK(config.weights.latent >= 0.0f, "--latent-adv: expected a weight >= 0, got ", config.weights.latent);
   CFGAN_CHECK(config.weights.flip_adv >= 0.0f && (config.weights.flip_adv == 0.0f || config.weights.flip > 0.0f),
               "--flip-adv: expected a weight >= 0, and 0 unless --flip is on (it is part of the flip term); got ",
               config.weights.flip_adv, " with --flip ", config.weights.flip);
@@ -41,6 +42,14 @@ CdvaeTrainer::CdvaeTrainer(const CdvaeConfig& config, const ImageDataset& data)
   const AdamOptions adam{.lr = config.lr, .beta1 = config.beta1, .beta2 = config.beta2};
   opt_eg_ = std::make_unique<Adam>(model_->autoencoder().named_parameters(), adam);
   opt_d_ = std::make_unique<Adam>(model_->critic().named_parameters(), adam);
+  if (config.weights.latent > 0.0f) {
+    const int64_t hidden = 4 * config_.spec.z_dim;
+    latent_critic_ = std::make_shared<Sequential>(std::vector<std::shared_ptr<Module>>{
+        std::make_shared<Linear>(config_.spec.z_dim, hidden), LeakyReLU(0.2f),
+        std::make_shared<Linear>(hidden, config_.spec.num_attributes())});
+    latent_critic_->to(config.device);
+    opt_latent_ = std::make_unique<Adam>(latent_critic_->named_parameters(), adam);
+  }
   if (config.ema_decay > 0.0f) {
     ema_model_ = std::make_shared<CdvaeGan>(config_.spec);
     ema_model_->to(config.device);
@@ -121,7 +130,20 @@ StepScalars CdvaeTrainer::step_on(const Batch& b, const CdvaeNoise& noise) {
   const Tensor kl_z = gaussian_kl(e.mu, e.logvar), kl_a = bernoulli_kl(e.logits, prior_);
   const Tensor sup = bce_with_logits(e.logits, b.attributes);
   const Tensor l1 = l1_loss(x_rec, x);
-  const Tensor total = w.kl_z * kl_z + w.kl_a * kl_a + w.sup * sup + w.rec * rec + w.l1 * l1 + w.adv * adv;
+  Tensor total = w.kl_z * kl_z + w.kl_a * kl_a + w.sup * sup + w.rec * rec + w.l1 * l1 + w.adv * adv;
+  float latent_read = 0.0f, latent_hidden = 0.0f;
+  if (latent_critic_) {
+    latent_read = latent_critic_step(e.mu, b.attributes);
+    const FrozenParameters frozen_c(*latent_critic_);
+    Tensor prior_rows;
+    {
+      NoGrad no_grad;
+      prior_rows = 0.0f * b.attributes + reshape(prior_, {1, k});
+    }
+    const Tensor hidden = bce_with_logits(latent_critic_->forward(e.mu), prior_rows);
+    total = total + w.latent * hidden;
+    latent_hidden = hidden.item();
+  }
   total.backward();
   const auto [flip, flip_adv] =
       w.flip > 0.0f ? flip_step(z.detach(), b.attributes, noise.flip_u) : std::pair{0.0f, 0.0f};
@@ -138,6 +160,8 @@ StepScalars CdvaeTrainer::step_on(const Batch& b, const CdvaeNoise& noise) {
           {"adv", adv.item()},
           {"flip", flip},
           {"flip_adv", flip_adv},
+          {"latent_read", latent_read},
+          {"latent_hidden", latent_hidden},
           {"tau", temperature()}};
 }
 
@@ -169,12 +193,24 @@ std::pair<float, float> CdvaeTrainer::flip_step(const Tensor& z, const Tensor& l
   return {codes.item(), adv};
 }
 
+float CdvaeTrainer::latent_critic_step(const Tensor& mu, const Tensor& labels) {
+  opt_latent_->zero_grad();
+  const Tensor loss = bce_with_logits(latent_critic_->forward(mu.detach()), labels);
+  loss.backward();
+  opt_latent_->step();
+  return loss.item();
+}
+
 void CdvaeTrainer::save(const std::string& path) {
   NamedTensors tensors;
   add_prefixed(tensors, "model.", model_->state_dict());
   add_prefixed(tensors, "optEG.", opt_eg_->state_dict());
   add_prefixed(tensors, "optD.", opt_d_->state_dict());
   if (ema_model_) add_prefixed(tensors, "ema.", ema_model_->autoencoder().state_dict());
+  if (latent_critic_) {
+    add_prefixed(tensors, "latent.", latent_critic_->state_dict());
+    add_prefixed(tensors, "optLatent.", opt_latent_->state_dict());
+  }
   save_safetensors(path, tensors,
                    {{kCdvaeSpecKey, config_.spec.to_json()},
                     {"step", std::to_string(steps_)},
@@ -184,7 +220,8 @@ void CdvaeTrainer::save(const std::string& path) {
                     {"seed", std::to_string(config_.seed)},
                     {"ema", ema_model_ ? "1" : "0"},
                     {"flip", float_text(config_.weights.flip)},
-                    {"flip_adv", float_text(config_.weights.flip_adv)}});
+                    {"flip_adv", float_text(config_.weights.flip_adv)},
+                    {"latent_adv", float_text(config_.weights.latent)}});
 }
 
 void CdvaeTrainer::load(const std::string& path) {
@@ -209,6 +246,11 @@ void CdvaeTrainer::load(const std::string& path) {
   };
   same_weight("flip", "the flip term", "--flip", config_.weights.flip);
   same_weight("flip_adv", "the flipped decodes' adversarial term", "--flip-adv", config_.weights.flip_adv);
+  same_weight("latent_adv", "the latent adversary", "--latent-adv", config_.weights.latent);
+  if (latent_critic_) {
+    latent_critic_->load_state_dict(file.tensors, "latent.");
+    opt_latent_->load_state_dict(file.tensors, "optLatent.");
+  }
   steps_ = std::stoll(metadata_field(file.metadata, "step", path, "train_cdvae"));
   loader_.seek(std::stoll(metadata_field(file.metadata, "loader_epoch", path, "train_cdvae")),
                std::stoll(metadata_field(file.metadata, "loader_position", path, "train_cdvae")));
@@ -225,7 +267,7 @@ void CdvaeTrainer::describe(TrainingLoopOptions& opts) {
   opts.checked = {{"d_loss", "critic loss"}, {"eg_loss", "encoder/decoder loss"}};
   opts.shown = {{"d_loss", "D", "%.3f"}, {"rec", "rec", "%.3f"},   {"l1", "L1", "%.3f"},
                 {"sup", "attr", "%.3f"},  {"flip", "flip", "%.3f"}, {"flip_adv", "flip adv", "%.2f"},
-                {"kl_z", "KL", "%.2f"},   {"tau", "tau", "%.2f"}};
+                {"kl_z", "KL", "%.2f"},   {"latent_read", "z->attr", "%.3f"}, {"tau", "tau", "%.2f"}};
   opts.plotted = {
       {"d_loss", "critic"}, {"rec", "feature reconstruction"}, {"l1", "pixel L1"}, {"sup", "attribute BCE"}};
 }

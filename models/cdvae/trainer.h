@@ -6,6 +6,7 @@
 //            + rec |D_b(x_rec) - D_b(x)|^2 (the critic's block-b features) + l1 |x_rec - x|
 //            + adv (BCE(D(x_rec), real) + BCE(D(x_prior), real)) / 2
 //            + flip BCE(l(x_flip), y_flip) + flip_adv BCE(D(x_flip), real)
+//            + latent BCE(C(mu), prior)
 // with x_rec = G(z ~ q(z|x), a ~ Concrete(l, tau)) and x_prior = G(z ~ N(0, I), a ~ Bern(prior)).
 // The flip term asks G to draw a counterfactual the encoder reads: y_flip is the image's
 // labels with one attribute (uniform per image) inverted, x_flip = G(z, y_flip) with z held
@@ -15,6 +16,12 @@
 // E's head is satisfied by faint stripes, the critic is not; but the critic also knows which
 // attributes go together in the data, and pulls a direct intervention back to them
 // (docs/cdvae-gan.md measures both).
+// latent (off by default) is an adversary on the Gaussian code: a small network C learns to
+// read the attributes off mu (BCE to the labels, its own Adam), and E is asked to leave it no
+// better than the prior's frequencies. What z holds of an attribute a flip cannot change: a
+// disc's mu, holding no orientation, decodes under a flipped Round code to the mean of all
+// orientations, a blob; with C unable to tell discs' codes from squares', a disc's mu must
+// carry some orientation too.
 // tau anneals geometrically from tau_start to tau_end over tau_steps.
 #pragma once
 
@@ -38,6 +45,7 @@ namespace cfgan {
 // (docs/cdvae-gan.md, "The codes' KL weight").
 struct CdvaeWeights {
   float kl_z = 0.01f, kl_a = 0.1f, sup = 10.0f, rec = 1.0f, l1 = 10.0f, adv = 1.0f, flip = 5.0f, flip_adv = 0.0f;
+  float latent = 0.0f;
 };
 
 struct CdvaeConfig {
@@ -93,11 +101,15 @@ class CdvaeTrainer : public TrainingJob {
  private:
   // Adds the flip term's gradients (G's only) and returns its code BCE and adversarial loss.
   std::pair<float, float> flip_step(const Tensor& z, const Tensor& labels, const Tensor& flip_u);
+  // Trains the latent adversary C on mu (detached) and returns its BCE to the labels.
+  float latent_critic_step(const Tensor& mu, const Tensor& labels);
 
   CdvaeConfig config_;
   std::shared_ptr<CdvaeGan> model_, ema_model_;  // ema_model_'s critic is unused
   std::unique_ptr<Ema> ema_;
   std::unique_ptr<Adam> opt_eg_, opt_d_;
+  std::shared_ptr<Sequential> latent_critic_;  // with weights.latent > 0
+  std::unique_ptr<Adam> opt_latent_;
   DataLoader loader_;
   Generator noise_;
   Tensor prior_, shown_;

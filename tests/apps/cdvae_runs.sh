@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# train_cdvae on a small causal world: 4 steps straight and 2 + --resume + 2 give
-# bit-identical checkpoints; counterfactual writes an original, a reconstruction and one
-# image per flip for each image, and a grid; bad input gives one-line errors.
+# train_cdvae on a small causal world, with the flip term, an EMA and the latent adversary: 4
+# steps straight and 2 + --resume + 2 give bit-identical checkpoints; counterfactual writes an
+# original, a reconstruction and one image per flip for each image, and a grid; bad input gives
+# one-line errors.
 source "$(dirname "$0")/common.sh"
 "$BIN/causal_world" generate --n 48 --out "$WORK/world" > /dev/null 2>&1
 TRAIN=(--data "$WORK/world" --image-size 32 --width 4 --z-dim 4 --batch 8 --threads 2 --log-every 1 --sample-every 2
-       --flip 1 --ema-decay 0.9)
+       --flip 1 --ema-decay 0.9 --latent-adv 1)
 "$BIN/train_cdvae" "${CPU[@]}" "${TRAIN[@]}" --steps 4 --checkpoint-every 2 --out "$WORK/straight" > "$WORK/log" 2>&1 ||
   { cat "$WORK/log" >&2; fail "train_cdvae failed"; }
 "$BIN/train_cdvae" "${CPU[@]}" "${TRAIN[@]}" --steps 2 --checkpoint-every 2 --out "$WORK/resumed" > /dev/null 2>&1
