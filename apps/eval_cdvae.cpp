@@ -38,9 +38,10 @@ double min_of(const std::vector<CdvaeAttributeScores>& v, double CdvaeAttributeS
 nlohmann::json print_scores(const std::string& checkpoint, const CdvaeScores& s) {
   std::printf(
       "%s\n  reconstruction L1 %.4f   FD reconstructions %.2f   FD counterfactuals %.2f (%.2fx)   "
-      "FD true direct counterfactuals %.2f (%.2fx)\n",
+      "FD true counterfactuals %.2f (%.2fx) direct, %.2f total\n",
       checkpoint.c_str(), s.reconstruction_l1, s.fd_reconstructions, s.fd_counterfactuals,
-      s.fd_counterfactuals / s.fd_reconstructions, s.fd_direct_truth, s.fd_direct_truth / s.fd_reconstructions);
+      s.fd_counterfactuals / s.fd_reconstructions, s.fd_direct_truth, s.fd_direct_truth / s.fd_reconstructions,
+      s.fd_total_truth);
   std::printf("  %-20s %9s %7s %7s %7s %11s %11s %11s %10s %10s %10s %10s\n", "flipped", "deception", "(to on",
               "to off)", "truth", "keep desc.", "keep others", "(vs recon)", "L1 direct", "L1 total", "feat dir.",
               "feat tot.");
@@ -50,6 +51,7 @@ nlohmann::json print_scores(const std::string& checkpoint, const CdvaeScores& s)
                    {"fd_reconstructions", s.fd_reconstructions},
                    {"fd_counterfactuals", s.fd_counterfactuals},
                    {"fd_direct_truth", s.fd_direct_truth},
+                   {"fd_total_truth", s.fd_total_truth},
                    {"attributes", nlohmann::json::array()}};
   auto number = [](double v) { return std::isnan(v) ? nlohmann::json() : nlohmann::json(v); };
   for (const CdvaeAttributeScores& a : s.attributes) {

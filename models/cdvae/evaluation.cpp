@@ -61,7 +61,7 @@ CdvaeScores score_cdvae(CdvaeGan& model, Classifier& judge, const std::vector<st
     double truth_read = 0;
   };
   std::vector<Sums> sums(static_cast<size_t>(k_count));
-  Matrix real, recon_m, cf_m, truth_m;
+  Matrix real, recon_m, cf_m, truth_direct_m, truth_total_m;
   double recon_l1 = 0;
   std::vector<uint8_t> pixels(static_cast<size_t>(batch * image));
   std::vector<int8_t> attrs(static_cast<size_t>(batch * wk)), scratch(attrs.size());
@@ -111,8 +111,8 @@ CdvaeScores score_cdvae(CdvaeGan& model, Classifier& judge, const std::vector<st
             effect, pixels.data(), scratch.data());
         const std::vector<float> truth = pixels_to_tensor(pixels.data(), n, 3, s, s).to_host();
         const JudgeView jt = judge_view(judge, truth, n, s);
+        append_rows(effect == Effect::direct ? truth_direct_m : truth_total_m, jt.features, feats);
         if (effect == Effect::direct) {
-          append_rows(truth_m, jt.features, feats);
           for (int64_t i = 0; i < n; ++i)
             t.truth_read += (jt.logits[i * heads + head[k]] >= 0) == (attrs[i * wk + world[k]] < 0);
         }
@@ -138,7 +138,8 @@ CdvaeScores score_cdvae(CdvaeGan& model, Classifier& judge, const std::vector<st
   out.reconstruction_l1 = recon_l1 / (u * image);
   out.fd_reconstructions = frechet_distance(real, recon_m);
   out.fd_counterfactuals = frechet_distance(real, cf_m);
-  out.fd_direct_truth = frechet_distance(real, truth_m);
+  out.fd_direct_truth = frechet_distance(real, truth_direct_m);
+  out.fd_total_truth = frechet_distance(real, truth_total_m);
   for (int64_t k = 0; k < k_count; ++k) {
     const Sums& t = sums[k];
     out.attributes.push_back({ms.attributes[k], t.deceived / u, t.n_desc ? t.kept_desc / t.n_desc : nan,

@@ -13,10 +13,12 @@
 //   the truth's   how often the judge reads the flipped value of k on the true direct
 //   reading       counterfactual: the deception a perfect model would score with this judge
 // Over all: the reconstructions' pixel L1, and the Fréchet distances of reconstructions and of
-// counterfactuals to the real images in the judge's features, and, as the mark a perfect model
-// would hit, the Fréchet distance of the true direct counterfactuals: a direct intervention
-// makes attribute combinations the world's mechanisms never do, so even the truth lies off the
-// data (a red object keeps its dark background, where the world would have relit it).
+// counterfactuals to the real images in the judge's features, and those of the true direct and
+// total counterfactuals: the first is the mark a perfect model would hit. A direct intervention
+// holds the flipped attribute's children, so the pooled flips hold other attribute combinations
+// than the world makes (more red objects on dark backgrounds): even the truth lies off the data.
+// The total counterfactuals follow the world's mechanisms; their distance is the floor that
+// pooling six flips of 1,000 units against those units leaves.
 #pragma once
 
 #include <cstdint>
@@ -41,7 +43,8 @@ struct CdvaeAttributeScores {
 
 struct CdvaeScores {
   int64_t units = 0;
-  double reconstruction_l1 = 0, fd_reconstructions = 0, fd_counterfactuals = 0, fd_direct_truth = 0;
+  double reconstruction_l1 = 0, fd_reconstructions = 0, fd_counterfactuals = 0, fd_direct_truth = 0,
+         fd_total_truth = 0;
   std::vector<CdvaeAttributeScores> attributes;
 };
 

@@ -53,7 +53,8 @@ awk -F': ' '
   --judge "$WORK/judge" --world "$WORK/world" --n 16 --json "$WORK/two.json" > "$WORK/log" 2>&1 ||
   { cat "$WORK/log" >&2; fail "eval_cdvae of two checkpoints failed"; }
 field() { grep "\"$1\"" "$WORK/two.json" | sed 's/.*: *//; s/,$//'; }
-[ "$(field fd_direct_truth | sort -u | wc -l)" -eq 1 ] && [ "$(field judge_reads_truth | wc -l)" -eq 12 ] &&
+[ "$(field fd_direct_truth | sort -u | wc -l)" -eq 1 ] && [ "$(field fd_total_truth | sort -u | wc -l)" -eq 1 ] &&
+  [ "$(field judge_reads_truth | wc -l)" -eq 12 ] &&
   [ "$(field judge_reads_truth | head -6)" = "$(field judge_reads_truth | tail -6)" ] ||
   fail "the truth's FD or the judge's reading of it differs between models"
 [ "$(field fd_counterfactuals | sort -u | wc -l)" -eq 2 ] || fail "two checkpoints gave the same counterfactual FD"
