@@ -19,9 +19,10 @@
 // latent (off by default) is an adversary on the Gaussian code: a small network C learns to
 // read the attributes off mu (BCE to the labels, its own Adam), and E is asked to leave it no
 // better than the prior's frequencies. What z holds of an attribute a flip cannot change: a
-// disc's mu, holding no orientation, decodes under a flipped Round code to the mean of all
-// orientations, a blob; with C unable to tell discs' codes from squares', a disc's mu must
-// carry some orientation too.
+// disc's mu, holding no orientation, might decode under a flipped Round code to the mean of all
+// orientations, a blob; with C unable to tell discs' codes from squares', a disc's mu would have
+// to carry some orientation too. Measured, it does not make discs' flips square (docs/cdvae-gan.md,
+// "The latent adversary"), so it is off.
 // tau anneals geometrically from tau_start to tau_end over tau_steps.
 #pragma once
 
