@@ -107,7 +107,7 @@ int run(int argc, char** argv) {
       seconds_since(launched));
   std::fflush(stdout);
 
-  CdvaeTrainer::describe(loop);
+  trainer.describe(loop);
   const TrainingOutcome done = run_training_loop(trainer, run, loop);
   return report_outcome(done, run, "train_cdvae", "original | reconstruction | one column per attribute");
 }

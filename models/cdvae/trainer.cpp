@@ -263,11 +263,15 @@ void CdvaeTrainer::write_samples(const std::string& path) {
   write_png(path, image_grid(counterfactual_grid(sampling_model(), shown_, every), 2 + config_.spec.num_attributes()));
 }
 
-void CdvaeTrainer::describe(TrainingLoopOptions& opts) {
+void CdvaeTrainer::describe(TrainingLoopOptions& opts) const {
   opts.checked = {{"d_loss", "critic loss"}, {"eg_loss", "encoder/decoder loss"}};
-  opts.shown = {{"d_loss", "D", "%.3f"}, {"rec", "rec", "%.3f"},   {"l1", "L1", "%.3f"},
-                {"sup", "attr", "%.3f"},  {"flip", "flip", "%.3f"}, {"flip_adv", "flip adv", "%.2f"},
-                {"kl_z", "KL", "%.2f"},   {"latent_read", "z->attr", "%.3f"}, {"tau", "tau", "%.2f"}};
+  opts.shown = {{"d_loss", "D", "%.3f"}, {"rec", "rec", "%.3f"}, {"l1", "L1", "%.3f"}, {"sup", "attr", "%.3f"}};
+  const CdvaeWeights& w = config_.weights;
+  if (w.flip > 0.0f) opts.shown.push_back({"flip", "flip", "%.3f"});
+  if (w.flip_adv > 0.0f) opts.shown.push_back({"flip_adv", "flip adv", "%.2f"});
+  opts.shown.push_back({"kl_z", "KL", "%.2f"});
+  if (w.latent > 0.0f) opts.shown.push_back({"latent_read", "z->attr", "%.3f"});
+  opts.shown.push_back({"tau", "tau", "%.2f"});
   opts.plotted = {
       {"d_loss", "critic"}, {"rec", "feature reconstruction"}, {"l1", "pixel L1"}, {"sup", "attribute BCE"}};
 }

@@ -96,8 +96,8 @@ class CdvaeTrainer : public TrainingJob {
   // The model counterfactuals are drawn from: the EMA one when kept, else the live one.
   CdvaeGan& sampling_model() { return ema_model_ ? *ema_model_ : *model_; }
 
-  // The loop's stops, progress fields and plotted curves.
-  static void describe(TrainingLoopOptions& opts);
+  // The loop's stops, progress fields (the optional terms' only when on) and plotted curves.
+  void describe(TrainingLoopOptions& opts) const;
 
  private:
   // Adds the flip term's gradients (G's only) and returns its code BCE and adversarial loss.

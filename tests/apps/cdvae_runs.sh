@@ -9,6 +9,7 @@ TRAIN=(--data "$WORK/world" --image-size 32 --width 4 --z-dim 4 --batch 8 --thre
        --flip 1 --ema-decay 0.9 --latent-adv 1)
 "$BIN/train_cdvae" "${CPU[@]}" "${TRAIN[@]}" --steps 4 --checkpoint-every 2 --out "$WORK/straight" > "$WORK/log" 2>&1 ||
   { cat "$WORK/log" >&2; fail "train_cdvae failed"; }
+expect_in "$WORK/log" "z->attr"  # the latent adversary's reader, shown because it is on
 "$BIN/train_cdvae" "${CPU[@]}" "${TRAIN[@]}" --steps 2 --checkpoint-every 2 --out "$WORK/resumed" > /dev/null 2>&1
 "$BIN/train_cdvae" "${CPU[@]}" --resume "$WORK/resumed" --steps 4 > "$WORK/log" 2>&1 || { cat "$WORK/log" >&2; fail "resume"; }
 expect_in "$WORK/log" "resumed"
@@ -48,7 +49,9 @@ awk -F': ' '
 # alone: two models whose own counterfactuals differ share them exactly. (The 4-step runs above
 # still decode one flat grey; a few steps at a high rate get past that.)
 "$BIN/train_cdvae" "${CPU[@]}" --data "$WORK/world" --image-size 32 --width 4 --z-dim 4 --batch 8 --threads 2 \
-  --steps 6 --lr 0.02 --out "$WORK/other" > /dev/null 2>&1 || fail "train_cdvae --lr 0.02 failed"
+  --steps 6 --lr 0.02 --log-every 1 --out "$WORK/other" > "$WORK/log" 2>&1 || fail "train_cdvae --lr 0.02 failed"
+expect_in "$WORK/log" "flip 0."
+! grep -qE "z->attr|flip adv" "$WORK/log" || fail "the progress line shows terms that are off"
 "$BIN/eval_cdvae" --checkpoint "$WORK/other,$WORK/straight" \
   --judge "$WORK/judge" --world "$WORK/world" --n 16 --json "$WORK/two.json" > "$WORK/log" 2>&1 ||
   { cat "$WORK/log" >&2; fail "eval_cdvae of two checkpoints failed"; }
