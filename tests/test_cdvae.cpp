@@ -111,7 +111,21 @@ TEST(Cdvae, ATrainingStepUpdatesEveryPartWithFiniteLosses) {
 // The flip term moves G only. After one step, Adam's first moment is (1 - beta1) times each
 // parameter's gradient, so the saved optimizer state shows the gradients: E's body, heads and
 // the critic get exactly the gradients a step without the term gives them, G's differ.
-class CdvaeFlip : public cfgan_test::TempDirTest {};
+class CdvaeFlip : public cfgan_test::TempDirTest {
+ protected:
+  // One step of a fresh trainer on `data`, saved to `file`: the checkpoint's tensors and the
+  // step's scalar `reported`.
+  std::pair<TensorMap, float> step_and_save(const CdvaeConfig& config, const ImageDataset& data,
+                                            const std::string& reported, const std::string& file) {
+    CdvaeTrainer trainer(config, data);
+    float value = -1;
+    for (const auto& [name, v] : trainer.step()) {
+      if (name == reported) value = v;
+    }
+    trainer.save(path(file));
+    return {load_safetensors(path(file)).tensors, value};
+  }
+};
 
 TEST_F(CdvaeFlip, TheFlipLossTrainsTheDecoderAlone) {
   const ImageDataset data = tiny_data(8);
@@ -122,13 +136,7 @@ TEST_F(CdvaeFlip, TheFlipLossTrainsTheDecoderAlone) {
     config.batch = 4;
     config.weights.flip = flip;
     config.weights.flip_adv = flip;  // its adversarial part too: the critic is frozen for it
-    CdvaeTrainer trainer(config, data);
-    float flip_loss = -1;
-    for (const auto& [name, value] : trainer.step()) {
-      if (name == "flip") flip_loss = value;
-    }
-    trainer.save(path(file));
-    return std::pair{load_safetensors(path(file)).tensors, flip_loss};
+    return step_and_save(config, data, "flip", file);
   };
   const auto [plain, no_flip] = one_step(0.0f, "plain.safetensors");
   const auto [flipping, flip_loss] = one_step(1.0f, "flip.safetensors");
@@ -203,13 +211,7 @@ TEST_F(CdvaeFlip, TheLatentAdversaryTrainsTheEncodersMeanAlone) {
     config.spec = small_spec();
     config.batch = 4;
     config.weights.latent = latent;
-    CdvaeTrainer trainer(config, data);
-    float read = -1;
-    for (const auto& [name, value] : trainer.step()) {
-      if (name == "latent_read") read = value;
-    }
-    trainer.save(path(file));
-    return std::pair{load_safetensors(path(file)).tensors, read};
+    return step_and_save(config, data, "latent_read", file);
   };
   const auto [plain, no_read] = one_step(0.0f, "plain.safetensors");
   const auto [hiding, read] = one_step(1.0f, "latent.safetensors");
