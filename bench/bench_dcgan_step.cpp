@@ -3,7 +3,8 @@
 // (operator new calls; device memory comes from the caching allocator and is counted
 // apart as system_allocs). Compare with bench/dcgan_step_torch.py. And D's lazy R1
 // update alone, at batch 64 (bench/r1_step_torch.py). And the machine's FMA peak, so that
-// a step's GFLOP/s can be read as a share of it from the same run.
+// a step's GFLOP/s can be read as a share of it from the same run; the same steps with BF16
+// products, beside the BF16 pair peak.
 #include <benchmark/benchmark.h>
 #include <omp.h>
 
@@ -48,13 +49,17 @@ double time_steps(benchmark::State& state, Run run) {
   return steps;
 }
 
-// One training step of `spec` at the batch and thread count of state's arguments;
-// `gflop_at_64` is its GEMM-like work at batch 64 (linear in batch).
-static void time_train_step(benchmark::State& state, const GanSpec& spec, double gflop_at_64) {
+// One training step of `spec` at the batch and thread count of state's arguments, its
+// matrix products in `precision`; `gflop_at_64` is its GEMM-like work at batch 64 (linear
+// in batch).
+static void time_train_step(benchmark::State& state, const GanSpec& spec, double gflop_at_64,
+                            MatmulPrecision precision = MatmulPrecision::fp32) {
   const int64_t batch = state.range(0);
   omp_set_num_threads(static_cast<int>(state.range(1)));
+  set_matmul_precision(precision);
   bench::DcganStep step(spec, batch, Device::cpu);
   const double steps = time_steps(state, [&] { step.run(); });
+  set_matmul_precision(MatmulPrecision::fp32);
   state.counters["GFLOP/s"] =
       benchmark::Counter(gflop_at_64 * 1e9 * static_cast<double>(batch) / 64.0 * steps, benchmark::Counter::kIsRate);
 }
@@ -87,6 +92,33 @@ BENCHMARK(BM_Dcgan32TrainStep)
     ->UseRealTime()
     ->MinTime(3.0);
 
+// Both steps with BF16 operands (`--precision bf16` in the apps): on AVX-512 BF16 CPUs the
+// GEMM's pair micro-kernels (kernels/cpu/gemm_simd.h). Compare with dcgan_step_torch.py
+// --precision bf16 and with BM_Bf16PairPeak.
+static void BM_DcganTrainStepBf16(benchmark::State& state) {
+  time_train_step(state, GanSpec{}, 9.44, MatmulPrecision::bf16);
+}
+BENCHMARK(BM_DcganTrainStepBf16)
+    ->ArgNames({"batch", "threads"})
+    ->Args({64, 1})
+    ->Args({64, 2})
+    ->Args({256, 1})
+    ->Args({256, 2})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->MinTime(3.0);
+
+static void BM_Dcgan32TrainStepBf16(benchmark::State& state) {
+  time_train_step(state, GanSpec{.image_size = 32, .channels = 3}, 24.64, MatmulPrecision::bf16);
+}
+BENCHMARK(BM_Dcgan32TrainStepBf16)
+    ->ArgNames({"batch", "threads"})
+    ->Args({64, 1})
+    ->Args({64, 2})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->MinTime(3.0);
+
 // The lazy R1 update of the reference DCGAN's D (StyleGAN2's interval 16): D on the real
 // batch with the batch as a leaf, grad_x D with create_graph, the penalty, its backward
 // through the recorded backward, Adam. Compare with bench/r1_step_torch.py.
@@ -104,9 +136,11 @@ BENCHMARK(BM_DcganR1Step)
     ->UseRealTime()
     ->MinTime(3.0);
 
-// The FMA peak: per thread, 16 independent chains of vector FMAs on registers (more than
-// FMA latency x FMA ports on the cores we run on), nothing read from memory.
-static void BM_FmaPeak(benchmark::State& state) {
+// The arithmetic peak of one micro-kernel step (gemm_simd.h): per thread, 16 independent
+// accumulator chains (more than latency x ports on the cores we run on), nothing read from
+// memory. `lane_flops` is what one step does per lane: 2 for an FMA, 4 for a BF16 pair.
+template <class Step>
+static void time_peak(benchmark::State& state, double lane_flops) {
   using Simd = cpu::gemm_detail::Simd;
   constexpr int kChains = 16;
   constexpr int64_t kSteps = 1 << 22;
@@ -116,9 +150,10 @@ static void BM_FmaPeak(benchmark::State& state) {
     {
       Simd::V acc[kChains];
       for (int i = 0; i < kChains; ++i) acc[i] = Simd::set1(1e-3f * static_cast<float>(i));
-      const Simd::V scale = Simd::set1(0.999f), shift = Simd::set1(1e-4f);
+      // Small enough that 2^22 steps add up to a finite sum, as FP32 or as BF16 pairs.
+      const Simd::V a = Simd::set1(1e-3f), b = Simd::set1(1e-4f);
       for (int64_t step = 0; step < kSteps; ++step) {
-        for (int i = 0; i < kChains; ++i) acc[i] = Simd::fma(acc[i], scale, shift);
+        for (int i = 0; i < kChains; ++i) acc[i] = Step::apply(a, b, acc[i]);
       }
       float sum = 0.0f;
       for (int i = 0; i < kChains; ++i) sum += Simd::sum(acc[i]);
@@ -126,8 +161,22 @@ static void BM_FmaPeak(benchmark::State& state) {
     }
   }
   state.counters["GFLOP/s"] = benchmark::Counter(
-      static_cast<double>(state.iterations()) * threads * kSteps * kChains * Simd::width * 2, benchmark::Counter::kIsRate);
+      static_cast<double>(state.iterations()) * threads * kSteps * kChains * Simd::width * lane_flops,
+      benchmark::Counter::kIsRate);
 }
+
+static void BM_FmaPeak(benchmark::State& state) { time_peak<cpu::gemm_detail::FmaStep>(state, 2); }
 BENCHMARK(BM_FmaPeak)->ArgNames({"threads"})->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(1.0);
+
+#if defined(__AVX512BF16__)
+static void BM_Bf16PairPeak(benchmark::State& state) { time_peak<cpu::gemm_detail::Bf16PairStep>(state, 4); }
+BENCHMARK(BM_Bf16PairPeak)
+    ->ArgNames({"threads"})
+    ->Arg(1)
+    ->Arg(2)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->MinTime(1.0);
+#endif
 
 BENCHMARK_MAIN();

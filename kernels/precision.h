@@ -3,7 +3,8 @@
 // is rounded to it (TF32: 10 mantissa bits, to nearest with ties away from zero, as
 // cvt.rna.tf32.f32; BF16: 7 mantissa bits, to nearest even, as cvt.rn.bf16.f32), the
 // products of two rounded operands are exact in FP32, and they are summed in FP32. The
-// CPU backend rounds the same way, so it stays the reference for the GPU's kernels.
+// CPU backend rounds the same way, so it stays the reference for the GPU's kernels (its
+// AVX-512 BF16 kernels also flush subnormal operands and sums: docs/tensor-cores.md).
 #pragma once
 
 #include <bit>

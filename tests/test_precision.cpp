@@ -2,7 +2,8 @@
 // operand bit for bit as the GPU's conversions define it, and GEMMs and convolutions in
 // TF32 / BF16 equal to the FP32 kernels run on operands rounded beforehand, bit for bit:
 // rounding at packing time must round every operand once, wherever the GEMM reads it from
-// (packed A and B, the unpacked B fast path, the vector kernel, the conv's implicit panels);
+// (packed A and B, the unpacked B fast path, the vector kernel, the conv's implicit panels;
+// on AVX-512 BF16 CPUs, BF16 runs the pair micro-kernels, which must sum in the same order);
 // and the engine's set_matmul_precision reaching the ops' forward and backward products.
 #include <gtest/gtest.h>
 

@@ -72,12 +72,28 @@ PanelSource b_panel(const GemmArgs& g, const float* b, int64_t p, int64_t j) {
   return g.trans_b ? PanelSource{b + j * g.ldb + p, g.ldb, true} : PanelSource{b + p * g.ldb + j, g.ldb, false};
 }
 
-// Rounds a packed panel's operands to a tensor-core precision (kernels/precision.h):
-// rounding at packing time is what lets one FP32 micro-kernel serve every precision.
-void round_panel(float* panel, int64_t floats, MatmulPrecision precision) {
+// BF16 products run on the pair micro-kernels where the CPU has them (gemm_simd.h).
+bool bf16_pairs(MatmulPrecision precision) { return kBf16Pairs && precision == MatmulPrecision::bf16; }
+
+// Rounds a packed panel of kc steps x `width` lines to a tensor-core precision
+// (kernels/precision.h), folding BF16 into pairs of steps for the pair micro-kernels:
+// rounding at packing time is what lets the FP32 micro-kernels serve TF32 too.
+void round_panel(float* panel, int64_t kc, int64_t width, MatmulPrecision precision) {
   if (precision == MatmulPrecision::fp32) return;
-  for (int64_t i = 0; i < floats; ++i) panel[i] = round_operand(panel[i], precision);
+#if defined(__AVX512BF16__)
+  if (bf16_pairs(precision)) return pack_bf16_pairs(panel, kc, width);
+#endif
+  for (int64_t i = 0; i < kc * width; ++i) panel[i] = round_operand(panel[i], precision);
 }
+
+// The micro-kernels for a precision, and the steps they take over kc steps of k.
+const decltype(kMicroKernels)& micro_kernels(MatmulPrecision precision) {
+#if defined(__AVX512BF16__)
+  if (bf16_pairs(precision)) return kBf16PairMicroKernels;
+#endif
+  return kMicroKernels;
+}
+int64_t kernel_steps(int64_t kc, MatmulPrecision precision) { return bf16_pairs(precision) ? (kc + 1) / 2 : kc; }
 
 // Where a rectangle's result goes: c is its first element, beta scales what is there.
 struct Output {
@@ -101,11 +117,13 @@ void gemm_rectangle(const GemmArgs& g, const Operands& x, Range rows, Range cols
   const int64_t panels = ceil_div(rows.size, kTileRows);
   const auto panel_start = [&](int64_t p) { return split_point(rows.size, panels, p); };
   const int64_t k_blocks = ceil_div(ks.size, kKc);
+  const auto& kernels = micro_kernels(g.precision);
   for (int64_t kb = 0; kb < k_blocks; ++kb) {
     const int64_t p0 = ks.begin + split_point(ks.size, k_blocks, kb);
     const int64_t kc = ks.begin + split_point(ks.size, k_blocks, kb + 1) - p0;
     // Later k blocks add to what the first one wrote.
     const float beta = kb == 0 ? out.beta : 1.0f;
+    const int64_t steps = kernel_steps(kc, g.precision);
     const int64_t panels_per_a_block = std::max<int64_t>(1, kABlockFloats / (kc * kTileRows));
     const int64_t nc_max = std::max<int64_t>(1, kBBlockFloats / (kc * kTileCols)) * kTileCols;
     for (int64_t pa = 0; pa < panels; pa += panels_per_a_block) {
@@ -123,7 +141,7 @@ void gemm_rectangle(const GemmArgs& g, const Operands& x, Range rows, Range cols
           float* a_micro = a_packed + (panel_start(p) - r0) * kc;
           if (jc == 0) {
             pack_panel(a_panel(g, x.a, rows.begin + panel_start(p), p0), kc, height, height, a_micro);
-            round_panel(a_micro, kc * height, g.precision);
+            round_panel(a_micro, kc, height, g.precision);
           }
           float* c_row = out.c + panel_start(p) * out.ldc + jc;
           for (int64_t q = 0; q < col_panels; ++q) {
@@ -141,10 +159,10 @@ void gemm_rectangle(const GemmArgs& g, const Operands& x, Range rows, Range cols
               } else {
                 pack_panel(b_panel(g, x.b, p0, col), kc, width, vectors * W, b_micro);
               }
-              round_panel(b_micro, kc * vectors * W, g.precision);
+              round_panel(b_micro, kc, vectors * W, g.precision);
             }
-            kMicroKernels[height - 1][vectors - 1][width % W != 0](kc, a_micro, b_tile, b_step, c_row + q * kTileCols,
-                                                                   out.ldc, width, g.alpha, beta);
+            kernels[height - 1][vectors - 1][width % W != 0](steps, a_micro, b_tile, b_step, c_row + q * kTileCols,
+                                                             out.ldc, width, g.alpha, beta);
           }
         }
       }

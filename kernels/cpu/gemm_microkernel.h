@@ -26,8 +26,9 @@ template <int N, class F>
 // step k of B is the Vectors * width floats at b + k * ldb, zero beyond n_cols (a packed
 // panel, or whole columns of the caller's B). Partial: n_cols < Vectors * width, so the
 // last vector of each row is stored through a mask. beta == 0 never reads C, so garbage
-// (NaN) there cannot leak into the result.
-template <int Rows, int Vectors, bool Partial>
+// (NaN) there cannot leak into the result. Step (gemm_simd.h) is what one step of k does:
+// an FMA of FP32 values, or a dot product of BF16 pairs whose panels hold two of k per word.
+template <int Rows, int Vectors, bool Partial, class Step>
 void micro_kernel(int64_t kc, const float* a, const float* b, int64_t ldb, float* c, int64_t ldc, int n_cols,
                   float alpha, float beta) {
   using V = Simd::V;
@@ -46,7 +47,7 @@ void micro_kernel(int64_t kc, const float* a, const float* b, int64_t ldb, float
     unrolled<Vectors>([&](auto v) { bv[v] = Simd::load(b + v * W); });
     unrolled<Rows>([&](auto i) {
       const V ai = Simd::broadcast(a + i);
-      unrolled<Vectors>([&](auto v) { acc[i][v] = Simd::fma(ai, bv[v], acc[i][v]); });
+      unrolled<Vectors>([&](auto v) { acc[i][v] = Step::apply(ai, bv[v], acc[i][v]); });
     });
     a += Rows;
     b += ldb;
@@ -81,17 +82,22 @@ using MicroKernel = void (*)(int64_t kc, const float* a, const float* b, int64_t
                              float alpha, float beta);
 
 // [vectors - 1][partial]: the kernels for one tile height.
-template <int Rows, int... V>
+template <class Step, int Rows, int... V>
 constexpr std::array<std::array<MicroKernel, 2>, sizeof...(V)> micro_kernel_row(std::integer_sequence<int, V...>) {
-  return {std::array<MicroKernel, 2>{&micro_kernel<Rows, V + 1, false>, &micro_kernel<Rows, V + 1, true>}...};
+  return {std::array<MicroKernel, 2>{&micro_kernel<Rows, V + 1, false, Step>,
+                                     &micro_kernel<Rows, V + 1, true, Step>}...};
 }
 
-template <int... R>
+template <class Step, int... R>
 constexpr auto micro_kernel_table(std::integer_sequence<int, R...>) {
-  return std::array{micro_kernel_row<R + 1>(std::make_integer_sequence<int, Simd::tile_vectors>{})...};
+  return std::array{micro_kernel_row<Step, R + 1>(std::make_integer_sequence<int, Simd::tile_vectors>{})...};
 }
 
 // kMicroKernels[rows - 1][vectors - 1][partial last vector]
-inline constexpr auto kMicroKernels = micro_kernel_table(std::make_integer_sequence<int, kTileRows>{});
+inline constexpr auto kMicroKernels = micro_kernel_table<FmaStep>(std::make_integer_sequence<int, kTileRows>{});
+#if defined(__AVX512BF16__)
+inline constexpr auto kBf16PairMicroKernels =
+    micro_kernel_table<Bf16PairStep>(std::make_integer_sequence<int, kTileRows>{});
+#endif
 
 }  // namespace cfgan::cpu::gemm_detail

@@ -109,6 +109,45 @@ void pack_panel(const PanelSource& s, int64_t kc, int64_t width, int64_t padded_
   }
 }
 
+#if defined(__AVX512BF16__)
+
+namespace {
+
+// The zero-masked form with a full mask is the plain shift; the unmasked intrinsic trips
+// GCC 12's false -Wuninitialized (GCC PR 105593).
+__m512i shift_right(__m512i x, unsigned bits) { return _mm512_maskz_srli_epi32(0xFFFF, x, bits); }
+
+// round_to_bf16 on 16 lanes of FP32 bits, the BF16 result in each word's high half.
+__m512i round_to_bf16_high(__m512i x) {
+  const __m512i lsb = _mm512_and_si512(shift_right(x, 16), _mm512_set1_epi32(1));
+  const __m512i nearest = _mm512_add_epi32(_mm512_add_epi32(x, _mm512_set1_epi32(0x7fff)), lsb);
+  const __mmask16 nan =
+      _mm512_cmpgt_epu32_mask(_mm512_and_si512(x, _mm512_set1_epi32(0x7fffffff)), _mm512_set1_epi32(0x7f800000));
+  const __m512i quieted = _mm512_mask_or_epi32(nearest, nan, x, _mm512_set1_epi32(0x00400000));
+  return _mm512_and_si512(quieted, _mm512_set1_epi32(static_cast<int>(0xffff0000u)));
+}
+
+}  // namespace
+
+// In place: pair p's words go where step p was, after steps 2p and 2p + 1 are read; every
+// step below 2p has been read by then, and at p = 0 each chunk is read before it is written.
+void pack_bf16_pairs(float* panel, int64_t kc, int64_t width) {
+  for (int64_t p = 0; 2 * p < kc; ++p) {
+    const float* first = panel + 2 * p * width;
+    const bool second = 2 * p + 1 < kc;
+    float* out = panel + p * width;
+    for (int64_t l = 0; l < width; l += 16) {
+      const __mmask16 m = width - l >= 16 ? __mmask16{0xFFFF} : static_cast<__mmask16>((1u << (width - l)) - 1u);
+      const __m512i high = round_to_bf16_high(_mm512_maskz_loadu_epi32(m, first + l));
+      __m512i low = _mm512_setzero_si512();
+      if (second) low = shift_right(round_to_bf16_high(_mm512_maskz_loadu_epi32(m, first + width + l)), 16);
+      _mm512_mask_storeu_epi32(out + l, m, _mm512_or_si512(high, low));
+    }
+  }
+}
+
+#endif
+
 float* PackBuffer::get(int64_t floats) {
   if (floats > capacity_) {
     const size_t bytes = (static_cast<size_t>(floats) * sizeof(float) + 63) / 64 * 64;

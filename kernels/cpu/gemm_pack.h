@@ -26,6 +26,14 @@ struct PanelSource {
 
 void pack_panel(const PanelSource& s, int64_t kc, int64_t width, int64_t padded_width, float* dst);
 
+#if defined(__AVX512BF16__)
+// Rounds a packed panel of kc steps x `width` lines to BF16 (as round_to_bf16,
+// kernels/precision.h) and folds it, in place, into (kc + 1) / 2 steps of 32-bit words:
+// step p holds, per line, BF16(step 2p) in the high half and BF16(step 2p + 1) in the low
+// half (zero past an odd kc), the operand layout of gemm_simd.h's Bf16PairStep.
+void pack_bf16_pairs(float* panel, int64_t kc, int64_t width);
+#endif
+
 // A 64-byte aligned scratch buffer that grows on demand and is then reused, so that
 // steady-state GEMM calls allocate nothing.
 class PackBuffer {

@@ -123,6 +123,29 @@ struct Simd {
 
 #endif
 
+// What one k step of the micro-kernel does to an accumulator: an FMA of one A value
+// (broadcast) and one B vector.
+struct FmaStep {
+  static Simd::V apply(Simd::V a, Simd::V b, Simd::V acc) { return Simd::fma(a, b, acc); }
+};
+
+#if defined(__AVX512BF16__)
+// With AVX-512 BF16, one step covers two of k: each 32-bit word of A and B holds two BF16
+// operands (gemm_pack.h's pack_bf16_pairs), and vdpbf16ps adds both products to the FP32
+// accumulator, twice the FMA's multiply-adds per instruction. It adds the high half's
+// product first, each sum rounded to nearest even, and a product of two BF16 values is
+// exact in FP32: with k's earlier step in the high half, a pair step is the two FMA steps
+// bit for bit, except that subnormal operands and sums are flushed to zero.
+constexpr bool kBf16Pairs = true;
+struct Bf16PairStep {
+  static Simd::V apply(Simd::V a, Simd::V b, Simd::V acc) {
+    return _mm512_dpbf16_ps(acc, reinterpret_cast<__m512bh>(a), reinterpret_cast<__m512bh>(b));
+  }
+};
+#else
+constexpr bool kBf16Pairs = false;
+#endif
+
 // Columns of one packed B micro-panel, and the most rows of one packed A micro-panel.
 constexpr int kTileCols = Simd::width * Simd::tile_vectors;
 constexpr int kTileRows = Simd::tile_rows;
