@@ -60,6 +60,11 @@ int run(int argc, char** argv) {
       "flip", w.flip, "weight of the flip loss: E's frozen code head reads G's one-attribute flips (0: off)"));
   w.flip_adv = static_cast<float>(flags.get_double(
       "flip-adv", w.flip_adv, "weight of the adversarial loss on the flipped decodes (with --flip > 0; 0: off)"));
+  w.critic_attr = static_cast<float>(flags.get_double(
+      "critic-attr", w.critic_attr, "weight of the critic's attribute head, trained on real images' labels (0: off)"));
+  w.flip_critic = static_cast<float>(flags.get_double(
+      "flip-critic", w.flip_critic,
+      "weight of the critic's attribute head reading the flips (needs --flip, --critic-attr)"));
   w.latent = static_cast<float>(flags.get_double(
       "latent-adv", w.latent, "weight of the latent adversary: E hides the attributes from a reader of mu (0: off)"));
   config.tau_start = static_cast<float>(flags.get_double("tau", config.tau_start, "Concrete temperature at step 0"));

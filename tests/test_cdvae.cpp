@@ -239,6 +239,49 @@ TEST_F(CdvaeFlip, TheLatentAdversaryTrainsTheEncodersMeanAlone) {
   EXPECT_GT(kept, 20);  // G's, the critic's, E's log-variance and code heads
 }
 
+// The critic's attribute head learns from real images with the critic; its reading of the
+// flips then moves G alone: with the head on in both runs, adding the flip reading leaves the
+// first moments of E, the critic and the head bit-identical and changes G's.
+TEST_F(CdvaeFlip, TheCriticsReadingOfTheFlipsTrainsTheDecoderAlone) {
+  const ImageDataset data = tiny_data(8);
+  auto one_step = [&](float flip_critic, const std::string& file) {
+    CdvaeConfig config;
+    config.spec = small_spec();
+    config.batch = 4;
+    config.weights.critic_attr = 1.0f;
+    config.weights.flip_critic = flip_critic;
+    return step_and_save(config, data, "flip_critic", file);
+  };
+  const auto [plain, no_read] = one_step(0.0f, "plain.safetensors");
+  const auto [reading, read] = one_step(1.0f, "read.safetensors");
+  EXPECT_EQ(no_read, 0.0f);
+  EXPECT_GT(read, 0.0f);
+  int head_moments = 0, decoder_changed = 0, kept = 0;
+  for (const auto& [name, t] : reading) {
+    if (name.find(".exp_avg.") == std::string::npos) continue;
+    if (name.rfind("optCriticAttr.", 0) == 0) {
+      ++head_moments;
+      EXPECT_NE(t.to_host(), std::vector<float>(t.to_host().size(), 0.0f)) << name << ": the head did not learn";
+    }
+    if (name.find(".decoder.") != std::string::npos) {
+      decoder_changed += t.to_host() != plain.at(name).to_host();
+    } else {
+      ++kept;
+      EXPECT_EQ(t.to_host(), plain.at(name).to_host()) << name << ": the critic's reading of the flips reached it";
+    }
+  }
+  EXPECT_EQ(head_moments, 2);  // the head's weight and bias
+  EXPECT_GT(decoder_changed, 0);
+  EXPECT_GT(kept, 20);
+  // Without the head nothing of it is saved, and its reading needs it.
+  CdvaeConfig off;
+  off.spec = small_spec();
+  off.batch = 4;
+  EXPECT_EQ(step_and_save(off, data, "flip", "off.safetensors").first.count("criticAttr.weight"), 0u);
+  off.weights.flip_critic = 1.0f;
+  EXPECT_THAT(error_of([&] { CdvaeTrainer t(off, data); }), HasSubstr("0 unless --flip and --critic-attr are on"));
+}
+
 // The flipped decodes' adversarial weight changes the objective: a checkpoint names its own.
 TEST_F(CdvaeFlip, ARunWithAnotherFlipAdversarialWeightCannotResume) {
   CdvaeConfig config;

@@ -9,16 +9,6 @@
 #include "engine/ops.h"
 
 namespace cfgan {
-namespace {
-
-// The critic body's last feature map: 4x4, its channels doubled once per halving after the first.
-int64_t body_features(const CdvaeSpec& s) {
-  const int64_t halvings = static_cast<int64_t>(std::log2(s.image_size / 4));  // S -> 4
-  return (s.width << (halvings - 1)) * 16;
-}
-
-}  // namespace
-
 GanSpec CdvaeSpec::decoder_spec() const {
   GanSpec g;
   g.image_size = image_size, g.channels = channels, g.width = width;
@@ -78,11 +68,17 @@ int CdvaeSpec::attribute_index(const std::string& name, const std::string& conte
   fail(context, ": unknown attribute '", name, "' (the model codes ", known, ")");
 }
 
+// 4x4, its channels doubled once per halving after the first.
+int64_t CdvaeSpec::feature_dim() const {
+  const int64_t halvings = static_cast<int64_t>(std::log2(image_size / 4));  // S -> 4
+  return (width << (halvings - 1)) * 16;
+}
+
 CdvaeGan::Autoencoder::Autoencoder(const CdvaeSpec& spec)
     : body(make_discriminator(spec.critic_spec())),
-      mu(std::make_shared<Linear>(body_features(spec), spec.z_dim)),
-      logvar(std::make_shared<Linear>(body_features(spec), spec.z_dim)),
-      codes(std::make_shared<Linear>(body_features(spec), spec.num_attributes())),
+      mu(std::make_shared<Linear>(spec.feature_dim(), spec.z_dim)),
+      logvar(std::make_shared<Linear>(spec.feature_dim(), spec.z_dim)),
+      codes(std::make_shared<Linear>(spec.feature_dim(), spec.num_attributes())),
       decoder(make_generator(spec.decoder_spec())) {
   register_module("encoder", body);
   register_module("mu", mu);

@@ -28,6 +28,7 @@ struct CdvaeSpec {
 
   GanSpec decoder_spec() const;  // z_dim + K inputs
   GanSpec critic_spec() const;   // also the encoder body's
+  int64_t feature_dim() const;   // the critic body's last feature map, flattened
   std::string to_json() const;
   static CdvaeSpec from_json(const std::string& text);  // errors name the bad field
   void validate() const;

@@ -34,6 +34,13 @@ CdvaeTrainer::CdvaeTrainer(const CdvaeConfig& config, const ImageDataset& data)
   CFGAN_CHECK(config.weights.flip_adv >= 0.0f && (config.weights.flip_adv == 0.0f || config.weights.flip > 0.0f),
               "--flip-adv: expected a weight >= 0, and 0 unless --flip is on (it is part of the flip term); got ",
               config.weights.flip_adv, " with --flip ", config.weights.flip);
+  CFGAN_CHECK(config.weights.critic_attr >= 0.0f, "--critic-attr: expected a weight >= 0, got ",
+              config.weights.critic_attr);
+  const bool flip_critic_read = config.weights.flip > 0.0f && config.weights.critic_attr > 0.0f;
+  CFGAN_CHECK(config.weights.flip_critic >= 0.0f && (config.weights.flip_critic == 0.0f || flip_critic_read),
+              "--flip-critic: expected a weight >= 0, and 0 unless --flip and --critic-attr are on (it is read by the ",
+              "critic's attribute head); got ", config.weights.flip_critic, " with --flip ", config.weights.flip,
+              " --critic-attr ", config.weights.critic_attr);
   manual_seed(config.seed);
   Generator init(config.seed);
   model_ = std::make_shared<CdvaeGan>(config_.spec);
@@ -49,6 +56,11 @@ CdvaeTrainer::CdvaeTrainer(const CdvaeConfig& config, const ImageDataset& data)
         std::make_shared<Linear>(hidden, config_.spec.num_attributes())});
     latent_critic_->to(config.device);
     opt_latent_ = std::make_unique<Adam>(latent_critic_->named_parameters(), adam);
+  }
+  if (config.weights.critic_attr > 0.0f) {
+    critic_attr_ = std::make_shared<Linear>(config_.spec.feature_dim(), config_.spec.num_attributes());
+    critic_attr_->to(config.device);
+    opt_critic_attr_ = std::make_unique<Adam>(critic_attr_->named_parameters(), adam);
   }
   if (config.ema_decay > 0.0f) {
     ema_model_ = std::make_shared<CdvaeGan>(config_.spec);
@@ -107,13 +119,21 @@ StepScalars CdvaeTrainer::step_on(const Batch& b, const CdvaeNoise& noise) {
     x_prior = m.decode(noise.prior_z, prior_codes);
   }
 
-  // Critic: real images against reconstructions and prior samples.
+  // Critic: real images against reconstructions and prior samples; with its attribute head,
+  // the real images' attributes too.
   opt_d_->zero_grad();
-  const Tensor real_logits = d.score(x, {});
+  Tensor real_logits, critic_attr;
+  if (critic_attr_) {
+    opt_critic_attr_->zero_grad();
+    critic_attr = bce_with_logits(critic_attributes(x, &real_logits), b.attributes);
+  } else {
+    real_logits = d.score(x, {});
+  }
   const Tensor d_loss = 0.5f * (discriminator_loss(GanLoss::bce, real_logits, d.score(x_rec.detach(), {})) +
                                 discriminator_loss(GanLoss::bce, real_logits, d.score(x_prior.detach(), {})));
-  d_loss.backward();
+  (critic_attr_ ? d_loss + w.critic_attr * critic_attr : d_loss).backward();
   opt_d_->step();
+  if (critic_attr_) opt_critic_attr_->step();
 
   // Encoder and decoder, the critic frozen.
   opt_eg_->zero_grad();
@@ -145,27 +165,36 @@ StepScalars CdvaeTrainer::step_on(const Batch& b, const CdvaeNoise& noise) {
     latent_hidden = hidden.item();
   }
   total.backward();
-  const auto [flip, flip_adv] =
-      w.flip > 0.0f ? flip_step(z.detach(), b.attributes, noise.flip_u) : std::pair{0.0f, 0.0f};
+  const FlipLosses flip = w.flip > 0.0f ? flip_step(z.detach(), b.attributes, noise.flip_u) : FlipLosses{};
   opt_eg_->step();
   if (ema_) ema_->update(steps_);
   ++steps_;
   return {{"d_loss", d_loss.item()},
-          {"eg_loss", total.item() + w.flip * flip + w.flip_adv * flip_adv},
+          {"eg_loss", total.item() + w.flip * flip.codes + w.flip_adv * flip.adv + w.flip_critic * flip.critic},
           {"rec", rec.item()},
           {"l1", l1.item()},
           {"kl_z", kl_z.item()},
           {"kl_a", kl_a.item()},
           {"sup", sup.item()},
           {"adv", adv.item()},
-          {"flip", flip},
-          {"flip_adv", flip_adv},
+          {"flip", flip.codes},
+          {"flip_adv", flip.adv},
+          {"critic_attr", critic_attr_ ? critic_attr.item() : 0.0f},
+          {"flip_critic", flip.critic},
           {"latent_read", latent_read},
           {"latent_hidden", latent_hidden},
           {"tau", temperature()}};
 }
 
-std::pair<float, float> CdvaeTrainer::flip_step(const Tensor& z, const Tensor& labels, const Tensor& flip_u) {
+Tensor CdvaeTrainer::critic_attributes(const Tensor& images, Tensor* logits) {
+  GanDiscriminator& d = model_->critic();
+  Tensor features;
+  const Tensor real_fake = d.score(images, {}, {d.num_blocks() - 1, &features});
+  if (logits) *logits = real_fake;
+  return critic_attr_->forward(flatten(features, 1));
+}
+
+CdvaeTrainer::FlipLosses CdvaeTrainer::flip_step(const Tensor& z, const Tensor& labels, const Tensor& flip_u) {
   const int64_t n = labels.dim(0), k = labels.dim(1);
   Tensor flipped;
   {
@@ -181,16 +210,29 @@ std::pair<float, float> CdvaeTrainer::flip_step(const Tensor& z, const Tensor& l
   const KeptBuffers real_statistics(model.encoder_body());  // E reads generated images here
   const Tensor x_flip = model.decode(z, flipped);
   const Tensor codes = bce_with_logits(model.encode(x_flip).logits, flipped);
-  Tensor total = config_.weights.flip * codes;
-  float adv = 0.0f;
-  if (config_.weights.flip_adv > 0.0f) {
+  const CdvaeWeights& w = config_.weights;
+  Tensor total = w.flip * codes;
+  FlipLosses losses;
+  if (w.flip_adv > 0.0f || w.flip_critic > 0.0f) {
     const KeptBuffers critic_statistics(model.critic());  // the critic is frozen by step_on
-    const Tensor loss = generator_loss(GanLoss::bce, model.critic().score(x_flip, {}));
-    total = total + config_.weights.flip_adv * loss;
-    adv = loss.item();
+    Tensor logits;
+    if (w.flip_critic > 0.0f) {
+      const FrozenParameters frozen_attr(*critic_attr_);
+      const Tensor read = bce_with_logits(critic_attributes(x_flip, &logits), flipped);
+      total = total + w.flip_critic * read;
+      losses.critic = read.item();
+    } else {
+      logits = model.critic().score(x_flip, {});
+    }
+    if (w.flip_adv > 0.0f) {
+      const Tensor loss = generator_loss(GanLoss::bce, logits);
+      total = total + w.flip_adv * loss;
+      losses.adv = loss.item();
+    }
   }
   total.backward();
-  return {codes.item(), adv};
+  losses.codes = codes.item();
+  return losses;
 }
 
 float CdvaeTrainer::latent_critic_step(const Tensor& mu, const Tensor& labels) {
@@ -211,6 +253,10 @@ void CdvaeTrainer::save(const std::string& path) {
     add_prefixed(tensors, "latent.", latent_critic_->state_dict());
     add_prefixed(tensors, "optLatent.", opt_latent_->state_dict());
   }
+  if (critic_attr_) {
+    add_prefixed(tensors, "criticAttr.", critic_attr_->state_dict());
+    add_prefixed(tensors, "optCriticAttr.", opt_critic_attr_->state_dict());
+  }
   save_safetensors(path, tensors,
                    {{kCdvaeSpecKey, config_.spec.to_json()},
                     {"step", std::to_string(steps_)},
@@ -221,7 +267,9 @@ void CdvaeTrainer::save(const std::string& path) {
                     {"ema", ema_model_ ? "1" : "0"},
                     {"flip", float_text(config_.weights.flip)},
                     {"flip_adv", float_text(config_.weights.flip_adv)},
-                    {"latent_adv", float_text(config_.weights.latent)}});
+                    {"latent_adv", float_text(config_.weights.latent)},
+                    {"critic_attr", float_text(config_.weights.critic_attr)},
+                    {"flip_critic", float_text(config_.weights.flip_critic)}});
 }
 
 void CdvaeTrainer::load(const std::string& path) {
@@ -247,9 +295,16 @@ void CdvaeTrainer::load(const std::string& path) {
   same_weight("flip", "the flip term", "--flip", config_.weights.flip);
   same_weight("flip_adv", "the flipped decodes' adversarial term", "--flip-adv", config_.weights.flip_adv);
   same_weight("latent_adv", "the latent adversary", "--latent-adv", config_.weights.latent);
+  same_weight("critic_attr", "the critic's attribute head", "--critic-attr", config_.weights.critic_attr);
+  same_weight("flip_critic", "the flips read by the critic's attribute head", "--flip-critic",
+              config_.weights.flip_critic);
   if (latent_critic_) {
     latent_critic_->load_state_dict(file.tensors, "latent.");
     opt_latent_->load_state_dict(file.tensors, "optLatent.");
+  }
+  if (critic_attr_) {
+    critic_attr_->load_state_dict(file.tensors, "criticAttr.");
+    opt_critic_attr_->load_state_dict(file.tensors, "optCriticAttr.");
   }
   steps_ = std::stoll(metadata_field(file.metadata, "step", path, "train_cdvae"));
   loader_.seek(std::stoll(metadata_field(file.metadata, "loader_epoch", path, "train_cdvae")),
@@ -269,6 +324,8 @@ void CdvaeTrainer::describe(TrainingLoopOptions& opts) const {
   const CdvaeWeights& w = config_.weights;
   if (w.flip > 0.0f) opts.shown.push_back({"flip", "flip", "%.3f"});
   if (w.flip_adv > 0.0f) opts.shown.push_back({"flip_adv", "flip adv", "%.2f"});
+  if (w.critic_attr > 0.0f) opts.shown.push_back({"critic_attr", "D attr", "%.3f"});
+  if (w.flip_critic > 0.0f) opts.shown.push_back({"flip_critic", "flip D", "%.3f"});
   opts.shown.push_back({"kl_z", "KL", "%.2f"});
   if (w.latent > 0.0f) opts.shown.push_back({"latent_read", "z->attr", "%.3f"});
   opts.shown.push_back({"tau", "tau", "%.2f"});

@@ -6,7 +6,7 @@
 //            + rec |D_b(x_rec) - D_b(x)|^2 (the critic's block-b features) + l1 |x_rec - x|
 //            + adv (BCE(D(x_rec), real) + BCE(D(x_prior), real)) / 2
 //            + flip BCE(l(x_flip), y_flip) + flip_adv BCE(D(x_flip), real)
-//            + latent BCE(C(mu), prior)
+//            + flip_critic BCE(A(D_phi(x_flip)), y_flip) + latent BCE(C(mu), prior)
 // with x_rec = G(z ~ q(z|x), a ~ Concrete(l, tau)) and x_prior = G(z ~ N(0, I), a ~ Bern(prior)).
 // The flip term asks G to draw a counterfactual the encoder reads: y_flip is the image's
 // labels with one attribute (uniform per image) inverted, x_flip = G(z, y_flip) with z held
@@ -16,6 +16,11 @@
 // E's head is satisfied by faint stripes, the critic is not; but the critic also knows which
 // attributes go together in the data, and pulls a direct intervention back to them
 // (docs/cdvae-gan.md measures both).
+// critic_attr (off by default) gives the critic an attribute head A on its last features
+// (AC-GAN's auxiliary classifier), trained with the critic on real images' labels (weight
+// critic_attr in the critic's loss); flip_critic asks A to read the flips too. A second reader,
+// one that also tells real from generated, for the flips that satisfy E's code head and not an
+// independent judge.
 // latent (off by default) is an adversary on the Gaussian code: a small network C learns to
 // read the attributes off mu (BCE to the labels, its own Adam), and E is asked to leave it no
 // better than the prior's frequencies. What z holds of an attribute a flip cannot change: a
@@ -47,6 +52,7 @@ namespace cfgan {
 struct CdvaeWeights {
   float kl_z = 0.01f, kl_a = 0.1f, sup = 10.0f, rec = 1.0f, l1 = 10.0f, adv = 1.0f, flip = 5.0f, flip_adv = 0.0f;
   float latent = 0.0f;
+  float critic_attr = 0.0f, flip_critic = 0.0f;
 };
 
 struct CdvaeConfig {
@@ -100,8 +106,14 @@ class CdvaeTrainer : public TrainingJob {
   void describe(TrainingLoopOptions& opts) const;
 
  private:
-  // Adds the flip term's gradients (G's only) and returns its code BCE and adversarial loss.
-  std::pair<float, float> flip_step(const Tensor& z, const Tensor& labels, const Tensor& flip_u);
+  // The flip term's losses, each 0 when its weight is.
+  struct FlipLosses {
+    float codes = 0, adv = 0, critic = 0;
+  };
+  // Adds the flip term's gradients (G's only).
+  FlipLosses flip_step(const Tensor& z, const Tensor& labels, const Tensor& flip_u);
+  // The critic's attribute logits for images (N, K): A on its last block's features.
+  Tensor critic_attributes(const Tensor& images, Tensor* logits = nullptr);
   // Trains the latent adversary C on mu (detached) and returns its BCE to the labels.
   float latent_critic_step(const Tensor& mu, const Tensor& labels);
 
@@ -111,6 +123,8 @@ class CdvaeTrainer : public TrainingJob {
   std::unique_ptr<Adam> opt_eg_, opt_d_;
   std::shared_ptr<Sequential> latent_critic_;  // with weights.latent > 0
   std::unique_ptr<Adam> opt_latent_;
+  std::shared_ptr<Linear> critic_attr_;  // A, with weights.critic_attr > 0
+  std::unique_ptr<Adam> opt_critic_attr_;
   DataLoader loader_;
   Generator noise_;
   Tensor prior_, shown_;

@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
-# train_cdvae on a small causal world, with the flip term, an EMA and the latent adversary: 4
+# train_cdvae on a small causal world, with the flip term, an EMA, the latent adversary and the
+# critic's attribute head reading the flips: 4
 # steps straight and 2 + --resume + 2 give bit-identical checkpoints; counterfactual writes an
 # original, a reconstruction and one image per flip for each image, and a grid; bad input gives
 # one-line errors.
 source "$(dirname "$0")/common.sh"
 "$BIN/causal_world" generate --n 48 --out "$WORK/world" > /dev/null 2>&1
 TRAIN=(--data "$WORK/world" --image-size 32 --width 4 --z-dim 4 --batch 8 --threads 2 --log-every 1 --sample-every 2
-       --flip 1 --ema-decay 0.9 --latent-adv 1)
+       --flip 1 --ema-decay 0.9 --latent-adv 1 --critic-attr 1 --flip-critic 1)
 "$BIN/train_cdvae" "${CPU[@]}" "${TRAIN[@]}" --steps 4 --checkpoint-every 2 --out "$WORK/straight" > "$WORK/log" 2>&1 ||
   { cat "$WORK/log" >&2; fail "train_cdvae failed"; }
 expect_in "$WORK/log" "z->attr"  # the latent adversary's reader, shown because it is on
+expect_in "$WORK/log" "flip D"   # and the critic's reading of the flips
 "$BIN/train_cdvae" "${CPU[@]}" "${TRAIN[@]}" --steps 2 --checkpoint-every 2 --out "$WORK/resumed" > /dev/null 2>&1
 "$BIN/train_cdvae" "${CPU[@]}" --resume "$WORK/resumed" --steps 4 > "$WORK/log" 2>&1 || { cat "$WORK/log" >&2; fail "resume"; }
 expect_in "$WORK/log" "resumed"
@@ -51,7 +53,7 @@ awk -F': ' '
 "$BIN/train_cdvae" "${CPU[@]}" --data "$WORK/world" --image-size 32 --width 4 --z-dim 4 --batch 8 --threads 2 \
   --steps 6 --lr 0.02 --log-every 1 --out "$WORK/other" > "$WORK/log" 2>&1 || fail "train_cdvae --lr 0.02 failed"
 expect_in "$WORK/log" "flip 0."
-! grep -qE "z->attr|flip adv" "$WORK/log" || fail "the progress line shows terms that are off"
+! grep -qE "z->attr|flip adv|D attr|flip D" "$WORK/log" || fail "the progress line shows terms that are off"
 "$BIN/eval_cdvae" --checkpoint "$WORK/other,$WORK/straight" \
   --judge "$WORK/judge" --world "$WORK/world" --n 16 --json "$WORK/two.json" > "$WORK/log" 2>&1 ||
   { cat "$WORK/log" >&2; fail "eval_cdvae of two checkpoints failed"; }
