@@ -335,8 +335,9 @@ TEST_F(CdvaeEma, CheckpointsServeTheAveragedModel) {
 }
 
 // One whole training step against PyTorch (tests/golden/make_fixtures.py, cdvae_step): every
-// loss on, the flip term too, the step's draws given. Compared: each loss term and every
-// parameter's gradient (the critic's from its update, E's and G's from theirs). The networks
+// loss on, the flip term and the critic's attribute head too, the step's draws given. Compared:
+// each loss term and every parameter's gradient (the critic's and its head's from their update,
+// E's and G's from theirs). The networks
 // are three deep (E -> G -> critic) in fp32, summed in another order than PyTorch's: losses
 // to 1e-5 relative, gradients to 1e-5 + 1e-3 relative per element.
 TEST(Golden, CdvaeStep) {
@@ -357,11 +358,14 @@ TEST(Golden, CdvaeStep) {
                     .l1 = meta("l1"),
                     .adv = meta("adv"),
                     .flip = meta("flip"),
-                    .flip_adv = meta("flip_adv")};
+                    .flip_adv = meta("flip_adv"),
+                    .critic_attr = meta("critic_attr"),
+                    .flip_critic = meta("flip_critic")};
   ImageDataset data = tiny_data(4);
   data.attribute_names = config.spec.attributes;
   CdvaeTrainer trainer(config, data);
   trainer.model().load_state_dict(f.tensors, "init.");
+  trainer.critic_attribute_head()->load_state_dict(f.tensors, "head_init.");
 
   Batch batch;
   batch.images = f.tensors.at("x");
@@ -372,7 +376,8 @@ TEST(Golden, CdvaeStep) {
                    .prior_z = f.tensors.at("prior_z"),
                    .flip_u = f.tensors.at("flip_u")};
   const StepScalars stats = trainer.step_on(batch, noise);
-  for (const char* term : {"d_loss", "rec", "adv", "kl_z", "kl_a", "sup", "l1", "flip", "flip_adv"}) {
+  for (const char* term :
+       {"d_loss", "rec", "adv", "kl_z", "kl_a", "sup", "l1", "flip", "flip_adv", "critic_attr", "flip_critic"}) {
     const double expected = f.tensors.at(term).item();
     bool found = false;
     for (const auto& [name, value] : stats) {
@@ -393,4 +398,8 @@ TEST(Golden, CdvaeStep) {
     ++compared;
   }
   EXPECT_EQ(compared, 35);
+  for (const auto& [name, p] : trainer.critic_attribute_head()->named_parameters()) {
+    cfgan::testing::expect_close(p.grad(), f.tensors.at("grad.criticAttr." + name), 1e-5f, 1e-3f,
+                                 "gradient of the critic's attribute head's " + name);
+  }
 }

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <numeric>
+#include <optional>
 
 #include "engine/autograd.h"
 #include "engine/error.h"
@@ -213,11 +214,13 @@ CdvaeTrainer::FlipLosses CdvaeTrainer::flip_step(const Tensor& z, const Tensor& 
   const CdvaeWeights& w = config_.weights;
   Tensor total = w.flip * codes;
   FlipLosses losses;
+  // Frozen until the backward below, which is when a gradient would be taken.
+  std::optional<FrozenParameters> frozen_attr;
+  if (w.flip_critic > 0.0f) frozen_attr.emplace(*critic_attr_);
   if (w.flip_adv > 0.0f || w.flip_critic > 0.0f) {
     const KeptBuffers critic_statistics(model.critic());  // the critic is frozen by step_on
     Tensor logits;
     if (w.flip_critic > 0.0f) {
-      const FrozenParameters frozen_attr(*critic_attr_);
       const Tensor read = bce_with_logits(critic_attributes(x_flip, &logits), flipped);
       total = total + w.flip_critic * read;
       losses.critic = read.item();

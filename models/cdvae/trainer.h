@@ -101,6 +101,7 @@ class CdvaeTrainer : public TrainingJob {
   CdvaeGan& model() { return *model_; }
   // The model counterfactuals are drawn from: the EMA one when kept, else the live one.
   CdvaeGan& sampling_model() { return ema_model_ ? *ema_model_ : *model_; }
+  Module* critic_attribute_head() { return critic_attr_.get(); }  // A; null unless weights.critic_attr > 0
 
   // The loop's stops, progress fields (the optional terms' only when on) and plotted curves.
   void describe(TrainingLoopOptions& opts) const;

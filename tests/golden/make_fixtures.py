@@ -490,15 +490,18 @@ class CdvaeAutoencoder(torch.nn.Module):
 
 
 def cdvae_step():
-    """One CdvaeTrainer step with every loss on (the flip term and its adversarial part too), its
-    draws given: the losses and every parameter's gradient, as cfgan's step_on computes them."""
+    """One CdvaeTrainer step with every loss on (the flip term, its adversarial part and the
+    critic's attribute head reading the flips too), its draws given: the losses and every
+    parameter's gradient, as cfgan's step_on computes them."""
     torch.manual_seed(20261205)
     w, z_dim, k, n, tau = 8, 4, 2, 4, 0.7
-    weights = dict(kl_z=1.0, kl_a=1.0, sup=10.0, rec=1.0, l1=10.0, adv=1.0, flip=1.0, flip_adv=0.5)
-    ae, critic = CdvaeAutoencoder(w, z_dim, k), CdvaeCritic(w)
+    weights = dict(kl_z=1.0, kl_a=1.0, sup=10.0, rec=1.0, l1=10.0, adv=1.0, flip=1.0, flip_adv=0.5, critic_attr=1.0,
+                   flip_critic=0.5)
+    ae, critic, attr = CdvaeAutoencoder(w, z_dim, k), CdvaeCritic(w), torch.nn.Linear(4 * w * 16, k)
     hashed_init(ae)
     hashed_init(critic)
-    init = {**state("init.autoencoder.", ae), **state("init.critic.", critic)}
+    hashed_init(attr)
+    init = {**state("init.autoencoder.", ae), **state("init.critic.", critic), **state("head_init.", attr)}
     x = torch.rand(n, 3, 32, 32) * 2 - 1
     labels = torch.tensor([[1.0, 0.0], [0.0, 0.0], [1.0, 1.0], [0.0, 1.0]])
     prior = torch.tensor([0.5, 0.25])
@@ -507,6 +510,7 @@ def cdvae_step():
     bce = F.binary_cross_entropy_with_logits
     lr = 2e-4
     opt_d = torch.optim.Adam(critic.parameters(), lr=lr, betas=(0.5, 0.999))
+    opt_attr = torch.optim.Adam(attr.parameters(), lr=lr, betas=(0.5, 0.999))
 
     mu, logvar, logits = ae.encode(x)
     z = mu + torch.exp(0.5 * logvar) * eps
@@ -515,13 +519,16 @@ def cdvae_step():
     prior_codes = (prior_u < prior).float()
     x_prior = ae.decode(prior_z, prior_codes)
 
-    real_logits = critic(x)[0]
+    real_logits, real_last = critic(x)
+    critic_attr = bce(attr(real_last.flatten(1)), labels)
     ones, zeros = torch.ones(n), torch.zeros(n)
     d_loss = 0.5 * ((bce(real_logits, ones) + bce(critic(x_rec.detach())[0], zeros)) +
                     (bce(real_logits, ones) + bce(critic(x_prior.detach())[0], zeros)))
-    d_loss.backward()
+    (d_loss + weights["critic_attr"] * critic_attr).backward()
     grads = {"grad.critic." + name: p.grad.clone() for name, p in critic.named_parameters()}
+    grads.update({"grad.criticAttr." + name: p.grad.clone() for name, p in attr.named_parameters()})
     opt_d.step()
+    opt_attr.step()
 
     for p in critic.parameters():
         p.requires_grad_(False)
@@ -542,19 +549,21 @@ def cdvae_step():
     mask = torch.zeros(n, k)
     mask[torch.arange(n), (flip_u * k).long().clamp(max=k - 1)] = 1.0
     flipped = labels + mask - 2 * labels * mask
-    frozen = list(ae.encoder.parameters()) + list(ae.codes.parameters())
+    frozen = list(ae.encoder.parameters()) + list(ae.codes.parameters()) + list(attr.parameters())
     for p in frozen:
         p.requires_grad_(False)
     x_flip = ae.decode(z.detach(), flipped)
     flip = bce(ae.encode(x_flip)[2], flipped)
-    flip_adv = bce(critic(x_flip)[0], ones)  # the critic is still frozen
-    (weights["flip"] * flip + weights["flip_adv"] * flip_adv).backward()
+    flip_logits, flip_last = critic(x_flip)  # the critic is still frozen
+    flip_adv = bce(flip_logits, ones)
+    flip_critic = bce(attr(flip_last.flatten(1)), flipped)
+    (weights["flip"] * flip + weights["flip_adv"] * flip_adv + weights["flip_critic"] * flip_critic).backward()
     for p in frozen:
         p.requires_grad_(True)
     grads.update({"grad.autoencoder." + name: p.grad.clone() for name, p in ae.named_parameters()
                   if p.grad is not None})  # the encoder body's own real/fake head gets none
     losses = dict(d_loss=d_loss, rec=rec, adv=adv, kl_z=kl_z, kl_a=kl_a, sup=sup, l1=l1, flip=flip,
-                  flip_adv=flip_adv)
+                  flip_adv=flip_adv, critic_attr=critic_attr, flip_critic=flip_critic)
     save("cdvae_step", dict(**init, x=x, labels=labels, prior=prior, eps=eps, concrete=concrete, prior_u=prior_u,
                             prior_z=prior_z, flip_u=flip_u, **{k_: v.reshape([]) for k_, v in losses.items()},
                             **grads), dict(tau=tau, width=w, z_dim=z_dim, lr=lr, **weights))
