@@ -64,18 +64,20 @@ static void time_train_step(benchmark::State& state, const GanSpec& spec, double
       benchmark::Counter(gflop_at_64 * 1e9 * static_cast<double>(batch) / 64.0 * steps, benchmark::Counter::kIsRate);
 }
 
+// The settings every training-step benchmark runs: batch 64 (and 256 for the reference
+// step) at 1 and 2 threads, each timed for at least 3 seconds.
+static void step_settings(benchmark::internal::Benchmark* b, bool batch_256) {
+  b->ArgNames({"batch", "threads"})->Args({64, 1})->Args({64, 2});
+  if (batch_256) b->Args({256, 1})->Args({256, 2});
+  b->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(3.0);
+}
+static void reference_settings(benchmark::internal::Benchmark* b) { step_settings(b, true); }
+static void dcgan32_settings(benchmark::internal::Benchmark* b) { step_settings(b, false); }
+
 // 9.44 GFLOP per step at batch 64: forward + backward of every GEMM-like layer (10.29),
 // less D's weight gradients in the G update, which are not computed (0.85).
 static void BM_DcganTrainStep(benchmark::State& state) { time_train_step(state, GanSpec{}, 9.44); }
-BENCHMARK(BM_DcganTrainStep)
-    ->ArgNames({"batch", "threads"})
-    ->Args({64, 1})
-    ->Args({64, 2})
-    ->Args({256, 1})
-    ->Args({256, 2})
-    ->Unit(benchmark::kMillisecond)
-    ->UseRealTime()
-    ->MinTime(3.0);
+BENCHMARK(BM_DcganTrainStep)->Apply(reference_settings);
 
 // The DCGAN-32 family on 32x32 RGB (what the explanation programs train): 24.64 GFLOP per
 // step at batch 64, counted as for the reference step (G forward once, D forward three
@@ -84,13 +86,7 @@ BENCHMARK(BM_DcganTrainStep)
 static void BM_Dcgan32TrainStep(benchmark::State& state) {
   time_train_step(state, GanSpec{.image_size = 32, .channels = 3}, 24.64);
 }
-BENCHMARK(BM_Dcgan32TrainStep)
-    ->ArgNames({"batch", "threads"})
-    ->Args({64, 1})
-    ->Args({64, 2})
-    ->Unit(benchmark::kMillisecond)
-    ->UseRealTime()
-    ->MinTime(3.0);
+BENCHMARK(BM_Dcgan32TrainStep)->Apply(dcgan32_settings);
 
 // Both steps with BF16 operands (`--precision bf16` in the apps): on AVX-512 BF16 CPUs the
 // GEMM's pair micro-kernels (kernels/cpu/gemm_simd.h). Compare with dcgan_step_torch.py
@@ -98,26 +94,12 @@ BENCHMARK(BM_Dcgan32TrainStep)
 static void BM_DcganTrainStepBf16(benchmark::State& state) {
   time_train_step(state, GanSpec{}, 9.44, MatmulPrecision::bf16);
 }
-BENCHMARK(BM_DcganTrainStepBf16)
-    ->ArgNames({"batch", "threads"})
-    ->Args({64, 1})
-    ->Args({64, 2})
-    ->Args({256, 1})
-    ->Args({256, 2})
-    ->Unit(benchmark::kMillisecond)
-    ->UseRealTime()
-    ->MinTime(3.0);
+BENCHMARK(BM_DcganTrainStepBf16)->Apply(reference_settings);
 
 static void BM_Dcgan32TrainStepBf16(benchmark::State& state) {
   time_train_step(state, GanSpec{.image_size = 32, .channels = 3}, 24.64, MatmulPrecision::bf16);
 }
-BENCHMARK(BM_Dcgan32TrainStepBf16)
-    ->ArgNames({"batch", "threads"})
-    ->Args({64, 1})
-    ->Args({64, 2})
-    ->Unit(benchmark::kMillisecond)
-    ->UseRealTime()
-    ->MinTime(3.0);
+BENCHMARK(BM_Dcgan32TrainStepBf16)->Apply(dcgan32_settings);
 
 // The lazy R1 update of the reference DCGAN's D (StyleGAN2's interval 16): D on the real
 // batch with the batch as a leaf, grad_x D with create_graph, the penalty, its backward

@@ -28,6 +28,14 @@ CdvaeSpec small_spec() {
   return s;
 }
 
+// Training on small_spec() four images at a time, every other setting at its default.
+CdvaeConfig small_config() {
+  CdvaeConfig c;
+  c.spec = small_spec();
+  c.batch = 4;
+  return c;
+}
+
 // A data set of n random 32x32 RGB images, half of them "Red".
 ImageDataset tiny_data(int64_t n) {
   ImageDataset d;
@@ -89,10 +97,8 @@ TEST(Cdvae, CounterfactualsAreDecodesOfFlippedHardCodes) {
 }
 
 TEST(Cdvae, ATrainingStepUpdatesEveryPartWithFiniteLosses) {
-  CdvaeConfig config;
-  config.spec = small_spec();
+  CdvaeConfig config = small_config();
   config.spec.prior = {0.5f, 0.01f};
-  config.batch = 4;
   const ImageDataset data = tiny_data(8);
   CdvaeTrainer trainer(config, data);
   auto snapshot = [&](Module& m) { return m.named_parameters()[0].second.to_host(); };
@@ -130,10 +136,8 @@ class CdvaeFlip : public cfgan_test::TempDirTest {
 TEST_F(CdvaeFlip, TheFlipLossTrainsTheDecoderAlone) {
   const ImageDataset data = tiny_data(8);
   auto one_step = [&](float flip, const std::string& file) {
-    CdvaeConfig config;
-    config.spec = small_spec();
+    CdvaeConfig config = small_config();
     config.spec.prior = {0.5f, 0.01f};
-    config.batch = 4;
     config.weights.flip = flip;
     config.weights.flip_adv = flip;  // its adversarial part too: the critic is frozen for it
     return step_and_save(config, data, "flip", file);
@@ -173,9 +177,7 @@ TEST_F(CdvaeFlip, TheFlipLossTrainsTheDecoderAlone) {
 TEST(CdvaeStatistics, PriorSamplesLeaveTheDecodersStatistics) {
   const ImageDataset data = tiny_data(8);
   auto one_step = [&](uint64_t prior_seed) {
-    CdvaeConfig config;
-    config.spec = small_spec();
-    config.batch = 4;
+    CdvaeConfig config = small_config();
     CdvaeTrainer trainer(config, data);
     const Batch batch{.images = image_batch(data, 0, 4),
                       .labels = {},
@@ -207,9 +209,7 @@ TEST(CdvaeStatistics, PriorSamplesLeaveTheDecodersStatistics) {
 TEST_F(CdvaeFlip, TheLatentAdversaryTrainsTheEncodersMeanAlone) {
   const ImageDataset data = tiny_data(8);
   auto one_step = [&](float latent, const std::string& file) {
-    CdvaeConfig config;
-    config.spec = small_spec();
-    config.batch = 4;
+    CdvaeConfig config = small_config();
     config.weights.latent = latent;
     return step_and_save(config, data, "latent_read", file);
   };
@@ -245,9 +245,7 @@ TEST_F(CdvaeFlip, TheLatentAdversaryTrainsTheEncodersMeanAlone) {
 TEST_F(CdvaeFlip, TheCriticsReadingOfTheFlipsTrainsTheDecoderAlone) {
   const ImageDataset data = tiny_data(8);
   auto one_step = [&](float flip_critic, const std::string& file) {
-    CdvaeConfig config;
-    config.spec = small_spec();
-    config.batch = 4;
+    CdvaeConfig config = small_config();
     config.weights.critic_attr = 1.0f;
     config.weights.flip_critic = flip_critic;
     return step_and_save(config, data, "flip_critic", file);
@@ -274,9 +272,7 @@ TEST_F(CdvaeFlip, TheCriticsReadingOfTheFlipsTrainsTheDecoderAlone) {
   EXPECT_GT(decoder_changed, 0);
   EXPECT_GT(kept, 20);
   // Without the head nothing of it is saved, and its reading needs it.
-  CdvaeConfig off;
-  off.spec = small_spec();
-  off.batch = 4;
+  CdvaeConfig off = small_config();
   EXPECT_EQ(step_and_save(off, data, "flip", "off.safetensors").first.count("criticAttr.weight"), 0u);
   off.weights.flip_critic = 1.0f;
   EXPECT_THAT(error_of([&] { CdvaeTrainer t(off, data); }), HasSubstr("0 unless --flip and --critic-attr are on"));
@@ -284,9 +280,7 @@ TEST_F(CdvaeFlip, TheCriticsReadingOfTheFlipsTrainsTheDecoderAlone) {
 
 // The flipped decodes' adversarial weight changes the objective: a checkpoint names its own.
 TEST_F(CdvaeFlip, ARunWithAnotherFlipAdversarialWeightCannotResume) {
-  CdvaeConfig config;
-  config.spec = small_spec();
-  config.batch = 4;
+  CdvaeConfig config = small_config();
   const ImageDataset data = tiny_data(8);
   config.weights.flip_adv = 1.0f;
   CdvaeTrainer trainer(config, data);
@@ -309,9 +303,7 @@ TEST_F(CdvaeFlip, ARunWithAnotherFlipAdversarialWeightCannotResume) {
 class CdvaeEma : public cfgan_test::TempDirTest {};
 
 TEST_F(CdvaeEma, CheckpointsServeTheAveragedModel) {
-  CdvaeConfig config;
-  config.spec = small_spec();
-  config.batch = 4;
+  CdvaeConfig config = small_config();
   config.ema_decay = 0.9f;
   const ImageDataset data = tiny_data(8);  // the trainer's loader reads it in place
   CdvaeTrainer trainer(config, data);

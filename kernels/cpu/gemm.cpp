@@ -81,7 +81,10 @@ bool bf16_pairs(MatmulPrecision precision) { return kBf16Pairs && precision == M
 void round_panel(float* panel, int64_t kc, int64_t width, MatmulPrecision precision) {
   if (precision == MatmulPrecision::fp32) return;
 #if defined(__AVX512BF16__)
-  if (bf16_pairs(precision)) return pack_bf16_pairs(panel, kc, width);
+  if (bf16_pairs(precision)) {
+    pack_bf16_pairs(panel, kc, width);
+    return;
+  }
 #endif
   for (int64_t i = 0; i < kc * width; ++i) panel[i] = round_operand(panel[i], precision);
 }
