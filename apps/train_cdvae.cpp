@@ -62,8 +62,9 @@ int run(int argc, char** argv) {
       "flip-adv", w.flip_adv, "weight of the adversarial loss on the flipped decodes (with --flip > 0; 0: off)"));
   w.critic_attr = static_cast<float>(flags.get_double(
       "critic-attr", w.critic_attr, "weight of the critic's attribute head, trained on real images' labels (0: off)"));
+  // Its default follows the two terms it needs, so --flip 0 or --critic-attr 0 alone turns it off.
   w.flip_critic = static_cast<float>(flags.get_double(
-      "flip-critic", w.flip_critic,
+      "flip-critic", w.flip > 0.0f && w.critic_attr > 0.0f ? w.flip_critic : 0.0f,
       "weight of the critic's attribute head reading the flips (needs --flip, --critic-attr)"));
   w.latent = static_cast<float>(flags.get_double(
       "latent-adv", w.latent, "weight of the latent adversary: E hides the attributes from a reader of mu (0: off)"));

@@ -140,6 +140,7 @@ TEST_F(CdvaeFlip, TheFlipLossTrainsTheDecoderAlone) {
     config.spec.prior = {0.5f, 0.01f};
     config.weights.flip = flip;
     config.weights.flip_adv = flip;  // its adversarial part too: the critic is frozen for it
+    config.weights.flip_critic = 0.0f;  // the critic's head still learns from real images, as in both runs
     return step_and_save(config, data, "flip", file);
   };
   const auto [plain, no_flip] = one_step(0.0f, "plain.safetensors");
@@ -273,6 +274,7 @@ TEST_F(CdvaeFlip, TheCriticsReadingOfTheFlipsTrainsTheDecoderAlone) {
   EXPECT_GT(kept, 20);
   // Without the head nothing of it is saved, and its reading needs it.
   CdvaeConfig off = small_config();
+  off.weights.critic_attr = off.weights.flip_critic = 0.0f;
   EXPECT_EQ(step_and_save(off, data, "flip", "off.safetensors").first.count("criticAttr.weight"), 0u);
   off.weights.flip_critic = 1.0f;
   EXPECT_THAT(error_of([&] { CdvaeTrainer t(off, data); }), HasSubstr("0 unless --flip and --critic-attr are on"));
@@ -296,6 +298,26 @@ TEST_F(CdvaeFlip, ARunWithAnotherFlipAdversarialWeightCannotResume) {
   EXPECT_THAT(error_of([&] { CdvaeTrainer(config, data); }),
               HasSubstr("--flip-adv: expected a weight >= 0, and 0 unless --flip is on (it is part of the flip "
                         "term); got 0.5 with --flip 0"));
+}
+
+// The head is on by default; a run with it does not resume a checkpoint without it, nor one
+// written before the head existed (no weight named: it had none).
+TEST_F(CdvaeFlip, ARunWithTheHeadDoesNotResumeACheckpointWithoutIt) {
+  const ImageDataset data = tiny_data(8);
+  CdvaeConfig off = small_config();
+  off.weights.critic_attr = off.weights.flip_critic = 0.0f;
+  CdvaeTrainer trainer(off, data);
+  trainer.step();
+  trainer.save(path("off.safetensors"));
+  CdvaeTrainer with_head(small_config(), data);
+  const std::string expected = "disagree on the critic's attribute head (--critic-attr 0 there, 1 here)";
+  EXPECT_THAT(error_of([&] { with_head.load(path("off.safetensors")); }), HasSubstr(expected));
+  SafetensorsFile older = load_safetensors(path("off.safetensors"));
+  older.metadata.erase("critic_attr");
+  older.metadata.erase("flip_critic");
+  save_safetensors(path("older.safetensors"), NamedTensors(older.tensors.begin(), older.tensors.end()),
+                   older.metadata, older.bytes);
+  EXPECT_THAT(error_of([&] { with_head.load(path("older.safetensors")); }), HasSubstr(expected));
 }
 
 // With --ema-decay the checkpoint carries an average of E and G beside the live weights, and

@@ -50,6 +50,12 @@ CdvaeTrainer::CdvaeTrainer(const CdvaeConfig& config, const ImageDataset& data)
   const AdamOptions adam{.lr = config.lr, .beta1 = config.beta1, .beta2 = config.beta2};
   opt_eg_ = std::make_unique<Adam>(model_->autoencoder().named_parameters(), adam);
   opt_d_ = std::make_unique<Adam>(model_->critic().named_parameters(), adam);
+  // The head first: its initial weights do not depend on whether the latent adversary is on.
+  if (config.weights.critic_attr > 0.0f) {
+    critic_attr_ = std::make_shared<Linear>(config_.spec.feature_dim(), config_.spec.num_attributes());
+    critic_attr_->to(config.device);
+    opt_critic_attr_ = std::make_unique<Adam>(critic_attr_->named_parameters(), adam);
+  }
   if (config.weights.latent > 0.0f) {
     const int64_t hidden = 4 * config_.spec.z_dim;
     latent_critic_ = std::make_shared<Sequential>(std::vector<std::shared_ptr<Module>>{
@@ -57,11 +63,6 @@ CdvaeTrainer::CdvaeTrainer(const CdvaeConfig& config, const ImageDataset& data)
         std::make_shared<Linear>(hidden, config_.spec.num_attributes())});
     latent_critic_->to(config.device);
     opt_latent_ = std::make_unique<Adam>(latent_critic_->named_parameters(), adam);
-  }
-  if (config.weights.critic_attr > 0.0f) {
-    critic_attr_ = std::make_shared<Linear>(config_.spec.feature_dim(), config_.spec.num_attributes());
-    critic_attr_->to(config.device);
-    opt_critic_attr_ = std::make_unique<Adam>(critic_attr_->named_parameters(), adam);
   }
   if (config.ema_decay > 0.0f) {
     ema_model_ = std::make_shared<CdvaeGan>(config_.spec);
@@ -289,18 +290,21 @@ void CdvaeTrainer::load(const std::string& path) {
   if (ema_model_) ema_model_->autoencoder().load_state_dict(file.tensors, "ema.");
   // The flip term and its adversarial part change the objective and what each step draws
   // (checkpoints written before a weight was recorded carry no value to compare).
-  const auto same_weight = [&](const char* key, const char* term, const char* flag, float here) {
-    const auto there = file.metadata.find(key);
-    CFGAN_CHECK(there == file.metadata.end() || there->second == float_text(here), path,
-                ": checkpoint and run disagree on ", term, " (", flag, " ", there->second, " there, ",
-                float_text(here), " here)");
+  // `absent`: the weight a checkpoint written before the term existed had (null: not checked).
+  const auto same_weight = [&](const char* key, const char* term, const char* flag, float here,
+                               const char* absent = nullptr) {
+    const auto found = file.metadata.find(key);
+    if (found == file.metadata.end() && !absent) return;
+    const std::string there = found == file.metadata.end() ? absent : found->second;
+    CFGAN_CHECK(there == float_text(here), path, ": checkpoint and run disagree on ", term, " (", flag, " ", there,
+                " there, ", float_text(here), " here)");
   };
   same_weight("flip", "the flip term", "--flip", config_.weights.flip);
   same_weight("flip_adv", "the flipped decodes' adversarial term", "--flip-adv", config_.weights.flip_adv);
   same_weight("latent_adv", "the latent adversary", "--latent-adv", config_.weights.latent);
-  same_weight("critic_attr", "the critic's attribute head", "--critic-attr", config_.weights.critic_attr);
+  same_weight("critic_attr", "the critic's attribute head", "--critic-attr", config_.weights.critic_attr, "0");
   same_weight("flip_critic", "the flips read by the critic's attribute head", "--flip-critic",
-              config_.weights.flip_critic);
+              config_.weights.flip_critic, "0");
   if (latent_critic_) {
     latent_critic_->load_state_dict(file.tensors, "latent.");
     opt_latent_->load_state_dict(file.tensors, "optLatent.");

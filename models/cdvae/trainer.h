@@ -16,11 +16,11 @@
 // E's head is satisfied by faint stripes, the critic is not; but the critic also knows which
 // attributes go together in the data, and pulls a direct intervention back to them
 // (docs/cdvae-gan.md measures both).
-// critic_attr (off by default) gives the critic an attribute head A on its last features
-// (AC-GAN's auxiliary classifier), trained with the critic on real images' labels (weight
-// critic_attr in the critic's loss); flip_critic asks A to read the flips too. A second reader,
-// one that also tells real from generated, for the flips that satisfy E's code head and not an
-// independent judge.
+// critic_attr gives the critic an attribute head A on its last features (AC-GAN's auxiliary
+// classifier), trained with the critic on real images' labels (weight critic_attr in the
+// critic's loss); flip_critic asks A to read the flips too. A second reader, one that also
+// tells real from generated, for the flips that satisfy E's code head and not an independent
+// judge; with it every attribute's flips deceive the judge (docs/cdvae-gan.md), so it is on.
 // latent (off by default) is an adversary on the Gaussian code: a small network C learns to
 // read the attributes off mu (BCE to the labels, its own Adam), and E is asked to leave it no
 // better than the prior's frequencies. What z holds of an attribute a flip cannot change: a
@@ -52,7 +52,7 @@ namespace cfgan {
 struct CdvaeWeights {
   float kl_z = 0.01f, kl_a = 0.1f, sup = 10.0f, rec = 1.0f, l1 = 10.0f, adv = 1.0f, flip = 5.0f, flip_adv = 0.0f;
   float latent = 0.0f;
-  float critic_attr = 0.0f, flip_critic = 0.0f;
+  float critic_attr = 1.0f, flip_critic = 5.0f;
 };
 
 struct CdvaeConfig {

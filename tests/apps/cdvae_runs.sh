@@ -49,9 +49,11 @@ awk -F': ' '
   fail "deception to on / to off: wrong unit counts or parts that do not add up to the whole"
 # The truth's numbers (its FD, the judge's reading of it) come from the world and the judge
 # alone: two models whose own counterfactuals differ share them exactly. (The 4-step runs above
-# still decode one flat grey; a few steps at a high rate get past that.)
+# still decode one flat grey; a few steps at a high rate get past that.) Without the critic's
+# head its reading of the flips is off too, with no flag for it.
 "$BIN/train_cdvae" "${CPU[@]}" --data "$WORK/world" --image-size 32 --width 4 --z-dim 4 --batch 8 --threads 2 \
-  --steps 6 --lr 0.02 --log-every 1 --out "$WORK/other" > "$WORK/log" 2>&1 || fail "train_cdvae --lr 0.02 failed"
+  --steps 6 --lr 0.02 --log-every 1 --critic-attr 0 --out "$WORK/other" > "$WORK/log" 2>&1 ||
+  { cat "$WORK/log" >&2; fail "train_cdvae --lr 0.02 --critic-attr 0 failed"; }
 expect_in "$WORK/log" "flip 0."
 ! grep -qE "z->attr|flip adv|D attr|flip D" "$WORK/log" || fail "the progress line shows terms that are off"
 "$BIN/eval_cdvae" --checkpoint "$WORK/other,$WORK/straight" \
