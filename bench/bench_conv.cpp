@@ -1,7 +1,8 @@
 // The CPU convolution kernels (im2col / col2im + GEMM, kernels/cpu/conv.cpp) at the
 // convolutions of a batch-64 DCGAN on 28x28 images, at 1 and 2 threads. GFLOP/s counts
 // the GEMM's 2 * N*P*Q * K * C*R*S per call, so the gap to bench_gemm's number for
-// the same product is what the lowering (layout copies, im2col, col2im) costs.
+// the same product is what the lowering (layout copies, im2col, col2im) costs. Each pass
+// runs in FP32 and, with the suffix /bf16, on BF16 operands.
 //
 //   build-gemm/bench/bench_conv
 //
@@ -102,9 +103,12 @@ void bench_conv(benchmark::State& state, const ConvCase& cc, int threads) {
 
 int main(int argc, char** argv) {
   for (int threads : {1, 2}) {
-    for (const ConvCase& cc : cases()) {
+    for (ConvCase cc : cases()) {
       const std::string name = cc.name + "/threads:" + std::to_string(threads);
       benchmark::RegisterBenchmark(name.c_str(), bench_conv, cc, threads)->UseRealTime();
+      // The same pass on BF16 operands (--precision bf16: the pair micro-kernels where the CPU has them).
+      cc.g.precision = cfgan::MatmulPrecision::bf16;
+      benchmark::RegisterBenchmark((name + "/bf16").c_str(), bench_conv, cc, threads)->UseRealTime();
     }
   }
   benchmark::Initialize(&argc, argv);
