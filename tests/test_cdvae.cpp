@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <functional>
 
 #include "engine/autograd.h"
 #include "engine/io/safetensors.h"
@@ -131,7 +132,42 @@ class CdvaeFlip : public cfgan_test::TempDirTest {
     trainer.save(path(file));
     return {load_safetensors(path(file)).tensors, value};
   }
+
+  struct Moments {
+    int compared = 0;  // moments found in both runs
+    int moved = 0;     // of those `reaches` selects, the ones that differ between the runs
+    int kept = 0;      // all the others, each checked bit-identical
+    int learner = 0;   // moments of the network named by `learner`, each checked non-zero
+  };
+  // Adam's first moments after one step with a term (`with`) and without it (`without`): those
+  // `reaches` selects may differ, every other one must be bit-identical; those whose name starts
+  // with `learner` (a network the run trains, perhaps absent from `without`) must not be zero.
+  Moments compare_moments(const TensorMap& with, const TensorMap& without,
+                          const std::function<bool(const std::string&)>& reaches, const std::string& learner,
+                          const std::string& term) {
+    Moments m;
+    for (const auto& [name, t] : with) {
+      if (name.find(".exp_avg.") == std::string::npos) continue;
+      const std::vector<float> now = t.to_host();
+      if (!learner.empty() && name.rfind(learner, 0) == 0) {
+        ++m.learner;
+        EXPECT_NE(now, std::vector<float>(now.size(), 0.0f)) << name << ": it did not learn";
+        if (!without.count(name)) continue;
+      }
+      ++m.compared;
+      const std::vector<float> before = without.at(name).to_host();
+      if (reaches(name)) {
+        m.moved += now != before;
+      } else {
+        ++m.kept;
+        EXPECT_EQ(now, before) << name << ": " << term << " reached it";
+      }
+    }
+    return m;
+  }
 };
+
+bool in_decoder(const std::string& name) { return name.find(".decoder.") != std::string::npos; }
 
 TEST_F(CdvaeFlip, TheFlipLossTrainsTheDecoderAlone) {
   const ImageDataset data = tiny_data(8);
@@ -147,18 +183,9 @@ TEST_F(CdvaeFlip, TheFlipLossTrainsTheDecoderAlone) {
   const auto [flipping, flip_loss] = one_step(1.0f, "flip.safetensors");
   EXPECT_EQ(no_flip, 0.0f);
   EXPECT_GT(flip_loss, 0.0f);
-  int moments = 0, decoder_changed = 0;
-  for (const auto& [name, t] : plain) {
-    if (name.find(".exp_avg.") == std::string::npos) continue;
-    ++moments;
-    if (name.find(".decoder.") != std::string::npos) {
-      decoder_changed += t.to_host() != flipping.at(name).to_host();
-    } else {
-      EXPECT_EQ(t.to_host(), flipping.at(name).to_host()) << name << ": the flip loss reached it";
-    }
-  }
-  EXPECT_GT(moments, 20);  // E's, G's and the critic's parameters
-  EXPECT_GT(decoder_changed, 0);
+  const Moments m = compare_moments(flipping, plain, in_decoder, "", "the flip loss");
+  EXPECT_GT(m.compared, 20);  // E's, G's and the critic's parameters
+  EXPECT_GT(m.moved, 0);
   // E reads the flipped decodes in training mode; its batch-norm statistics, which eval mode
   // (counterfactual, eval_cdvae) uses, must still come from real images only.
   int statistics = 0;
@@ -219,25 +246,13 @@ TEST_F(CdvaeFlip, TheLatentAdversaryTrainsTheEncodersMeanAlone) {
   EXPECT_EQ(no_read, 0.0f);
   EXPECT_GT(read, 0.0f);
   EXPECT_EQ(plain.count("latent.0.weight"), 0u);
-  int moved = 0, kept = 0, critic_moments = 0;
-  for (const auto& [name, t] : hiding) {
-    if (name.find(".exp_avg.") == std::string::npos) continue;
-    if (name.rfind("optLatent.", 0) == 0) {
-      ++critic_moments;
-      EXPECT_NE(t.to_host(), std::vector<float>(t.to_host().size(), 0.0f)) << name << ": C did not learn";
-      continue;
-    }
-    const bool reaches = name.find(".encoder.") != std::string::npos || name.find(".mu.") != std::string::npos;
-    if (reaches) {
-      moved += t.to_host() != plain.at(name).to_host();
-    } else {
-      ++kept;
-      EXPECT_EQ(t.to_host(), plain.at(name).to_host()) << name << ": the latent adversary reached it";
-    }
-  }
-  EXPECT_EQ(critic_moments, 4);  // two layers' weights and biases
-  EXPECT_GT(moved, 0);
-  EXPECT_GT(kept, 20);  // G's, the critic's, E's log-variance and code heads
+  const auto reads_mu = [](const std::string& name) {
+    return name.find(".encoder.") != std::string::npos || name.find(".mu.") != std::string::npos;
+  };
+  const Moments m = compare_moments(hiding, plain, reads_mu, "optLatent.", "the latent adversary");
+  EXPECT_EQ(m.learner, 4);  // C: two layers' weights and biases
+  EXPECT_GT(m.moved, 0);
+  EXPECT_GT(m.kept, 20);  // G's, the critic's, E's log-variance and code heads
 }
 
 // The critic's attribute head learns from real images with the critic; its reading of the
@@ -246,8 +261,7 @@ TEST_F(CdvaeFlip, TheLatentAdversaryTrainsTheEncodersMeanAlone) {
 TEST_F(CdvaeFlip, TheCriticsReadingOfTheFlipsTrainsTheDecoderAlone) {
   const ImageDataset data = tiny_data(8);
   auto one_step = [&](float flip_critic, const std::string& file) {
-    CdvaeConfig config = small_config();
-    config.weights.critic_attr = 1.0f;
+    CdvaeConfig config = small_config();  // the head is on by default
     config.weights.flip_critic = flip_critic;
     return step_and_save(config, data, "flip_critic", file);
   };
@@ -255,23 +269,10 @@ TEST_F(CdvaeFlip, TheCriticsReadingOfTheFlipsTrainsTheDecoderAlone) {
   const auto [reading, read] = one_step(1.0f, "read.safetensors");
   EXPECT_EQ(no_read, 0.0f);
   EXPECT_GT(read, 0.0f);
-  int head_moments = 0, decoder_changed = 0, kept = 0;
-  for (const auto& [name, t] : reading) {
-    if (name.find(".exp_avg.") == std::string::npos) continue;
-    if (name.rfind("optCriticAttr.", 0) == 0) {
-      ++head_moments;
-      EXPECT_NE(t.to_host(), std::vector<float>(t.to_host().size(), 0.0f)) << name << ": the head did not learn";
-    }
-    if (name.find(".decoder.") != std::string::npos) {
-      decoder_changed += t.to_host() != plain.at(name).to_host();
-    } else {
-      ++kept;
-      EXPECT_EQ(t.to_host(), plain.at(name).to_host()) << name << ": the critic's reading of the flips reached it";
-    }
-  }
-  EXPECT_EQ(head_moments, 2);  // the head's weight and bias
-  EXPECT_GT(decoder_changed, 0);
-  EXPECT_GT(kept, 20);
+  const Moments m = compare_moments(reading, plain, in_decoder, "optCriticAttr.", "the critic's reading of the flips");
+  EXPECT_EQ(m.learner, 2);  // the head's weight and bias, kept bit-identical too
+  EXPECT_GT(m.moved, 0);
+  EXPECT_GT(m.kept, 20);
   // Without the head nothing of it is saved, and its reading needs it.
   CdvaeConfig off = small_config();
   off.weights.critic_attr = off.weights.flip_critic = 0.0f;
