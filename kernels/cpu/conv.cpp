@@ -12,9 +12,9 @@
 // output in place. Narrower layers would leave tiles idle (at DCGAN's 7x7 layer a
 // quarter of them), so they run one GEMM over all N*P*Q columns into a channel-major
 // (K, N*P*Q) buffer and copy it out. The weight gradient sums over all images in one
-// GEMM, with dout copied channel-major as its A operand.
+// GEMM whose A panels are packed straight from dout.
 //
-// Workspace: the (K, N*P*Q) channel-major buffer.
+// Workspace: the forward's (K, N*P*Q) channel-major buffer.
 #include <omp.h>
 
 #include <algorithm>
@@ -296,14 +296,7 @@ void col2im_accumulate(float* din, const float* col, const ConvGeom& g) {
   }
 }
 
-// (N, K, PQ) <-> (K, N*PQ)
-void batch_major_to_channel_major(float* dst, const float* src, int64_t n, int64_t k, int64_t pq) {
-#pragma omp parallel for collapse(2) schedule(static) if (n * k * pq > kParallelElements)
-  for (int64_t b = 0; b < n; ++b) {
-    for (int64_t c = 0; c < k; ++c) std::memcpy(dst + (c * n + b) * pq, src + (b * k + c) * pq, sizeof(float) * pq);
-  }
-}
-
+// (K, N*PQ) -> (N, K, PQ)
 void channel_major_to_batch_major(float* dst, const float* src, int64_t n, int64_t k, int64_t pq) {
 #pragma omp parallel for collapse(2) schedule(static) if (n * k * pq > kParallelElements)
   for (int64_t b = 0; b < n; ++b) {
@@ -311,7 +304,8 @@ void channel_major_to_batch_major(float* dst, const float* src, int64_t n, int64
   }
 }
 
-// The input gradient's B operand: dout as (K, N*P*Q), read from its (N, K, P*Q) layout.
+// dout as the (K, N*P*Q) matrix, read from its (N, K, P*Q) layout: the input gradient's
+// B operand and the weight gradient's A.
 struct DoutColumns {
   const ConvGeom* g;
   const float* dout;
@@ -331,6 +325,21 @@ void pack_dout_panel(const void* context, int64_t, int64_t k0, int64_t kc, int64
   for (int64_t k = 0; k < kc; ++k) std::fill(dst + k * padded_width + width, dst + (k + 1) * padded_width, 0.0f);
 }
 
+// Rows [row, row + height) over columns [k0, k0 + kc): within one image each row's stretch
+// is contiguous, so the panel is packed one image's stretch at a time as any A whose rows
+// run along k.
+void pack_dout_rows(const void* context, int64_t, int64_t k0, int64_t kc, int64_t row, int64_t height, int64_t,
+                    float* dst) {
+  const auto& x = *static_cast<const DoutColumns*>(context);
+  const int64_t pq = x.g->p * x.g->q;
+  for (int64_t step = 0; step < kc;) {
+    const int64_t j = k0 + step, len = std::min(pq - j % pq, kc - step);
+    const float* first = x.dout + (j / pq * x.g->k + row) * pq + j % pq;
+    gemm_detail::pack_panel({first, pq, true}, len, height, height, dst + step * height);
+    step += len;
+  }
+}
+
 }  // namespace
 
 int64_t conv_workspace_floats(const ConvGeom& g) { return g.k * col_cols(g); }
@@ -338,6 +347,7 @@ int64_t conv_workspace_floats(const ConvGeom& g) { return g.k * col_cols(g); }
 void conv2d_forward(float* out, const float* in, const float* weight, const ConvGeom& g, float* workspace) {
   const int64_t pq = g.p * g.q;
   const ImplicitColumns columns{&g, in, gemm_per_image(g)};
+  const PanelPacker packer{pack_col_panel, &columns};
   GemmArgs mm;  // out (K, NPQ) = W (K, CRS) * col (CRS, NPQ)
   mm.precision = g.precision;
   mm.m = g.k, mm.k = col_rows(g);
@@ -346,13 +356,13 @@ void conv2d_forward(float* out, const float* in, const float* weight, const Conv
     mm.n = pq;
     mm.c = out, mm.ldc = pq;
     mm.batch = g.n, mm.stride_c = g.k * pq;
-    gemm_implicit_b(mm, {pack_col_panel, &columns});
+    gemm_implicit(mm, nullptr, &packer);
     return;
   }
   float* out_cm = workspace;
   mm.n = col_cols(g);
   mm.c = out_cm, mm.ldc = col_cols(g);
-  gemm_implicit_b(mm, {pack_col_panel, &columns});
+  gemm_implicit(mm, nullptr, &packer);
   channel_major_to_batch_major(out, out_cm, g.n, g.k, pq);
 }
 
@@ -375,22 +385,22 @@ void conv2d_backward_input(float* din, const float* dout, const float* weight, c
     mm.m = col_rows(g), mm.n = col_cols(part), mm.k = g.k;
     mm.a = weight, mm.lda = col_rows(g);
     mm.c = col.data(), mm.ldc = col_cols(part);
-    gemm_implicit_b(mm, {pack_dout_panel, &columns});
+    const PanelPacker packer{pack_dout_panel, &columns};
+    gemm_implicit(mm, nullptr, &packer);
     col2im_accumulate(din + n0 * g.c * g.h * g.w, col.data(), part);
   }
 }
 
-void conv2d_backward_weight(float* dweight, const float* dout, const float* in, const ConvGeom& g, float* workspace) {
-  float* dout_cm = workspace;
-  batch_major_to_channel_major(dout_cm, dout, g.n, g.k, g.p * g.q);
+void conv2d_backward_weight(float* dweight, const float* dout, const float* in, const ConvGeom& g, float*) {
+  const DoutColumns rows{&g, dout};
   const ImplicitColumns columns{&g, in, false};
+  const PanelPacker a{pack_dout_rows, &rows}, b{pack_col_transposed_panel, &columns};
   GemmArgs mm;  // dW (K, CRS) += dout (K, NPQ) * col^T (NPQ, CRS)
   mm.precision = g.precision;
   mm.m = g.k, mm.n = col_rows(g), mm.k = col_cols(g);
-  mm.a = dout_cm, mm.lda = col_cols(g);
   mm.beta = 1.0f;
   mm.c = dweight, mm.ldc = col_rows(g);
-  gemm_implicit_b(mm, {pack_col_transposed_panel, &columns});
+  gemm_implicit(mm, &a, &b);
 }
 
 }  // namespace cfgan::cpu

@@ -53,13 +53,14 @@ struct Range {
   int64_t begin, size;
 };
 
-// One matrix of the batch; b is null when an implicit packer supplies op(B).
+// One matrix of the batch; a or b is null where a packer supplies that operand.
 struct Operands {
   const float* a;
   const float* b;
   float* c;
   int64_t product;
-  const BPanelPacker* implicit_b;
+  const PanelPacker* implicit_a;
+  const PanelPacker* implicit_b;
 };
 
 // Rows [r, r + width) of op(A) over k in [p, p + kc).
@@ -143,7 +144,12 @@ void gemm_rectangle(const GemmArgs& g, const Operands& x, Range rows, Range cols
           const int64_t height = panel_start(p + 1) - panel_start(p);
           float* a_micro = a_packed + (panel_start(p) - r0) * kc;
           if (jc == 0) {
-            pack_panel(a_panel(g, x.a, rows.begin + panel_start(p), p0), kc, height, height, a_micro);
+            const int64_t row = rows.begin + panel_start(p);
+            if (x.implicit_a) {
+              x.implicit_a->pack(x.implicit_a->context, x.product, p0, kc, row, height, height, a_micro);
+            } else {
+              pack_panel(a_panel(g, x.a, row, p0), kc, height, height, a_micro);
+            }
             round_panel(a_micro, kc, height, g.precision);
           }
           float* c_row = out.c + panel_start(p) * out.ldc + jc;
@@ -209,8 +215,19 @@ Split choose_split(const GemmArgs& g, int threads) {
   return best;
 }
 
-Operands batch_operands(const GemmArgs& g, const BPanelPacker* implicit_b, int64_t i) {
-  return {g.a + i * g.stride_a, implicit_b ? nullptr : g.b + i * g.stride_b, g.c + i * g.stride_c, i, implicit_b};
+// The packers of one GEMM call, null for an operand read from g.
+struct Packers {
+  const PanelPacker* a;
+  const PanelPacker* b;
+};
+
+Operands batch_operands(const GemmArgs& g, Packers packers, int64_t i) {
+  return {packers.a ? nullptr : g.a + i * g.stride_a,
+          packers.b ? nullptr : g.b + i * g.stride_b,
+          g.c + i * g.stride_c,
+          i,
+          packers.a,
+          packers.b};
 }
 
 // C = beta * C: what is left of the product when k == 0 or alpha == 0.
@@ -241,8 +258,8 @@ void sum_k_slices(const GemmArgs& g, float* c, std::span<float* const> slices, i
   }
 }
 
-// gemm() and gemm_implicit_b(): op(B) from g.b when implicit_b is null.
-void gemm_blocked(const GemmArgs& g, const BPanelPacker* implicit_b) {
+// gemm() and gemm_implicit(): an operand from g where its packer is null.
+void gemm_blocked(const GemmArgs& g, Packers packers) {
   if (g.m <= 0 || g.n <= 0 || g.batch <= 0) return;
   if (g.k <= 0 || g.alpha == 0.0f) {
     scale_c(g);
@@ -252,12 +269,12 @@ void gemm_blocked(const GemmArgs& g, const BPanelPacker* implicit_b) {
   const int threads =
       static_cast<int>(std::clamp<int64_t>(fmas * g.batch / kMinFmasPerThread, 1, omp_get_max_threads()));
   // The vector kernel reads the operands where they lie: it has no packing step to round in.
-  if (!implicit_b && (g.m == 1 || g.n == 1) && g.precision == MatmulPrecision::fp32) {
+  if (!packers.a && !packers.b && (g.m == 1 || g.n == 1) && g.precision == MatmulPrecision::fp32) {
     gemm_vector(g, threads);
     return;
   }
   if (threads == 1) {
-    for (int64_t i = 0; i < g.batch; ++i) whole_product(g, batch_operands(g, implicit_b, i));
+    for (int64_t i = 0; i < g.batch; ++i) whole_product(g, batch_operands(g, packers, i));
     return;
   }
   // Whole matrices per thread when the batch divides evenly or is long enough that the
@@ -266,7 +283,7 @@ void gemm_blocked(const GemmArgs& g, const BPanelPacker* implicit_b) {
   // update the same element.
   if (g.stride_c != 0 && (g.batch % threads == 0 || g.batch >= 4 * threads)) {
 #pragma omp parallel for schedule(static) num_threads(threads)
-    for (int64_t i = 0; i < g.batch; ++i) whole_product(g, batch_operands(g, implicit_b, i));
+    for (int64_t i = 0; i < g.batch; ++i) whole_product(g, batch_operands(g, packers, i));
     return;
   }
   const int64_t vectors = ceil_div(g.n, Simd::width);
@@ -283,7 +300,7 @@ void gemm_blocked(const GemmArgs& g, const BPanelPacker* implicit_b) {
       const int64_t k0 = split_point(g.k, team, t);
       float* mine = slots[t] = thread_pack_buffers().c.get(g.m * g.n);
       for (int64_t i = 0; i < g.batch; ++i) {
-        const Operands x = batch_operands(g, implicit_b, i);
+        const Operands x = batch_operands(g, packers, i);
         gemm_rectangle(g, x, {0, g.m}, {0, g.n}, {k0, split_point(g.k, team, t + 1) - k0}, {mine, g.n, 0.0f});
 #pragma omp barrier
         const std::span<float* const> slices{slots, static_cast<size_t>(team)};
@@ -298,7 +315,7 @@ void gemm_blocked(const GemmArgs& g, const BPanelPacker* implicit_b) {
       const Range cols{c0, std::min(g.n, split_point(vectors, split.col_parts, cp + 1) * Simd::width) - c0};
       if (rows.size > 0 && cols.size > 0) {
         for (int64_t i = 0; i < g.batch; ++i) {
-          const Operands x = batch_operands(g, implicit_b, i);
+          const Operands x = batch_operands(g, packers, i);
           gemm_rectangle(g, x, rows, cols, {0, g.k}, output_in_c(g, x, rows, cols));
         }
       }
@@ -308,8 +325,8 @@ void gemm_blocked(const GemmArgs& g, const BPanelPacker* implicit_b) {
 
 }  // namespace
 
-void gemm(const GemmArgs& g) { gemm_blocked(g, nullptr); }
+void gemm(const GemmArgs& g) { gemm_blocked(g, {nullptr, nullptr}); }
 
-void gemm_implicit_b(const GemmArgs& g, const BPanelPacker& b) { gemm_blocked(g, &b); }
+void gemm_implicit(const GemmArgs& g, const PanelPacker* a, const PanelPacker* b) { gemm_blocked(g, {a, b}); }
 
 }  // namespace cfgan::cpu
