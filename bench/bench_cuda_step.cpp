@@ -61,7 +61,7 @@ void bench_batch_norm(benchmark::State& state, bool backward) {
   forward();  // the statistics the backward reads
   const double s = cfgan::bench::time_calls(state, [&] {
     k.batch_norm_backward(y.data(), dgamma.data(), dbeta.data(), dy.data(), x.data(), mean.data(), invstd.data(),
-                          gamma.data(), kBnN, kBnC, kBnHw, workspace.data());
+                          gamma.data(), kBnN, kBnC, kBnHw, workspace.data(), true);
   });
   report_bandwidth(state, 24.0 * n, s);
 }

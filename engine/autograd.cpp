@@ -23,13 +23,19 @@ struct UndifferentiableBackward final : Node {
   }
 };
 
-// Adds g into t's gradient. A plain walk adds in place into a zero-filled buffer; a
+// Input-gradient buffer `slot`, created unfilled when it does not exist yet.
+GradTarget target_in(Tensor& slot, const Tensor& input) {
+  const bool fresh = !slot.defined();
+  if (fresh) slot = Tensor::empty(input.shape(), input.device());
+  return {slot, fresh};
+}
+
+// Adds g into t's gradient. A plain walk adds in place (the first gradient is copied); a
 // create_graph walk adds with recorded ops and never writes into a tensor it did not make.
 void add_to_grad(const Tensor& t, const Tensor& g, const BackwardWalk& walk) {
   TensorImpl* impl = t.impl();
   if (!walk.create_graph) {
-    if (!impl->grad.defined()) impl->grad = Tensor::zeros(impl->shape, t.device());
-    accumulate(impl->grad, g);
+    write_or_accumulate(target_in(impl->grad, t), g);
   } else if (impl->grad.defined()) {
     impl->grad = add(impl->grad, g);
   } else if (!walk.restricted && !impl->grad_fn) {
@@ -65,6 +71,16 @@ const Tensor& GradSink::grad(int i) {
   return impl->grad;
 }
 
+GradTarget GradSink::target(int i) {
+  CFGAN_CHECK(needs(i), "backward of ", node_.name, ": input ", i, " does not take a gradient");
+  const Tensor& input = node_.inputs[i];
+  if (walk_.create_graph) {
+    if (raw_.empty()) raw_.resize(node_.inputs.size());
+    return target_in(raw_[i], input);
+  }
+  return target_in(input.impl()->grad, input);
+}
+
 void GradSink::add(int i, const Tensor& g) {
   const Tensor& input = node_.inputs[i];
   CFGAN_CHECK(g.shape() == input.shape(), "backward of ", node_.name, ": the gradient of input ", i, " has shape ",
@@ -72,7 +88,7 @@ void GradSink::add(int i, const Tensor& g) {
   CFGAN_CHECK(g.device() == input.device(), "backward of ", node_.name, ": the gradient of input ", i, " is on ",
               device_name(g.device()), ", the input on ", device_name(input.device()));
   if (!walk_.create_graph) {
-    accumulate(grad(i), g);
+    write_or_accumulate(target(i), g);
     return;
   }
   CFGAN_CHECK(needs(i), "backward of ", node_.name, ": input ", i, " does not take a gradient");

@@ -1,6 +1,7 @@
 // Define-by-run autograd. Every op whose inputs require grad records a Node on its
 // output: the inputs and a backward closure. Tensor::backward() walks the nodes in
-// reverse topological order; each closure ACCUMULATES into its inputs' gradients.
+// reverse topological order; each closure ACCUMULATES into its inputs' gradients (the
+// first gradient a buffer receives may be written instead: GradSink::target).
 // After the walk the nodes are freed; reaching a freed node again is an error, so
 // gradients are never silently doubled.
 //
@@ -66,6 +67,16 @@ struct BackwardWalk {
   bool restricted = false;    // grad(): only tensors marked `needed` get a gradient
 };
 
+// A gradient buffer for a kernel that can either write its result or add it in.
+// `fresh`: nothing has reached the buffer yet and its contents are undefined, so the
+// kernel must write every element; otherwise it adds into what is there. Most tensors
+// receive one gradient, which is then written once instead of zero-filled and added to.
+struct GradTarget {
+  const Tensor& grad;
+  bool fresh;
+  float beta() const { return fresh ? 0.0f : 1.0f; }  // for kernels that take C = ... + beta C
+};
+
 // What a backward closure writes into: the gradient buffers of the node's inputs.
 class GradSink {
  public:
@@ -77,6 +88,9 @@ class GradSink {
   bool create_graph() const { return walk_.create_graph; }
   // Input i's gradient buffer, zero-filled on first use; kernels add into it.
   const Tensor& grad(int i);
+  // Input i's gradient buffer for a kernel that writes it when fresh and adds into it
+  // otherwise; not zero-filled.
+  GradTarget target(int i);
   // Adds g (input i's shape) into input i's gradient: how a backward written with the
   // public ops (outside the engine) hands its result over. Under create_graph the sum is
   // taken with recorded ops, never in place.

@@ -8,7 +8,10 @@
 // - all pointers are the backend's memory; float32, contiguous, row-major / NCHW;
 // - `*_forward` kernels overwrite their outputs;
 // - `*_backward` kernels ACCUMULATE (+=) into their input-gradient outputs, so a
-//   tensor used twice collects both contributions;
+//   tensor used twice collects both contributions; those with an `accumulate` flag
+//   write their input gradient instead (every element, the buffer's old contents
+//   unread) where it is false, which spares the engine a zero fill for the first
+//   gradient a tensor receives;
 // - kernels never allocate: scratch space comes from the caller (see *_workspace).
 // The types the parameters use (UnaryOp, GemmArgs, ConvGeom, ...) are in kernels.h.
 
@@ -25,10 +28,11 @@ CFGAN_KERNEL(void, synchronize, ())
 CFGAN_KERNEL(void, fill, (float* out, float value, int64_t n))
 // out (n) = op(in)
 CFGAN_KERNEL(void, unary_forward, (UnaryOp op, float alpha, float beta, float* out, const float* in, int64_t n))
-// din += dout * op'(in); `out` is op(in) (some ops use it instead of `in`)
+// din += dout * op'(in) (din = ... when !accumulate); `out` is op(in) (some ops use it
+// instead of `in`)
 CFGAN_KERNEL(void, unary_backward,
              (UnaryOp op, float alpha, float beta, float* din, const float* dout, const float* in, const float* out,
-              int64_t n))
+              int64_t n, bool accumulate))
 CFGAN_KERNEL(void, binary_forward, (BinaryOp op, float* out, const float* a, const float* b, const BroadcastGeom& g))
 // y += alpha * x
 CFGAN_KERNEL(void, axpy, (float* y, float alpha, const float* x, int64_t n))
@@ -73,9 +77,9 @@ CFGAN_KERNEL(int64_t, conv_workspace_floats, (const ConvGeom& g))
 // out (N,K,P,Q) = conv(in, weight); no bias (bias_add does that)
 CFGAN_KERNEL(void, conv2d_forward,
              (float* out, const float* in, const float* weight, const ConvGeom& g, float* workspace))
-// din (N,C,H,W) += conv2d input gradient of dout (N,K,P,Q)
+// din (N,C,H,W) += conv2d input gradient of dout (N,K,P,Q) (din = ... when !accumulate)
 CFGAN_KERNEL(void, conv2d_backward_input,
-             (float* din, const float* dout, const float* weight, const ConvGeom& g, float* workspace))
+             (float* din, const float* dout, const float* weight, const ConvGeom& g, float* workspace, bool accumulate))
 // dweight (K,C,R,S) += conv2d weight gradient
 CFGAN_KERNEL(void, conv2d_backward_weight,
              (float* dweight, const float* dout, const float* in, const ConvGeom& g, float* workspace))
@@ -92,10 +96,12 @@ CFGAN_KERNEL(void, batch_norm_forward_train,
 CFGAN_KERNEL(void, batch_norm_forward_eval,
              (float* out, const float* in, const float* running_mean, const float* running_var, const float* gamma,
               const float* beta, int64_t n, int64_t c, int64_t hw, float eps))
-// Training-mode backward; any of din / dgamma / dbeta may be null (not needed).
+// Training-mode backward; any of din / dgamma / dbeta may be null (not needed); din is
+// written when !accumulate, dgamma and dbeta are always added into.
 CFGAN_KERNEL(void, batch_norm_backward,
              (float* din, float* dgamma, float* dbeta, const float* dout, const float* in, const float* save_mean,
-              const float* save_invstd, const float* gamma, int64_t n, int64_t c, int64_t hw, void* workspace))
+              const float* save_invstd, const float* gamma, int64_t n, int64_t c, int64_t hw, void* workspace,
+              bool accumulate))
 // Eval-mode backward (running stats are constants): din += dout * gamma * invstd
 CFGAN_KERNEL(void, batch_norm_backward_eval,
              (float* din, float* dgamma, float* dbeta, const float* dout, const float* in, const float* running_mean,

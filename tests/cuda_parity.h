@@ -8,6 +8,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,12 @@ class CudaParity : public ::testing::TestWithParam<CudaTarget> {
  private:
   const Kernels* cuda_ = nullptr;
 };
+
+// Where a kernel must write every element and read none: a stale read or a missed write
+// shows as NaN (expect_close passes NaN only where the CPU has NaN too).
+inline std::vector<float> nan_filled(int64_t n) {
+  return std::vector<float>(static_cast<size_t>(n), std::numeric_limits<float>::quiet_NaN());
+}
 
 // n elements on a backend with kGuard sentinel elements on each side.
 template <typename T>

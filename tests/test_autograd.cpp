@@ -1,12 +1,19 @@
-// Autograd.*: the tape's contract (engine/autograd.h): gradients accumulate, NoGrad
-// and detach() keep ops off the tape, and misuse is an Error that says what went wrong.
+// Autograd.*: the tape's contract (engine/autograd.h): gradients accumulate (the first
+// one written, not added to zeros), NoGrad and detach() keep ops off the tape, and misuse
+// is an Error that says what went wrong.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "engine/autograd.h"
 #include "engine/error.h"
 #include "engine/ops.h"
+#include "engine/random.h"
+#include "engine/storage.h"
 
 using namespace cfgan;
 
@@ -299,4 +306,67 @@ TEST(Autograd, BackwardWithCreateGraphGivesEachLeafItsOwnGradient) {
   EXPECT_EQ(x.grad().to_host(), (std::vector<float>{6.0f, 6.0f}));
   EXPECT_EQ(w.grad().to_host(), (std::vector<float>{1.0f, 1.0f}));
   EXPECT_EQ(seed.to_host(), (std::vector<float>{1.0f, 1.0f}));
+}
+
+// The first gradient a buffer receives is written instead of added to a zero fill
+// (GradSink::target), later ones are added. The caching allocator hands out recycled
+// blocks, so before each backward every block of the sizes involved is NaN: an element
+// a first write missed stays NaN. Using the op twice must double every gradient: exactly
+// where the second use adds its finished result, within a few float roundings where it
+// adds term by term (col2im sums each term into the first use's total: another order of
+// summation, so 1e-5 relative, for sums of ~50 terms of order 1).
+TEST(Autograd, FirstGradientIsWrittenLaterOnesAdd) {
+  using Leaves = std::vector<Tensor>;
+  struct Case {
+    const char* name;
+    std::vector<Shape> shapes;
+    std::function<Tensor(const Leaves&)> f;
+  };
+  const Conv2dOptions same{1, 1, 0}, up{2, 1, 0};
+  const std::vector<Case> cases = {
+      {"linear", {{4, 12}, {6, 12}, {6}}, [](const Leaves& v) { return linear(v[0], v[1], v[2]); }},
+      {"matmul", {{3, 5}, {5, 4}}, [](const Leaves& v) { return matmul(v[0], v[1]); }},
+      {"reshape", {{2, 3, 4}}, [](const Leaves& v) { return reshape(v[0], Shape{6, 4}); }},
+      {"leaky_relu", {{3, 7}}, [](const Leaves& v) { return leaky_relu(v[0], 0.2f); }},
+      {"batch_norm",
+       {{4, 3, 5, 5}, {3}, {3}},
+       [](const Leaves& v) { return batch_norm(v[0], v[1], v[2], Tensor(), Tensor(), true, 0.1f, 1e-5f); }},
+      {"conv2d", {{2, 3, 8, 8}, {4, 3, 3, 3}, {4}}, [&](const Leaves& v) { return conv2d(v[0], v[1], v[2], same); }},
+      {"conv_transpose2d",
+       {{2, 4, 5, 5}, {4, 3, 4, 4}, {3}},
+       [&](const Leaves& v) { return conv_transpose2d(v[0], v[1], v[2], up); }},
+  };
+  Generator gen(11);
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    Leaves leaves;
+    for (const Shape& s : c.shapes) leaves.push_back(Tensor::randn(s, gen).requires_grad_(true));
+    const Tensor weights = Tensor::randn(c.f(leaves).shape(), gen);
+    std::vector<int64_t> sizes{weights.numel()};
+    for (const Tensor& t : leaves) sizes.push_back(t.numel());
+    std::vector<std::vector<std::vector<float>>> grads;  // [uses - 1][leaf]
+    for (int uses = 1; uses <= 2; ++uses) {
+      Allocator::get(Device::cpu).empty_cache();
+      {
+        std::vector<Tensor> poison;
+        for (const int64_t n : sizes) {
+          for (int i = 0; i < 8; ++i) poison.push_back(Tensor::full(Shape{n}, NAN));
+        }
+      }
+      for (Tensor& t : leaves) t.zero_grad();
+      Tensor loss = sum(c.f(leaves) * weights);
+      if (uses == 2) loss = loss + sum(c.f(leaves) * weights);
+      loss.backward();
+      grads.emplace_back();
+      for (const Tensor& t : leaves) grads.back().push_back(t.grad().to_host());
+    }
+    for (size_t l = 0; l < leaves.size(); ++l) {
+      for (size_t i = 0; i < grads[0][l].size(); ++i) {
+        ASSERT_TRUE(std::isfinite(grads[0][l][i])) << "leaf " << l << " element " << i;
+        const float doubled = 2.0f * grads[0][l][i];
+        ASSERT_NEAR(grads[1][l][i], doubled, 1e-5f * std::max(1.0f, std::fabs(doubled)))
+            << "leaf " << l << " element " << i;
+      }
+    }
+  }
 }

@@ -15,6 +15,7 @@
 //   rounded to float, added to the existing gradient.
 // - din: 4 eps * the largest term of din + scale * (dy - mean_dy - xhat * mean_dy_xhat):
 //   FMA contraction again, and mean_dy, mean_dy_xhat may differ by 1 ulp.
+#include <algorithm>
 #include <cfloat>
 #include <cmath>
 #include <optional>
@@ -178,23 +179,28 @@ constexpr Wanted kVariants[] = {
 };
 
 // The backward of either mode, both backends, compared. `mean` and `invstd` are the
-// per-channel statistics the backward normalizes with (batch or running).
+// per-channel statistics the backward normalizes with (batch or running). With
+// `din_written`, din starts as NaN, which a kernel writing din must never read.
 template <typename RunCpu, typename RunCuda>
 void check_backward(const BnCase& k, const Wanted& w, const BnData& d, const std::vector<float>& mean,
                     const std::vector<float>& invstd, const std::string& what, RunCpu run_cpu, RunCuda run_cuda,
-                    const Kernels& cuda, bool training) {
+                    const Kernels& cuda, bool training, bool din_written = false) {
   const int64_t size = k.n * k.c * k.hw;
   const std::vector<float> dout = random_values(size, -1, 1, size + 5);
   // The gradients already hold values: backward must add to them.
-  std::vector<float> din = random_values(size, -1, 1, size + 6), dgamma = random_values(k.c, -1, 1, k.c + 7),
-                     dbeta = random_values(k.c, -1, 1, k.c + 8);
-  const std::vector<float> din0 = din, dgamma0 = dgamma, dbeta0 = dbeta;
+  std::vector<float> din = din_written ? nan_filled(size) : random_values(size, -1, 1, size + 6),
+                     dgamma = random_values(k.c, -1, 1, k.c + 7), dbeta = random_values(k.c, -1, 1, k.c + 8);
+  const std::vector<float> din0 = din_written ? std::vector<float>(size, 0.0f) : din, dgamma0 = dgamma,
+                           dbeta0 = dbeta;
   GuardedBuffer<float> dout_buf(cuda, dout), x_buf(cuda, d.x);
   auto din_buf = maybe(cuda, w.din, din), dgamma_buf = maybe(cuda, w.dgamma, dgamma),
        dbeta_buf = maybe(cuda, w.dbeta, dbeta), gamma_buf = maybe(cuda, w.gamma, d.gamma);
   run_cpu(w.din ? din.data() : nullptr, w.dgamma ? dgamma.data() : nullptr, w.dbeta ? dbeta.data() : nullptr,
           dout.data(), d.x.data(), w.gamma ? d.gamma.data() : nullptr);
   run_cuda(ptr(din_buf), ptr(dgamma_buf), ptr(dbeta_buf), dout_buf.data(), x_buf.data(), ptr(gamma_buf));
+  if (din_written) {  // every element written: none of the NaN it started as is left (the CUDA side must match)
+    EXPECT_EQ(std::count_if(din.begin(), din.end(), [](float v) { return std::isnan(v); }), 0) << what;
+  }
 
   std::vector<double> sum_dy(k.c), sum_dy_xhat(k.c);
   for (int64_t i = 0; i < size; ++i) {
@@ -231,29 +237,34 @@ void check_backward(const BnCase& k, const Wanted& w, const BnData& d, const std
 
 }  // namespace
 
+// din added to, and (for the variants that want it) written over NaN.
 TEST_P(CudaParity, BatchNormBackward) {
   for (const BnCase& k : kBnCases) {
     for (const Wanted& w : kVariants) {
-      if (&w != &kVariants[0] && k.n * k.c * k.hw > 20000) continue;  // the variants on the smaller cases
-      const std::string what = std::string("batch norm backward, ") + k.what + ", " + w.what;
-      const BnData d = make_data(k, k.n * 29 + k.c * 3 + k.hw);
-      std::vector<float> out(k.n * k.c * k.hw), mean(k.c), invstd(k.c);
-      cpu().batch_norm_forward_train(out.data(), mean.data(), invstd.data(), nullptr, nullptr, d.x.data(),
-                                     d.gamma.data(), d.beta.data(), k.n, k.c, k.hw, 0.1f, 1e-5f, nullptr);
-      GuardedBuffer<float> mean_buf(cuda(), mean), invstd_buf(cuda(), invstd);
-      check_backward(
-          k, w, d, mean, invstd, what,
-          [&](float* din, float* dgamma, float* dbeta, const float* dout, const float* x, const float* gamma) {
-            cpu().batch_norm_backward(din, dgamma, dbeta, dout, x, mean.data(), invstd.data(), gamma, k.n, k.c, k.hw,
-                                      nullptr);
-          },
-          [&](float* din, float* dgamma, float* dbeta, const float* dout, const float* x, const float* gamma) {
-            Workspace ws(cuda(), cuda().batch_norm_workspace_bytes(k.n, k.c, k.hw));
-            cuda().batch_norm_backward(din, dgamma, dbeta, dout, x, mean_buf.data(), invstd_buf.data(), gamma, k.n,
-                                       k.c, k.hw, ws.data());
-            ws.check("batch_norm_backward workspace");
-          },
-          cuda(), true);
+      for (const bool written : {false, true}) {
+        if (&w != &kVariants[0] && k.n * k.c * k.hw > 20000) continue;  // the variants on the smaller cases
+        if (written && !w.din) continue;
+        const std::string what =
+            std::string("batch norm backward, ") + k.what + ", " + w.what + (written ? ", din written" : "");
+        const BnData d = make_data(k, k.n * 29 + k.c * 3 + k.hw);
+        std::vector<float> out(k.n * k.c * k.hw), mean(k.c), invstd(k.c);
+        cpu().batch_norm_forward_train(out.data(), mean.data(), invstd.data(), nullptr, nullptr, d.x.data(),
+                                       d.gamma.data(), d.beta.data(), k.n, k.c, k.hw, 0.1f, 1e-5f, nullptr);
+        GuardedBuffer<float> mean_buf(cuda(), mean), invstd_buf(cuda(), invstd);
+        check_backward(
+            k, w, d, mean, invstd, what,
+            [&](float* din, float* dgamma, float* dbeta, const float* dout, const float* x, const float* gamma) {
+              cpu().batch_norm_backward(din, dgamma, dbeta, dout, x, mean.data(), invstd.data(), gamma, k.n, k.c,
+                                        k.hw, nullptr, !written);
+            },
+            [&](float* din, float* dgamma, float* dbeta, const float* dout, const float* x, const float* gamma) {
+              Workspace ws(cuda(), cuda().batch_norm_workspace_bytes(k.n, k.c, k.hw));
+              cuda().batch_norm_backward(din, dgamma, dbeta, dout, x, mean_buf.data(), invstd_buf.data(), gamma,
+                                         k.n, k.c, k.hw, ws.data(), !written);
+              ws.check("batch_norm_backward workspace");
+            },
+            cuda(), true, written);
+      }
     }
   }
 }

@@ -61,8 +61,6 @@ std::vector<float> cpu_workspace(const ConvGeom& g) {
   return std::vector<float>(cpu_kernels().conv_workspace_floats(g));
 }
 
-std::vector<float> nan_filled(int64_t n) { return std::vector<float>(n, std::numeric_limits<float>::quiet_NaN()); }
-
 }  // namespace
 
 TEST_P(CudaParity, Conv2dForward) {
@@ -81,19 +79,23 @@ TEST_P(CudaParity, Conv2dForward) {
   }
 }
 
+// Added into din, and written over a din of NaN (whose old contents must go unread).
 TEST_P(CudaParity, Conv2dBackwardInput) {
   for (const ConvGeom& g : geometries()) {
-    SCOPED_TRACE(describe(g));
-    const Tensors t = make_tensors(g);
-    std::vector<float> expected = t.din0, ws = cpu_workspace(g);
-    cpu().conv2d_backward_input(expected.data(), t.dout.data(), t.weight.data(), g, ws.data());
+    for (const bool accumulate : {true, false}) {
+      SCOPED_TRACE(describe(g) + (accumulate ? " accumulating" : " writing"));
+      const Tensors t = make_tensors(g);
+      const std::vector<float> din0 = accumulate ? t.din0 : nan_filled(t.din0.size());
+      std::vector<float> expected = din0, ws = cpu_workspace(g);
+      cpu().conv2d_backward_input(expected.data(), t.dout.data(), t.weight.data(), g, ws.data(), accumulate);
 
-    GuardedBuffer<float> dout(cuda(), t.dout), weight(cuda(), t.weight), din(cuda(), t.din0);
-    GuardedBuffer<float> workspace(cuda(), nan_filled(cuda().conv_workspace_floats(g)));
-    cuda().conv2d_backward_input(din.data(), dout.data(), weight.data(), g, workspace.data());
-    cuda().synchronize();
-    expect_close(din.read("din"), expected, 0, 0, "conv2d_backward_input");
-    workspace.read("workspace");
+      GuardedBuffer<float> dout(cuda(), t.dout), weight(cuda(), t.weight), din(cuda(), din0);
+      GuardedBuffer<float> workspace(cuda(), nan_filled(cuda().conv_workspace_floats(g)));
+      cuda().conv2d_backward_input(din.data(), dout.data(), weight.data(), g, workspace.data(), accumulate);
+      cuda().synchronize();
+      expect_close(din.read("din"), expected, 0, 0, "conv2d_backward_input");
+      workspace.read("workspace");
+    }
   }
 }
 
@@ -125,14 +127,14 @@ TEST_P(CudaParity, Conv2dTensorCores) {
       std::vector<float> ws = cpu_workspace(g);
       std::vector<float> out(g.n * g.k * g.p * g.q), din = t.din0, dweight = t.dweight0;
       cpu().conv2d_forward(out.data(), t.in.data(), t.weight.data(), g, ws.data());
-      cpu().conv2d_backward_input(din.data(), t.dout.data(), t.weight.data(), g, ws.data());
+      cpu().conv2d_backward_input(din.data(), t.dout.data(), t.weight.data(), g, ws.data(), true);
       cpu().conv2d_backward_weight(dweight.data(), t.dout.data(), t.in.data(), g, ws.data());
 
       GuardedBuffer<float> in(cuda(), t.in), weight(cuda(), t.weight), dout(cuda(), t.dout);
       GuardedBuffer<float> d_out(cuda(), nan_filled(out.size())), d_din(cuda(), t.din0), d_dweight(cuda(), t.dweight0);
       GuardedBuffer<float> workspace(cuda(), nan_filled(cuda().conv_workspace_floats(g)));
       cuda().conv2d_forward(d_out.data(), in.data(), weight.data(), g, workspace.data());
-      cuda().conv2d_backward_input(d_din.data(), dout.data(), weight.data(), g, workspace.data());
+      cuda().conv2d_backward_input(d_din.data(), dout.data(), weight.data(), g, workspace.data(), true);
       cuda().conv2d_backward_weight(d_dweight.data(), dout.data(), in.data(), g, workspace.data());
       cuda().synchronize();
       expect_close(d_out.read("out"), out, 0, 0, "conv2d_forward");

@@ -15,6 +15,7 @@
 //   + 1e-6 absolute; CUDA's expf / tanhf / powf are within 2 ulp, not correctly rounded.
 // - affine, axpy, mul_accumulate and every backward: 1e-6 relative + 1e-6 absolute;
 //   nvcc contracts d + g * f into an FMA (one rounding instead of two).
+#include <cstring>
 #include <functional>
 #include <numeric>
 
@@ -147,17 +148,25 @@ TEST_P(CudaParity, UnaryBackward) {
       std::vector<float> y(n);
       cpu().unary_forward(c.op, c.alpha, c.beta, y.data(), x.data(), n);
       const std::vector<float> dout = random_values(n, -1, 1, n + 1), din = random_values(n, -1, 1, n + 2);
+      // Written over NaN, the CPU gives what it adds into zeros, bit for bit (NaN inputs
+      // included, hence memcmp).
+      std::vector<float> written = nan_filled(n), added(n, 0.0f);
+      cpu().unary_backward(c.op, c.alpha, c.beta, written.data(), dout.data(), x.data(), y.data(), n, false);
+      cpu().unary_backward(c.op, c.alpha, c.beta, added.data(), dout.data(), x.data(), y.data(), n, true);
+      EXPECT_EQ(std::memcmp(written.data(), added.data(), sizeof(float) * n), 0) << c.name << ", n " << n;
       for (const auto& shift : {kShifts[0], kShifts[2], kShifts[4]}) {
-        check_map(cuda(), {dout, x, y}, din, shift,
-                  [&](const Kernels& k, float* out, const std::vector<const float*>& in) {
-                    k.unary_backward(c.op, c.alpha, c.beta, out, in[0], in[1], in[2], n);
-                  },
-                  1e-6f, 1e-6f, sized(std::string("unary_backward ") + c.name, n));
+        for (const bool accumulate : {true, false}) {  // writing: over NaN, which must go unread
+          check_map(cuda(), {dout, x, y}, accumulate ? din : nan_filled(din.size()), shift,
+                    [&](const Kernels& k, float* out, const std::vector<const float*>& in) {
+                      k.unary_backward(c.op, c.alpha, c.beta, out, in[0], in[1], in[2], n, accumulate);
+                    },
+                    1e-6f, 1e-6f, sized(std::string("unary_backward ") + c.name + (accumulate ? "" : " written"), n));
+        }
       }
     }
   }
   check_empty(cuda(), "unary_backward, n 0",
-              [&](float* p) { cuda().unary_backward(UnaryOp::exp, 0, 0, p, p, p, p, 0); });
+              [&](float* p) { cuda().unary_backward(UnaryOp::exp, 0, 0, p, p, p, p, 0, true); });
 }
 
 TEST_P(CudaParity, Axpy) {

@@ -325,8 +325,15 @@ TEST(Gemm, ConvolutionLowering) {
     for_each_tap(g, [&](auto n, auto k, auto p, auto q, auto c, auto r, auto s, int64_t at) {
       want_din[at] += dout[out_index(n, k, p, q)] * weight[w_index(k, c, r, s)];
     });
-    kern.conv2d_backward_input(din.data(), dout.data(), weight.data(), g, workspace.data());
+    kern.conv2d_backward_input(din.data(), dout.data(), weight.data(), g, workspace.data(), true);
     EXPECT_EQ(din, want_din) << where << " input gradient";
+    // Written over NaN instead of added: the same sums from zero, the old contents unread.
+    std::vector<float> written(in.size(), std::numeric_limits<float>::quiet_NaN()), want_written(in.size(), 0.0f);
+    for_each_tap(g, [&](auto n, auto k, auto p, auto q, auto c, auto r, auto s, int64_t at) {
+      want_written[at] += dout[out_index(n, k, p, q)] * weight[w_index(k, c, r, s)];
+    });
+    kern.conv2d_backward_input(written.data(), dout.data(), weight.data(), g, workspace.data(), false);
+    EXPECT_EQ(written, want_written) << where << " input gradient, written";
 
     std::vector<float> dweight = integers(weight.size(), value), want_dweight = dweight;
     for_each_tap(g, [&](auto n, auto k, auto p, auto q, auto c, auto r, auto s, int64_t at) {

@@ -162,8 +162,8 @@ TEST(Precision, ConvolutionRoundsEveryOperandOnce) {
       EXPECT_TRUE(bitwise_equal(got, want)) << where << " forward";
 
       std::vector<float> din = random_floats(in.size(), 7), want_din = din;
-      kern.conv2d_backward_input(din.data(), dout.data(), weight.data(), low, ws.data());
-      kern.conv2d_backward_input(want_din.data(), dout_r.data(), weight_r.data(), g, ws.data());
+      kern.conv2d_backward_input(din.data(), dout.data(), weight.data(), low, ws.data(), true);
+      kern.conv2d_backward_input(want_din.data(), dout_r.data(), weight_r.data(), g, ws.data(), true);
       EXPECT_TRUE(bitwise_equal(din, want_din)) << where << " input gradient";
 
       std::vector<float> dw = random_floats(weight.size(), 8), want_dw = dw;

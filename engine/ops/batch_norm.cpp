@@ -1,4 +1,5 @@
 #include <array>
+#include <optional>
 #include <span>
 
 #include "engine/ops.h"
@@ -85,11 +86,12 @@ Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, cons
              return batch_norm_backward_recorded(gout, grads, x, gamma, Tensor(), Tensor(), true, eps);
            }
            const Kernels& kg = kern(gout);
-           kg.batch_norm_backward(grads.needs(0) ? grads.grad(0).data() : nullptr,
-                                  grads.needs(1) ? grads.grad(1).data() : nullptr,
+           const std::optional<GradTarget> dx = grads.needs(0) ? std::optional(grads.target(0)) : std::nullopt;
+           kg.batch_norm_backward(dx ? dx->grad.data() : nullptr, grads.needs(1) ? grads.grad(1).data() : nullptr,
                                   grads.needs(2) ? grads.grad(2).data() : nullptr, gout.data(), x.data(),
                                   save_mean.data(), save_invstd.data(), gamma.defined() ? gamma.data() : nullptr, n, c,
-                                  hw, workspace_of(scratch(kg.batch_norm_workspace_bytes(n, c, hw), gout.device())));
+                                  hw, workspace_of(scratch(kg.batch_norm_workspace_bytes(n, c, hw), gout.device())),
+                                  !dx || !dx->fresh);
          });
   return out;
 }

@@ -51,8 +51,8 @@ Tensor conv_product(const Tensor& x, const Tensor& w, const ConvGeom& g) {
 }
 
 Tensor conv_input_product(const Tensor& gy, const Tensor& w, const ConvGeom& g) {
-  Tensor out = Tensor::zeros(Shape{g.n, g.c, g.h, g.w}, gy.device());
-  kern(gy).conv2d_backward_input(out.data(), gy.data(), w.data(), g, workspace(g, gy.device()).data());
+  Tensor out = Tensor::empty(Shape{g.n, g.c, g.h, g.w}, gy.device());
+  kern(gy).conv2d_backward_input(out.data(), gy.data(), w.data(), g, workspace(g, gy.device()).data(), false);
   record(out, "conv_input_product", {gy, w}, [gy, w, g](const Tensor& gout, GradSink& grads) {
     if (grads.needs(0)) grads.add(0, conv_product(gout, w, g));
     if (grads.needs(1)) grads.add(1, conv_weight_product(gy, gout, g));
@@ -101,7 +101,10 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Conv2dO
     }
     const Kernels& k = kern(gout);
     Tensor ws = workspace(g, gout.device());
-    if (grads.needs(0)) k.conv2d_backward_input(grads.grad(0).data(), gout.data(), weight.data(), g, ws.data());
+    if (grads.needs(0)) {
+      const GradTarget dx = grads.target(0);
+      k.conv2d_backward_input(dx.grad.data(), gout.data(), weight.data(), g, ws.data(), !dx.fresh);
+    }
     if (grads.needs(1)) k.conv2d_backward_weight(grads.grad(1).data(), gout.data(), x.data(), g, ws.data());
     if (grads.needs(2))
       k.bias_backward(grads.grad(2).data(), gout.data(), g.n, g.k, g.p * g.q,
@@ -126,9 +129,9 @@ Tensor conv_transpose2d(const Tensor& x, const Tensor& weight, const Tensor& bia
   g.w = (g.q - 1) * opt.stride - 2 * opt.padding + g.s + opt.output_padding;
   CFGAN_CHECK(g.h > 0 && g.w > 0, "conv_transpose2d: input ", x.shape().str(), " with weight ", weight.shape().str(),
               " gives an empty output");
-  Tensor out = Tensor::zeros(Shape{g.n, g.c, g.h, g.w}, x.device());
+  Tensor out = Tensor::empty(Shape{g.n, g.c, g.h, g.w}, x.device());
   const Kernels& k = kern(x);
-  k.conv2d_backward_input(out.data(), x.data(), weight.data(), g, workspace(g, x.device()).data());
+  k.conv2d_backward_input(out.data(), x.data(), weight.data(), g, workspace(g, x.device()).data(), false);
   if (bias.defined()) k.bias_add(out.data(), bias.data(), g.n, g.c, g.h * g.w);
   record(out, "conv_transpose2d", {x, weight, bias}, [x, weight, g](const Tensor& gout, GradSink& grads) {
     if (grads.create_graph()) {  // out = conv_input_product(x, weight)
@@ -139,10 +142,15 @@ Tensor conv_transpose2d(const Tensor& x, const Tensor& weight, const Tensor& bia
     }
     const Kernels& k = kern(gout);
     Tensor ws = workspace(g, gout.device());
-    if (grads.needs(0)) {  // forward conv of the output gradient, added into dx
-      Tensor dx = Tensor::empty(x.shape(), x.device());
-      k.conv2d_forward(dx.data(), gout.data(), weight.data(), g, ws.data());
-      accumulate(grads.grad(0), dx);
+    if (grads.needs(0)) {  // forward conv of the output gradient: written into a fresh dx, else added
+      const GradTarget dx = grads.target(0);
+      if (dx.fresh) {
+        k.conv2d_forward(dx.grad.data(), gout.data(), weight.data(), g, ws.data());
+      } else {
+        Tensor part = Tensor::empty(x.shape(), x.device());
+        k.conv2d_forward(part.data(), gout.data(), weight.data(), g, ws.data());
+        accumulate(dx.grad, part);
+      }
     }
     if (grads.needs(1)) k.conv2d_backward_weight(grads.grad(1).data(), x.data(), gout.data(), g, ws.data());
     if (grads.needs(2))

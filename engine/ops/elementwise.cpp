@@ -69,9 +69,9 @@ Tensor binary(const char* name, BinaryOp op, const Tensor& a, const Tensor& b) {
 // clamp): a constant of the graph, since their second derivative is zero wherever the
 // first one exists.
 Tensor piecewise_slope(UnaryOp op, float alpha, float beta, const Tensor& x) {
-  Tensor slope = Tensor::zeros(x.shape(), x.device());
+  Tensor slope = Tensor::empty(x.shape(), x.device());
   const Tensor ones = Tensor::ones(x.shape(), x.device());
-  kern(x).unary_backward(op, alpha, beta, slope.data(), ones.data(), x.data(), nullptr, x.numel());
+  kern(x).unary_backward(op, alpha, beta, slope.data(), ones.data(), x.data(), nullptr, x.numel(), false);
   return slope;
 }
 
@@ -115,7 +115,8 @@ Tensor unary(const char* name, UnaryOp op, const Tensor& x, float alpha = 0.0f, 
   kern(x).unary_forward(op, alpha, beta, out.data(), x.data(), x.numel());
   record(out, name, {x}, [op, alpha, beta, x, y = out.detach()](const Tensor& gout, GradSink& grads) {
     if (grads.create_graph()) return grads.add(0, unary_gradient(op, alpha, beta, x, gout));
-    kern(x).unary_backward(op, alpha, beta, grads.grad(0).data(), gout.data(), x.data(), y.data(), x.numel());
+    const GradTarget dx = grads.target(0);
+    kern(x).unary_backward(op, alpha, beta, dx.grad.data(), gout.data(), x.data(), y.data(), x.numel(), !dx.fresh);
   });
   return out;
 }

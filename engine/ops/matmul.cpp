@@ -56,10 +56,12 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
       return;
     }
     if (grads.needs(0)) {  // dA (M,K) += dC (M,N) B^T
-      gemm_into(gout, grads.grad(0).data(), gout.data(), b.data(), m, k, n, false, true, 1.0f, precision, batch);
+      const GradTarget da = grads.target(0);
+      gemm_into(gout, da.grad.data(), gout.data(), b.data(), m, k, n, false, true, da.beta(), precision, batch);
     }
     if (grads.needs(1)) {  // dB (K,N) += A^T dC
-      gemm_into(gout, grads.grad(1).data(), a.data(), gout.data(), k, n, m, true, false, 1.0f, precision, batch);
+      const GradTarget db = grads.target(1);
+      gemm_into(gout, db.grad.data(), a.data(), gout.data(), k, n, m, true, false, db.beta(), precision, batch);
     }
   });
   return out;
@@ -91,11 +93,13 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
       return;
     }
     if (grads.needs(0)) {  // dx (rows,in) += dy (rows,out) W (out,in)
-      gemm_into(gout, grads.grad(0).data(), gout.data(), weight.data(), rows, in, out_features, false, false, 1.0f,
+      const GradTarget dx = grads.target(0);
+      gemm_into(gout, dx.grad.data(), gout.data(), weight.data(), rows, in, out_features, false, false, dx.beta(),
                 precision);
     }
     if (grads.needs(1)) {  // dW (out,in) += dy^T x
-      gemm_into(gout, grads.grad(1).data(), gout.data(), x.data(), out_features, in, rows, true, false, 1.0f,
+      const GradTarget dw = grads.target(1);
+      gemm_into(gout, dw.grad.data(), gout.data(), x.data(), out_features, in, rows, true, false, dw.beta(),
                 precision);
     }
     if (grads.needs(2)) {

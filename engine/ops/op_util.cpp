@@ -20,6 +20,14 @@ void accumulate(const Tensor& dst, const Tensor& src, float alpha) {
   kern(dst).axpy(dst.data(), alpha, src.data(), dst.numel());
 }
 
+void write_or_accumulate(const GradTarget& dst, const Tensor& src) {
+  if (dst.fresh) {
+    kern(dst.grad).copy(dst.grad.data(), src.data(), sizeof(float) * static_cast<size_t>(src.numel()));
+  } else {
+    accumulate(dst.grad, src);
+  }
+}
+
 std::shared_ptr<Storage> upload_indices(const std::vector<int32_t>& indices, Device d) {
   auto storage = Storage::make(sizeof(int32_t) * std::max<size_t>(indices.size(), 1), d);
   kernels_for(d).copy_from_host(storage->data(), indices.data(), sizeof(int32_t) * indices.size());

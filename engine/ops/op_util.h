@@ -19,6 +19,8 @@ void check_same_device(const char* op, std::initializer_list<std::pair<const cha
 
 // dst += alpha * src, elementwise over equal element counts.
 void accumulate(const Tensor& dst, const Tensor& src, float alpha = 1.0f);
+// dst.grad = src where dst is fresh, += src otherwise.
+void write_or_accumulate(const GradTarget& dst, const Tensor& src);
 
 // Index lists live on the host; kernels read them from the device.
 std::shared_ptr<Storage> upload_indices(const std::vector<int32_t>& indices, Device d);

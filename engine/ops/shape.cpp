@@ -55,7 +55,7 @@ Tensor reshape(const Tensor& x, const Shape& shape) {
   Tensor out = x.view_as(shape);
   record(out, "reshape", {x}, [in_shape = x.shape()](const Tensor& gout, GradSink& grads) {
     if (grads.create_graph()) return grads.add(0, reshape(gout, in_shape));
-    accumulate(grads.grad(0), gout);
+    write_or_accumulate(grads.target(0), gout);
   });
   return out;
 }

@@ -67,7 +67,8 @@ void forward_train_1d(float* out, float* save_mean, float* save_invstd, float* r
 
 // The backward of forward_train_1d, in the same channel blocks; see batch_norm_backward.
 void backward_1d(float* din, float* dgamma, float* dbeta, const float* dout, const float* in,
-                 const float* save_mean, const float* save_invstd, const float* gamma, int64_t n, int64_t c) {
+                 const float* save_mean, const float* save_invstd, const float* gamma, int64_t n, int64_t c,
+                 bool accumulate) {
 #pragma omp parallel for schedule(static)
   for (int64_t c0 = 0; c0 < c; c0 += kChannelBlock) {
     const int64_t width = std::min(kChannelBlock, c - c0);
@@ -99,7 +100,7 @@ void backward_1d(float* din, float* dgamma, float* dbeta, const float* dout, con
       float* dx = din + b * c + c0;
       for (int64_t j = 0; j < width; ++j) {
         const float xhat = (x[j] - mean[j]) * invstd[j];
-        dx[j] += k[j] * (dy[j] - mean_dy[j] - xhat * mean_dy_xhat[j]);
+        dx[j] = (accumulate ? dx[j] : 0.0f) + k[j] * (dy[j] - mean_dy[j] - xhat * mean_dy_xhat[j]);
       }
     }
   }
@@ -163,8 +164,8 @@ void batch_norm_forward_eval(float* out, const float* in, const float* running_m
 //   dx = gamma * invstd / M * (M * dout - dbeta - xhat * dgamma).
 void batch_norm_backward(float* din, float* dgamma, float* dbeta, const float* dout, const float* in,
                          const float* save_mean, const float* save_invstd, const float* gamma, int64_t n, int64_t c,
-                         int64_t hw, void*) {
-  if (hw == 1) return backward_1d(din, dgamma, dbeta, dout, in, save_mean, save_invstd, gamma, n, c);
+                         int64_t hw, void*, bool accumulate) {
+  if (hw == 1) return backward_1d(din, dgamma, dbeta, dout, in, save_mean, save_invstd, gamma, n, c, accumulate);
   const int64_t count = n * hw;
 #pragma omp parallel for schedule(static)
   for (int64_t ch = 0; ch < c; ++ch) {
@@ -191,7 +192,7 @@ void batch_norm_backward(float* din, float* dgamma, float* dbeta, const float* d
       float* dx = din + (b * c + ch) * hw;
       for (int64_t i = 0; i < hw; ++i) {
         const float xhat = (x[i] - mean) * invstd;
-        dx[i] += k * (dy[i] - mean_dy - xhat * mean_dy_xhat);
+        dx[i] = (accumulate ? dx[i] : 0.0f) + k * (dy[i] - mean_dy - xhat * mean_dy_xhat);
       }
     }
   }

@@ -246,11 +246,12 @@ void pack_col_transposed_panel(const void* context, int64_t, int64_t k0, int64_t
 
 __mmask16 first_lanes(int64_t n) { return n >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << n) - 1); }
 
-// dst[i] += sum over u < slots of src[index[u * n + i]] (where that is >= 0), for i < n.
-void gather_accumulate(float* dst, const float* src, const int32_t* index, int64_t slots, int64_t n) {
+// dst[i] (+)= sum over u < slots of src[index[u * n + i]] (where that is >= 0), for i < n:
+// added to dst when `accumulate`, else written (a sum from 0, as over a zero-filled dst).
+void gather_sum(float* dst, const float* src, const int32_t* index, int64_t slots, int64_t n, bool accumulate) {
   for (int64_t i = 0; i < n; i += 16) {
     const __mmask16 lanes = first_lanes(n - i);
-    __m512 sum = _mm512_maskz_loadu_ps(lanes, dst + i);
+    __m512 sum = accumulate ? _mm512_maskz_loadu_ps(lanes, dst + i) : _mm512_setzero_ps();
     for (int64_t u = 0; u < slots; ++u) {
       const __m512i at = _mm512_maskz_loadu_epi32(lanes, index + u * n + i);
       const __mmask16 valid = _mm512_mask_cmpge_epi32_mask(lanes, at, _mm512_setzero_si512());
@@ -262,9 +263,9 @@ void gather_accumulate(float* dst, const float* src, const int32_t* index, int64
 
 #else
 
-void gather_accumulate(float* dst, const float* src, const int32_t* index, int64_t slots, int64_t n) {
+void gather_sum(float* dst, const float* src, const int32_t* index, int64_t slots, int64_t n, bool accumulate) {
   for (int64_t i = 0; i < n; ++i) {
-    float sum = dst[i];
+    float sum = accumulate ? dst[i] : 0.0f;
     for (int64_t u = 0; u < slots; ++u) {
       const int32_t at = index[u * n + i];
       if (at >= 0) sum += src[at];
@@ -275,12 +276,12 @@ void gather_accumulate(float* dst, const float* src, const int32_t* index, int64
 
 #endif
 
-// din (N,C,H,W) += col2im(col), as a gather per input pixel rather than a scatter per
+// din (N,C,H,W) (+)= col2im(col), as a gather per input pixel rather than a scatter per
 // column element: each thread owns whole (channel, image) planes, so no two threads
 // write the same element, and a single-channel input still splits across threads.
 // Each plane's (R*S, P*Q) column block is first copied together, so that the gathers
 // hit one small contiguous block.
-void col2im_accumulate(float* din, const float* col, const ConvGeom& g) {
+void col2im(float* din, const float* col, const ConvGeom& g, bool accumulate) {
   const int64_t pq = g.p * g.q, cols = col_cols(g), rs = g.r * g.s, hw = g.h * g.w;
   const int32_t* readers = col2im_table(g);
   const int64_t slots = col2im_slots(g);
@@ -291,7 +292,7 @@ void col2im_accumulate(float* din, const float* col, const ConvGeom& g) {
       block.resize(rs * pq);
       for (int64_t t = 0; t < rs; ++t)
         std::memcpy(block.data() + t * pq, col + (c * rs + t) * cols + n * pq, sizeof(float) * pq);
-      gather_accumulate(din + (n * g.c + c) * hw, block.data(), readers, slots, hw);
+      gather_sum(din + (n * g.c + c) * hw, block.data(), readers, slots, hw, accumulate);
     }
   }
 }
@@ -366,7 +367,8 @@ void conv2d_forward(float* out, const float* in, const float* weight, const Conv
   channel_major_to_batch_major(out, out_cm, g.n, g.k, pq);
 }
 
-void conv2d_backward_input(float* din, const float* dout, const float* weight, const ConvGeom& g, float*) {
+void conv2d_backward_input(float* din, const float* dout, const float* weight, const ConvGeom& g, float*,
+                           bool accumulate) {
   const int64_t pq = g.p * g.q;
   const int64_t threads = std::clamp<int64_t>(g.n * col_rows(g) * pq * g.k / kMinFmasPerThread, 1, omp_get_max_threads());
   const int64_t per_chunk = std::max<int64_t>(1, kColumnsPerChunk / pq);
@@ -387,7 +389,7 @@ void conv2d_backward_input(float* din, const float* dout, const float* weight, c
     mm.c = col.data(), mm.ldc = col_cols(part);
     const PanelPacker packer{pack_dout_panel, &columns};
     gemm_implicit(mm, nullptr, &packer);
-    col2im_accumulate(din + n0 * g.c * g.h * g.w, col.data(), part);
+    col2im(din + n0 * g.c * g.h * g.w, col.data(), part, accumulate);
   }
 }
 

@@ -59,9 +59,16 @@ void unary_forward(UnaryOp op, float alpha, float beta, float* out, const float*
 }
 
 void unary_backward(UnaryOp op, float alpha, float beta, float* din, const float* dout, const float* in,
-                    const float* out, int64_t n) {
+                    const float* out, int64_t n, bool accumulate) {
   // f(i) is d op / d in at element i.
-  auto run = [&](auto f) { for_each_index(n, [=](int64_t i) { din[i] += dout[i] * f(i); }); };
+  auto run = [&](auto f) {
+    if (accumulate) {
+      for_each_index(n, [=](int64_t i) { din[i] += dout[i] * f(i); });
+    } else {
+      // 0 + : what adding into a zero-filled buffer gave, signed zeros included.
+      for_each_index(n, [=](int64_t i) { din[i] = 0.0f + dout[i] * f(i); });
+    }
+  };
   switch (op) {
     case UnaryOp::neg: return run([](int64_t) { return -1.0f; });
     case UnaryOp::exp: return run([=](int64_t i) { return out[i]; });

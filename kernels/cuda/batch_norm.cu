@@ -207,6 +207,7 @@ struct BackwardTrain {
   const float* save_invstd;
   const float* gamma;
   int64_t count;
+  bool adds_to_din;  // else din is written
 
   using Pre = ChannelStats;
   struct Coef {
@@ -225,7 +226,7 @@ struct BackwardTrain {
   }
   __device__ void apply(const Coef& k, int64_t i) const {
     const float xhat = (in[i] - k.mean) * k.invstd;
-    din[i] += k.scale * (dout[i] - k.mean_dy - xhat * k.mean_dy_xhat);
+    din[i] = (adds_to_din ? din[i] : 0.0f) + k.scale * (dout[i] - k.mean_dy - xhat * k.mean_dy_xhat);
   }
 };
 
@@ -388,9 +389,10 @@ void batch_norm_forward_eval(float* out, const float* in, const float* running_m
 
 void batch_norm_backward(float* din, float* dgamma, float* dbeta, const float* dout, const float* in,
                          const float* save_mean, const float* save_invstd, const float* gamma, int64_t n, int64_t c,
-                         int64_t hw, void* workspace) {
+                         int64_t hw, void* workspace, bool accumulate) {
   if (n <= 0 || c <= 0 || hw <= 0 || (!din && !dgamma && !dbeta)) return;
-  run(BackwardTrain{din, dgamma, dbeta, dout, in, save_mean, save_invstd, gamma, n * hw}, n, c, hw, workspace);
+  const BackwardTrain pass{din, dgamma, dbeta, dout, in, save_mean, save_invstd, gamma, n * hw, accumulate};
+  run(pass, n, c, hw, workspace);
 }
 
 void batch_norm_backward_eval(float* din, float* dgamma, float* dbeta, const float* dout, const float* in,

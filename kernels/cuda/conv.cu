@@ -53,12 +53,12 @@ __global__ void __launch_bounds__(kThreads) im2col_kernel(float* __restrict__ co
   col[row * col_cols(g) + n * pq + j] = v;
 }
 
-// din (one image) += col2im(col): each thread gathers the column entries that read its
-// input pixel, taps in increasing (r, s) order as on the CPU, so no two threads write
-// the same element and no atomics are needed.
-__global__ void __launch_bounds__(kThreads) col2im_accumulate_kernel(float* __restrict__ din,
-                                                                     const float* __restrict__ col, ConvGeom g,
-                                                                     int64_t image0) {
+// din (one image) += col2im(col), or = when !accumulate (a sum from 0, as the CPU's):
+// each thread gathers the column entries that read its input pixel, taps in increasing
+// (r, s) order as on the CPU, so no two threads write the same element and no atomics
+// are needed.
+__global__ void __launch_bounds__(kThreads) col2im_kernel(float* __restrict__ din, const float* __restrict__ col,
+                                                          ConvGeom g, int64_t image0, bool accumulate) {
   const int h = static_cast<int>(g.h), w = static_cast<int>(g.w), hw = h * w;
   const int e = static_cast<int>(blockIdx.x * blockDim.x + threadIdx.x);
   if (e >= static_cast<int>(g.c) * hw) return;
@@ -71,7 +71,7 @@ __global__ void __launch_bounds__(kThreads) col2im_accumulate_kernel(float* __re
   const int64_t cols = col_cols(g);
   const float* image_col = col + n * g.p * g.q;
   float* out = din + (n * g.c + c) * hw + y * w + x;
-  float sum = *out;
+  float sum = accumulate ? *out : 0.0f;
   // Tap r of output row p reads input row p*sh - pad_h + r = y, i.e. p = (oy - r) / sh
   // when that divides; likewise for columns.
   for (int r = oy % sh; r < kr && r <= oy; r += sh) {
@@ -120,9 +120,9 @@ void im2col(float* col, const float* in, const ConvGeom& g) {
   });
 }
 
-void col2im_accumulate(float* din, const float* col, const ConvGeom& g) {
+void col2im(float* din, const float* col, const ConvGeom& g, bool accumulate) {
   for_image_chunks(g, g.c * g.h * g.w, [&](dim3 grid, int64_t image0) {
-    CFGAN_LAUNCH(col2im_accumulate_kernel, grid, kThreads, 0, nullptr, din, col, g, image0);
+    CFGAN_LAUNCH(col2im_kernel, grid, kThreads, 0, nullptr, din, col, g, image0, accumulate);
   });
 }
 
@@ -229,12 +229,12 @@ void conv2d_forward(float* out, const float* in, const float* weight, const Conv
 }
 
 void conv2d_backward_input(float* din, const float* dout, const float* weight, const ConvGeom& g,
-                           float* workspace) {
+                           float* workspace, bool accumulate) {
   check_geometry(g, "conv2d_backward_input");
   const Workspace ws = carve(workspace, g);
   if (!gemm_per_image(g)) batch_major_to_channel_major(ws.channel_major, dout, g);
   gemm_with_workspace(input_gradient_gemm(g, dout, weight, ws), ws.partials);
-  col2im_accumulate(din, ws.col, g);
+  col2im(din, ws.col, g, accumulate);
 }
 
 void conv2d_backward_weight(float* dweight, const float* dout, const float* in, const ConvGeom& g,

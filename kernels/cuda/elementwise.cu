@@ -102,6 +102,18 @@ struct UnaryBackward {
   __device__ float operator()(float din, float dout) const { return din + dout * derivative(0.0f); }
 };
 
+// An accumulating functor applied to an output of 0: writes what adding into a
+// zero-filled buffer would, signed zeros included.
+template <typename F>
+struct Written {
+  static constexpr bool kAccumulates = false;
+  F f;
+  template <typename... V>
+  __device__ float operator()(V... v) const {
+    return f(0.0f, v...);
+  }
+};
+
 // Calls run(std::integral_constant<UnaryOp, op>{}): one template instance per op.
 template <typename Run>
 void with_unary_op(UnaryOp op, Run&& run) {
@@ -329,16 +341,23 @@ void unary_forward(UnaryOp op, float alpha, float beta, float* out, const float*
 }
 
 void unary_backward(UnaryOp op, float alpha, float beta, float* din, const float* dout, const float* in,
-                    const float* out, int64_t n) {
+                    const float* out, int64_t n, bool accumulate) {
+  const auto map = [&](const auto& f, auto... operand) {
+    if (accumulate) {
+      elementwise_map(f, din, n, dout, operand...);
+    } else {
+      elementwise_map(Written<std::decay_t<decltype(f)>>{f}, din, n, dout, operand...);
+    }
+  };
   with_unary_op(op, [&](auto kOp) {
     const UnaryBackward<kOp.value> f{alpha, beta};
     constexpr Operand operand = backward_operand<kOp.value>();
     if constexpr (operand == Operand::in) {
-      elementwise_map(f, din, n, dout, in);
+      map(f, in);
     } else if constexpr (operand == Operand::out) {
-      elementwise_map(f, din, n, dout, out);
+      map(f, out);
     } else {
-      elementwise_map(f, din, n, dout);
+      map(f);
     }
   });
 }

@@ -165,10 +165,10 @@ void conv2d_forward(float* out, const float* in, const float* weight, const Conv
 }
 
 void conv2d_backward_input(float* din, const float* dout, const float* weight, const ConvGeom& g,
-                           float* workspace) {
+                           float* workspace, bool accumulate) {
   const Plan& p = plan_for(g);
   check(cudnnConvolutionBackwardData(handle(), &kOne, p.w, weight, p.y, dout, p.conv, p.backward_data, workspace,
-                                     p.workspace_bytes, &kOne, p.x, din),
+                                     p.workspace_bytes, accumulate ? &kOne : &kZero, p.x, din),
         "cudnnConvolutionBackwardData");
 }
 

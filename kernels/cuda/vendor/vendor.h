@@ -17,7 +17,7 @@ void gemm(const GemmArgs& args);
 int64_t conv_workspace_floats(const ConvGeom& g);
 void conv2d_forward(float* out, const float* in, const float* weight, const ConvGeom& g, float* workspace);
 void conv2d_backward_input(float* din, const float* dout, const float* weight, const ConvGeom& g,
-                           float* workspace);
+                           float* workspace, bool accumulate);
 void conv2d_backward_weight(float* dweight, const float* dout, const float* in, const ConvGeom& g,
                             float* workspace);
 
