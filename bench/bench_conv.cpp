@@ -90,7 +90,7 @@ void bench_conv(benchmark::State& state, const ConvCase& cc, int threads) {
         k.conv2d_backward_input(in.data(), out.data(), weight.data(), g, workspace.data(), true);
         break;
       case Pass::weight_grad:
-        k.conv2d_backward_weight(weight.data(), out.data(), in.data(), g, workspace.data());
+        k.conv2d_backward_weight(weight.data(), out.data(), in.data(), g, workspace.data(), true);
         break;
     }
     benchmark::ClobberMemory();

@@ -53,7 +53,7 @@ void bench_conv(benchmark::State& state, ConvGeom g, Pass pass, const std::strin
         k.conv2d_backward_input(in.data(), out.data(), weight.data(), g, workspace.data(), true);
         break;
       case Pass::backward_weight:
-        k.conv2d_backward_weight(weight.data(), out.data(), in.data(), g, workspace.data());
+        k.conv2d_backward_weight(weight.data(), out.data(), in.data(), g, workspace.data(), true);
         break;
     }
   });

@@ -80,9 +80,9 @@ CFGAN_KERNEL(void, conv2d_forward,
 // din (N,C,H,W) += conv2d input gradient of dout (N,K,P,Q) (din = ... when !accumulate)
 CFGAN_KERNEL(void, conv2d_backward_input,
              (float* din, const float* dout, const float* weight, const ConvGeom& g, float* workspace, bool accumulate))
-// dweight (K,C,R,S) += conv2d weight gradient
+// dweight (K,C,R,S) += conv2d weight gradient (dweight = ... when !accumulate)
 CFGAN_KERNEL(void, conv2d_backward_weight,
-             (float* dweight, const float* dout, const float* in, const ConvGeom& g, float* workspace))
+             (float* dweight, const float* dout, const float* in, const ConvGeom& g, float* workspace, bool accumulate))
 
 // ---- batch norm over (N, C, HW), statistics per channel ----
 // Bytes of `workspace` the reducing passes (forward_train, backward, backward_eval) need.

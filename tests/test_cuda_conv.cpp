@@ -99,19 +99,23 @@ TEST_P(CudaParity, Conv2dBackwardInput) {
   }
 }
 
+// Added into dweight, and written over a dweight of NaN (whose old contents must go unread).
 TEST_P(CudaParity, Conv2dBackwardWeight) {
   for (const ConvGeom& g : geometries()) {
-    SCOPED_TRACE(describe(g));
-    const Tensors t = make_tensors(g);
-    std::vector<float> expected = t.dweight0, ws = cpu_workspace(g);
-    cpu().conv2d_backward_weight(expected.data(), t.dout.data(), t.in.data(), g, ws.data());
+    for (const bool accumulate : {true, false}) {
+      SCOPED_TRACE(describe(g) + (accumulate ? " accumulating" : " writing"));
+      const Tensors t = make_tensors(g);
+      const std::vector<float> dweight0 = accumulate ? t.dweight0 : nan_filled(t.dweight0.size());
+      std::vector<float> expected = dweight0, ws = cpu_workspace(g);
+      cpu().conv2d_backward_weight(expected.data(), t.dout.data(), t.in.data(), g, ws.data(), accumulate);
 
-    GuardedBuffer<float> dout(cuda(), t.dout), in(cuda(), t.in), dweight(cuda(), t.dweight0);
-    GuardedBuffer<float> workspace(cuda(), nan_filled(cuda().conv_workspace_floats(g)));
-    cuda().conv2d_backward_weight(dweight.data(), dout.data(), in.data(), g, workspace.data());
-    cuda().synchronize();
-    expect_close(dweight.read("dweight"), expected, 0, 0, "conv2d_backward_weight");
-    workspace.read("workspace");
+      GuardedBuffer<float> dout(cuda(), t.dout), in(cuda(), t.in), dweight(cuda(), dweight0);
+      GuardedBuffer<float> workspace(cuda(), nan_filled(cuda().conv_workspace_floats(g)));
+      cuda().conv2d_backward_weight(dweight.data(), dout.data(), in.data(), g, workspace.data(), accumulate);
+      cuda().synchronize();
+      expect_close(dweight.read("dweight"), expected, 0, 0, "conv2d_backward_weight");
+      workspace.read("workspace");
+    }
   }
 }
 
@@ -128,14 +132,14 @@ TEST_P(CudaParity, Conv2dTensorCores) {
       std::vector<float> out(g.n * g.k * g.p * g.q), din = t.din0, dweight = t.dweight0;
       cpu().conv2d_forward(out.data(), t.in.data(), t.weight.data(), g, ws.data());
       cpu().conv2d_backward_input(din.data(), t.dout.data(), t.weight.data(), g, ws.data(), true);
-      cpu().conv2d_backward_weight(dweight.data(), t.dout.data(), t.in.data(), g, ws.data());
+      cpu().conv2d_backward_weight(dweight.data(), t.dout.data(), t.in.data(), g, ws.data(), true);
 
       GuardedBuffer<float> in(cuda(), t.in), weight(cuda(), t.weight), dout(cuda(), t.dout);
       GuardedBuffer<float> d_out(cuda(), nan_filled(out.size())), d_din(cuda(), t.din0), d_dweight(cuda(), t.dweight0);
       GuardedBuffer<float> workspace(cuda(), nan_filled(cuda().conv_workspace_floats(g)));
       cuda().conv2d_forward(d_out.data(), in.data(), weight.data(), g, workspace.data());
       cuda().conv2d_backward_input(d_din.data(), dout.data(), weight.data(), g, workspace.data(), true);
-      cuda().conv2d_backward_weight(d_dweight.data(), dout.data(), in.data(), g, workspace.data());
+      cuda().conv2d_backward_weight(d_dweight.data(), dout.data(), in.data(), g, workspace.data(), true);
       cuda().synchronize();
       expect_close(d_out.read("out"), out, 0, 0, "conv2d_forward");
       expect_close(d_din.read("din"), din, 0, 0, "conv2d_backward_input");

@@ -56,7 +56,7 @@ constexpr float kAtol = 2e-3f, kRtol = 1e-3f;
     GuardedBuffer<float> workspace(kern, kern.conv_workspace_floats(g), 0.0f);
     kern.conv2d_forward(d_out.data(), d_in.data(), d_weight.data(), g, workspace.data());
     kern.conv2d_backward_input(d_din.data(), d_dout.data(), d_weight.data(), g, workspace.data(), true);
-    kern.conv2d_backward_weight(d_dweight.data(), d_dout.data(), d_in.data(), g, workspace.data());
+    kern.conv2d_backward_weight(d_dweight.data(), d_dout.data(), d_in.data(), g, workspace.data(), true);
     kern.synchronize();
     out[which] = d_out.read("out"), din[which] = d_din.read("din"), dweight[which] = d_dweight.read("dweight");
   }

@@ -339,7 +339,14 @@ TEST(Gemm, ConvolutionLowering) {
     for_each_tap(g, [&](auto n, auto k, auto p, auto q, auto c, auto r, auto s, int64_t at) {
       want_dweight[w_index(k, c, r, s)] += dout[out_index(n, k, p, q)] * in[at];
     });
-    kern.conv2d_backward_weight(dweight.data(), dout.data(), in.data(), g, workspace.data());
+    kern.conv2d_backward_weight(dweight.data(), dout.data(), in.data(), g, workspace.data(), true);
     EXPECT_EQ(dweight, want_dweight) << where << " weight gradient";
+    std::vector<float> written_dw(weight.size(), std::numeric_limits<float>::quiet_NaN()),
+        want_written_dw(weight.size(), 0.0f);
+    for_each_tap(g, [&](auto n, auto k, auto p, auto q, auto c, auto r, auto s, int64_t at) {
+      want_written_dw[w_index(k, c, r, s)] += dout[out_index(n, k, p, q)] * in[at];
+    });
+    kern.conv2d_backward_weight(written_dw.data(), dout.data(), in.data(), g, workspace.data(), false);
+    EXPECT_EQ(written_dw, want_written_dw) << where << " weight gradient, written";
   }
 }

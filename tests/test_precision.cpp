@@ -167,8 +167,8 @@ TEST(Precision, ConvolutionRoundsEveryOperandOnce) {
       EXPECT_TRUE(bitwise_equal(din, want_din)) << where << " input gradient";
 
       std::vector<float> dw = random_floats(weight.size(), 8), want_dw = dw;
-      kern.conv2d_backward_weight(dw.data(), dout.data(), in.data(), low, ws.data());
-      kern.conv2d_backward_weight(want_dw.data(), dout_r.data(), in_r.data(), g, ws.data());
+      kern.conv2d_backward_weight(dw.data(), dout.data(), in.data(), low, ws.data(), true);
+      kern.conv2d_backward_weight(want_dw.data(), dout_r.data(), in_r.data(), g, ws.data(), true);
       EXPECT_TRUE(bitwise_equal(dw, want_dw)) << where << " weight gradient";
     }
   }

@@ -61,8 +61,8 @@ Tensor conv_input_product(const Tensor& gy, const Tensor& w, const ConvGeom& g) 
 }
 
 Tensor conv_weight_product(const Tensor& gy, const Tensor& x, const ConvGeom& g) {
-  Tensor out = Tensor::zeros(Shape{g.k, g.c, g.r, g.s}, gy.device());
-  kern(gy).conv2d_backward_weight(out.data(), gy.data(), x.data(), g, workspace(g, gy.device()).data());
+  Tensor out = Tensor::empty(Shape{g.k, g.c, g.r, g.s}, gy.device());
+  kern(gy).conv2d_backward_weight(out.data(), gy.data(), x.data(), g, workspace(g, gy.device()).data(), false);
   record(out, "conv_weight_product", {gy, x}, [gy, x, g](const Tensor& gout, GradSink& grads) {
     if (grads.needs(0)) grads.add(0, conv_product(x, gout, g));
     if (grads.needs(1)) grads.add(1, conv_input_product(gy, gout, g));
@@ -105,7 +105,10 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Conv2dO
       const GradTarget dx = grads.target(0);
       k.conv2d_backward_input(dx.grad.data(), gout.data(), weight.data(), g, ws.data(), !dx.fresh);
     }
-    if (grads.needs(1)) k.conv2d_backward_weight(grads.grad(1).data(), gout.data(), x.data(), g, ws.data());
+    if (grads.needs(1)) {
+      const GradTarget dw = grads.target(1);
+      k.conv2d_backward_weight(dw.grad.data(), gout.data(), x.data(), g, ws.data(), !dw.fresh);
+    }
     if (grads.needs(2))
       k.bias_backward(grads.grad(2).data(), gout.data(), g.n, g.k, g.p * g.q,
                       workspace_of(scratch(k.bias_backward_workspace_bytes(g.n, g.k, g.p * g.q), gout.device())));
@@ -152,7 +155,10 @@ Tensor conv_transpose2d(const Tensor& x, const Tensor& weight, const Tensor& bia
         accumulate(dx.grad, part);
       }
     }
-    if (grads.needs(1)) k.conv2d_backward_weight(grads.grad(1).data(), x.data(), gout.data(), g, ws.data());
+    if (grads.needs(1)) {
+      const GradTarget dw = grads.target(1);
+      k.conv2d_backward_weight(dw.grad.data(), x.data(), gout.data(), g, ws.data(), !dw.fresh);
+    }
     if (grads.needs(2))
       k.bias_backward(grads.grad(2).data(), gout.data(), g.n, g.c, g.h * g.w,
                       workspace_of(scratch(k.bias_backward_workspace_bytes(g.n, g.c, g.h * g.w), gout.device())));

@@ -393,14 +393,15 @@ void conv2d_backward_input(float* din, const float* dout, const float* weight, c
   }
 }
 
-void conv2d_backward_weight(float* dweight, const float* dout, const float* in, const ConvGeom& g, float*) {
+void conv2d_backward_weight(float* dweight, const float* dout, const float* in, const ConvGeom& g, float*,
+                            bool accumulate) {
   const DoutColumns rows{&g, dout};
   const ImplicitColumns columns{&g, in, false};
   const PanelPacker a{pack_dout_rows, &rows}, b{pack_col_transposed_panel, &columns};
-  GemmArgs mm;  // dW (K, CRS) += dout (K, NPQ) * col^T (NPQ, CRS)
+  GemmArgs mm;  // dW (K, CRS) (+)= dout (K, NPQ) * col^T (NPQ, CRS)
   mm.precision = g.precision;
   mm.m = g.k, mm.n = col_rows(g), mm.k = col_cols(g);
-  mm.beta = 1.0f;
+  mm.beta = accumulate ? 1.0f : 0.0f;
   mm.c = dweight, mm.ldc = col_rows(g);
   gemm_implicit(mm, &a, &b);
 }

@@ -197,15 +197,15 @@ GemmArgs input_gradient_gemm(const ConvGeom& g, const float* dout, const float* 
   return mm;
 }
 
-// dW (K, CRS) += dout (K, N*P*Q) * col^T (N*P*Q, CRS)
-GemmArgs weight_gradient_gemm(const ConvGeom& g, float* dweight, const Workspace& ws) {
+// dW (K, CRS) (+)= dout (K, N*P*Q) * col^T (N*P*Q, CRS)
+GemmArgs weight_gradient_gemm(const ConvGeom& g, float* dweight, const Workspace& ws, bool accumulate) {
   GemmArgs mm;
   mm.precision = g.precision;
   mm.trans_b = true;
   mm.m = g.k, mm.n = col_rows(g), mm.k = col_cols(g);
   mm.a = ws.channel_major, mm.lda = col_cols(g);
   mm.b = ws.col, mm.ldb = col_cols(g);
-  mm.beta = 1.0f;
+  mm.beta = accumulate ? 1.0f : 0.0f;
   mm.c = dweight, mm.ldc = col_rows(g);
   return mm;
 }
@@ -216,7 +216,7 @@ int64_t conv_workspace_floats(const ConvGeom& g) {
   const Workspace none{nullptr, nullptr, nullptr};
   const int64_t partials = std::max({gemm_workspace_floats(forward_gemm(g, nullptr, nullptr, none)),
                                      gemm_workspace_floats(input_gradient_gemm(g, nullptr, nullptr, none)),
-                                     gemm_workspace_floats(weight_gradient_gemm(g, nullptr, none))});
+                                     gemm_workspace_floats(weight_gradient_gemm(g, nullptr, none, true))});
   return round_up4(col_rows(g) * col_cols(g)) + round_up4(g.k * col_cols(g)) + partials;
 }
 
@@ -238,12 +238,12 @@ void conv2d_backward_input(float* din, const float* dout, const float* weight, c
 }
 
 void conv2d_backward_weight(float* dweight, const float* dout, const float* in, const ConvGeom& g,
-                            float* workspace) {
+                            float* workspace, bool accumulate) {
   check_geometry(g, "conv2d_backward_weight");
   const Workspace ws = carve(workspace, g);
   im2col(ws.col, in, g);
   batch_major_to_channel_major(ws.channel_major, dout, g);
-  gemm_with_workspace(weight_gradient_gemm(g, dweight, ws), ws.partials);
+  gemm_with_workspace(weight_gradient_gemm(g, dweight, ws, accumulate), ws.partials);
 }
 
 }  // namespace cfgan::CFGAN_CUDA_NS

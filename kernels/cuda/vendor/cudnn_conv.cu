@@ -173,10 +173,10 @@ void conv2d_backward_input(float* din, const float* dout, const float* weight, c
 }
 
 void conv2d_backward_weight(float* dweight, const float* dout, const float* in, const ConvGeom& g,
-                            float* workspace) {
+                            float* workspace, bool accumulate) {
   const Plan& p = plan_for(g);
   check(cudnnConvolutionBackwardFilter(handle(), &kOne, p.x, in, p.y, dout, p.conv, p.backward_filter, workspace,
-                                       p.workspace_bytes, &kOne, p.w, dweight),
+                                       p.workspace_bytes, accumulate ? &kOne : &kZero, p.w, dweight),
         "cudnnConvolutionBackwardFilter");
 }
 

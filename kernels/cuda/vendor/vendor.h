@@ -19,6 +19,6 @@ void conv2d_forward(float* out, const float* in, const float* weight, const Conv
 void conv2d_backward_input(float* din, const float* dout, const float* weight, const ConvGeom& g,
                            float* workspace, bool accumulate);
 void conv2d_backward_weight(float* dweight, const float* dout, const float* in, const ConvGeom& g,
-                            float* workspace);
+                            float* workspace, bool accumulate);
 
 }  // namespace cfgan::cuda::vendor
