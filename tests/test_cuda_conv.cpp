@@ -79,43 +79,44 @@ TEST_P(CudaParity, Conv2dForward) {
   }
 }
 
-// Added into din, and written over a din of NaN (whose old contents must go unread).
-TEST_P(CudaParity, Conv2dBackwardInput) {
-  for (const ConvGeom& g : geometries()) {
-    for (const bool accumulate : {true, false}) {
-      SCOPED_TRACE(describe(g) + (accumulate ? " accumulating" : " writing"));
-      const Tensors t = make_tensors(g);
-      const std::vector<float> din0 = accumulate ? t.din0 : nan_filled(t.din0.size());
-      std::vector<float> expected = din0, ws = cpu_workspace(g);
-      cpu().conv2d_backward_input(expected.data(), t.dout.data(), t.weight.data(), g, ws.data(), accumulate);
+namespace {
 
-      GuardedBuffer<float> dout(cuda(), t.dout), weight(cuda(), t.weight), din(cuda(), din0);
-      GuardedBuffer<float> workspace(cuda(), nan_filled(cuda().conv_workspace_floats(g)));
-      cuda().conv2d_backward_input(din.data(), dout.data(), weight.data(), g, workspace.data(), accumulate);
-      cuda().synchronize();
-      expect_close(din.read("din"), expected, 0, 0, "conv2d_backward_input");
-      workspace.read("workspace");
-    }
+// A gradient pass, pass(grad, dout, operand, g, workspace, accumulate), on both backends:
+// added into grad0, and written over a gradient of NaN (whose old contents must go unread).
+using GradientPass = decltype(Kernels::conv2d_backward_input);
+
+void check_gradient_pass(const Kernels& cuda, GradientPass Kernels::*pass, const char* name, const ConvGeom& g,
+                         const std::vector<float>& grad0, const std::vector<float>& dout,
+                         const std::vector<float>& operand) {
+  for (const bool accumulate : {true, false}) {
+    SCOPED_TRACE(describe(g) + (accumulate ? " accumulating" : " writing"));
+    const std::vector<float> start = accumulate ? grad0 : nan_filled(grad0.size());
+    std::vector<float> expected = start, ws = cpu_workspace(g);
+    (cpu_kernels().*pass)(expected.data(), dout.data(), operand.data(), g, ws.data(), accumulate);
+
+    GuardedBuffer<float> d_dout(cuda, dout), d_operand(cuda, operand), grad(cuda, start);
+    GuardedBuffer<float> workspace(cuda, nan_filled(cuda.conv_workspace_floats(g)));
+    (cuda.*pass)(grad.data(), d_dout.data(), d_operand.data(), g, workspace.data(), accumulate);
+    cuda.synchronize();
+    expect_close(grad.read(name), expected, 0, 0, name);
+    workspace.read("workspace");
   }
 }
 
-// Added into dweight, and written over a dweight of NaN (whose old contents must go unread).
+}  // namespace
+
+TEST_P(CudaParity, Conv2dBackwardInput) {
+  for (const ConvGeom& g : geometries()) {
+    const Tensors t = make_tensors(g);
+    check_gradient_pass(cuda(), &Kernels::conv2d_backward_input, "conv2d_backward_input", g, t.din0, t.dout, t.weight);
+  }
+}
+
 TEST_P(CudaParity, Conv2dBackwardWeight) {
   for (const ConvGeom& g : geometries()) {
-    for (const bool accumulate : {true, false}) {
-      SCOPED_TRACE(describe(g) + (accumulate ? " accumulating" : " writing"));
-      const Tensors t = make_tensors(g);
-      const std::vector<float> dweight0 = accumulate ? t.dweight0 : nan_filled(t.dweight0.size());
-      std::vector<float> expected = dweight0, ws = cpu_workspace(g);
-      cpu().conv2d_backward_weight(expected.data(), t.dout.data(), t.in.data(), g, ws.data(), accumulate);
-
-      GuardedBuffer<float> dout(cuda(), t.dout), in(cuda(), t.in), dweight(cuda(), dweight0);
-      GuardedBuffer<float> workspace(cuda(), nan_filled(cuda().conv_workspace_floats(g)));
-      cuda().conv2d_backward_weight(dweight.data(), dout.data(), in.data(), g, workspace.data(), accumulate);
-      cuda().synchronize();
-      expect_close(dweight.read("dweight"), expected, 0, 0, "conv2d_backward_weight");
-      workspace.read("workspace");
-    }
+    const Tensors t = make_tensors(g);
+    check_gradient_pass(cuda(), &Kernels::conv2d_backward_weight, "conv2d_backward_weight", g, t.dweight0, t.dout,
+                        t.in);
   }
 }
 

@@ -321,32 +321,27 @@ TEST(Gemm, ConvolutionLowering) {
     kern.conv2d_forward(out.data(), in.data(), weight.data(), g, workspace.data());
     EXPECT_EQ(out, want_out) << where << " forward";
 
-    std::vector<float> din = integers(in.size(), value), want_din = din;
+    // The two gradients alone, summed from 0 (small integers: exact in any order).
+    std::vector<float> din_sum(in.size(), 0.0f), dweight_sum(weight.size(), 0.0f);
     for_each_tap(g, [&](auto n, auto k, auto p, auto q, auto c, auto r, auto s, int64_t at) {
-      want_din[at] += dout[out_index(n, k, p, q)] * weight[w_index(k, c, r, s)];
+      din_sum[at] += dout[out_index(n, k, p, q)] * weight[w_index(k, c, r, s)];
+      dweight_sum[w_index(k, c, r, s)] += dout[out_index(n, k, p, q)] * in[at];
     });
-    kern.conv2d_backward_input(din.data(), dout.data(), weight.data(), g, workspace.data(), true);
-    EXPECT_EQ(din, want_din) << where << " input gradient";
-    // Written over NaN instead of added: the same sums from zero, the old contents unread.
-    std::vector<float> written(in.size(), std::numeric_limits<float>::quiet_NaN()), want_written(in.size(), 0.0f);
-    for_each_tap(g, [&](auto n, auto k, auto p, auto q, auto c, auto r, auto s, int64_t at) {
-      want_written[at] += dout[out_index(n, k, p, q)] * weight[w_index(k, c, r, s)];
+    // Each gradient pass added into integers, and written over NaN (the old contents unread).
+    const auto check_gradient = [&](const char* what, const std::vector<float>& sum, auto pass) {
+      std::vector<float> added = integers(sum.size(), value), want = added;
+      for (size_t i = 0; i < sum.size(); ++i) want[i] += sum[i];
+      pass(added.data(), true);
+      EXPECT_EQ(added, want) << where << " " << what;
+      std::vector<float> written(sum.size(), std::numeric_limits<float>::quiet_NaN());
+      pass(written.data(), false);
+      EXPECT_EQ(written, sum) << where << " " << what << ", written";
+    };
+    check_gradient("input gradient", din_sum, [&](float* din, bool accumulate) {
+      kern.conv2d_backward_input(din, dout.data(), weight.data(), g, workspace.data(), accumulate);
     });
-    kern.conv2d_backward_input(written.data(), dout.data(), weight.data(), g, workspace.data(), false);
-    EXPECT_EQ(written, want_written) << where << " input gradient, written";
-
-    std::vector<float> dweight = integers(weight.size(), value), want_dweight = dweight;
-    for_each_tap(g, [&](auto n, auto k, auto p, auto q, auto c, auto r, auto s, int64_t at) {
-      want_dweight[w_index(k, c, r, s)] += dout[out_index(n, k, p, q)] * in[at];
+    check_gradient("weight gradient", dweight_sum, [&](float* dweight, bool accumulate) {
+      kern.conv2d_backward_weight(dweight, dout.data(), in.data(), g, workspace.data(), accumulate);
     });
-    kern.conv2d_backward_weight(dweight.data(), dout.data(), in.data(), g, workspace.data(), true);
-    EXPECT_EQ(dweight, want_dweight) << where << " weight gradient";
-    std::vector<float> written_dw(weight.size(), std::numeric_limits<float>::quiet_NaN()),
-        want_written_dw(weight.size(), 0.0f);
-    for_each_tap(g, [&](auto n, auto k, auto p, auto q, auto c, auto r, auto s, int64_t at) {
-      want_written_dw[w_index(k, c, r, s)] += dout[out_index(n, k, p, q)] * in[at];
-    });
-    kern.conv2d_backward_weight(written_dw.data(), dout.data(), in.data(), g, workspace.data(), false);
-    EXPECT_EQ(written_dw, want_written_dw) << where << " weight gradient, written";
   }
 }
