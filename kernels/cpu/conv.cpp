@@ -25,6 +25,7 @@
 #include <immintrin.h>
 #endif
 
+#include "kernels/cpu/conv_winograd.h"
 #include "kernels/cpu/cpu.h"
 #include "kernels/cpu/gemm_implicit.h"
 #include "kernels/cpu/gemm_pack.h"
@@ -343,9 +344,12 @@ void pack_dout_rows(const void* context, int64_t, int64_t k0, int64_t kc, int64_
 
 }  // namespace
 
-int64_t conv_workspace_floats(const ConvGeom& g) { return g.k * col_cols(g); }
+int64_t conv_workspace_floats(const ConvGeom& g) {
+  return winograd_applies(g) ? winograd_workspace_floats(g) : g.k * col_cols(g);
+}
 
 void conv2d_forward(float* out, const float* in, const float* weight, const ConvGeom& g, float* workspace) {
+  if (winograd_applies(g)) return winograd_forward(out, in, weight, g, workspace);
   const int64_t pq = g.p * g.q;
   const ImplicitColumns columns{&g, in, gemm_per_image(g)};
   const PanelPacker packer{pack_col_panel, &columns};
@@ -367,8 +371,9 @@ void conv2d_forward(float* out, const float* in, const float* weight, const Conv
   channel_major_to_batch_major(out, out_cm, g.n, g.k, pq);
 }
 
-void conv2d_backward_input(float* din, const float* dout, const float* weight, const ConvGeom& g, float*,
+void conv2d_backward_input(float* din, const float* dout, const float* weight, const ConvGeom& g, float* workspace,
                            bool accumulate) {
+  if (winograd_applies(g)) return winograd_backward_input(din, dout, weight, g, workspace, accumulate);
   const int64_t pq = g.p * g.q;
   const int64_t threads = std::clamp<int64_t>(g.n * col_rows(g) * pq * g.k / kMinFmasPerThread, 1, omp_get_max_threads());
   const int64_t per_chunk = std::max<int64_t>(1, kColumnsPerChunk / pq);
@@ -393,8 +398,9 @@ void conv2d_backward_input(float* din, const float* dout, const float* weight, c
   }
 }
 
-void conv2d_backward_weight(float* dweight, const float* dout, const float* in, const ConvGeom& g, float*,
+void conv2d_backward_weight(float* dweight, const float* dout, const float* in, const ConvGeom& g, float* workspace,
                             bool accumulate) {
+  if (winograd_applies(g)) return winograd_backward_weight(dweight, dout, in, g, workspace, accumulate);
   const DoutColumns rows{&g, dout};
   const ImplicitColumns columns{&g, in, false};
   const PanelPacker a{pack_dout_rows, &rows}, b{pack_col_transposed_panel, &columns};

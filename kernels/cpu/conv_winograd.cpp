@@ -1,0 +1,607 @@
+// Winograd convolution (Lavin & Gray, "Fast Algorithms for Convolutional Neural Networks",
+// 2016) for 4x4 kernels at stride 2 and padding 1.
+//
+// Split by parity, such a convolution is four 2x2 stride-1 correlations summed. For phase
+// (py, px) in {0, 1}^2, with the input 0 outside the image,
+//   out[oy][ox] = sum over phases and jy, jx in {0, 1} of f[jy][jx] * s[oy + jy][ox + jx],
+//   f[jy][jx] = w[2jy + py][2jx + px],   s[ty][tx] = in[2ty - 1 + py][2tx - 1 + px].
+// Minimal filtering F(4x4, 2x2) computes a 4x4 block of such a correlation from a 5x5
+// block of s with 25 products instead of 64: Y = A^T [(G f G^T) . (B^T d B)] A, and the sum
+// over phases and channels of the 25 products is 25 GEMMs. So each pass runs 25/64 of the
+// direct multiply-adds, plus transforms that are linear in the data:
+// - forward: V = B^T d B per tile, channel and phase; U = G f G^T per filter phase;
+//   M[xi] (tiles, 4C) x (4C, K) for each of the 25 points xi; out = A^T M A;
+// - input gradient: the gradient of s is the full correlation of dout with each phase's
+//   filter flipped, a 2x2 stride-1 correlation over dout padded by one; it lands on din at
+//   rows 2t - 1 + py. Per phase, the tiles are aligned to the din rows that exist, so the
+//   4 phases are 4 x 25 GEMMs (tiles, K) x (K, C);
+// - weight gradient: F(2x2, 4x4), each 4x4 tile of dout a filter over the same 5x5 input
+//   tiles as the forward's, whose sum over tiles is the GEMM (K, tiles) x (tiles, 4C).
+// Interpolation points 0, 1, -1, 2, -2: B^T depends on the points alone, so F(4, 2) and
+// F(2, 4) share it. Rows of B^T are scaled to small integers, G and G2 carry the
+// inverse scales. Errors measured against double sums are 3-4x the direct FP32 path's
+// (tests/test_conv_winograd.cpp).
+//
+// Every transform runs on 16 channels at once over channel-last copies of the input and
+// dout (the tiles overlap, so each pixel is read about twice), with the tiles split over
+// threads; the GEMMs are batched (kernels/cpu/gemm.cpp).
+#include "kernels/cpu/conv_winograd.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+
+#include "kernels/cpu/cpu.h"
+#include "kernels/cpu/gemm_microkernel.h"
+#include "kernels/cpu/gemm_pack.h"
+#include "kernels/cpu/parallel.h"
+
+namespace cfgan::cpu {
+namespace {
+
+constexpr int64_t kLanes = 16;   // channels per vector
+constexpr int64_t kPoints = 25;  // products per tile (5 x 5 interpolation points)
+
+using Vec = float __attribute__((vector_size(kLanes * sizeof(float))));
+
+void load(Vec& v, const float* p) { std::memcpy(&v, p, sizeof v); }
+void store(float* p, const Vec& v) { std::memcpy(p, &v, sizeof v); }
+void gather(Vec& v, const float* p, int64_t stride) {
+  for (int64_t l = 0; l < kLanes; ++l) v[l] = p[l * stride];
+}
+
+int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+// The 1-D transforms, n points in to m out.
+// B^T (5 -> 5), the data transform.
+void data_1d(const Vec* d, Vec* t) {
+  t[0] = 4.0f * d[0] - 5.0f * d[2] + d[4];
+  t[1] = 4.0f * (d[1] + d[2]) - (d[3] + d[4]);
+  t[2] = 4.0f * (d[2] - d[1]) + (d[3] - d[4]);
+  t[3] = 2.0f * (d[3] - d[1]) + (d[4] - d[2]);
+  t[4] = 2.0f * (d[1] - d[3]) + (d[4] - d[2]);
+}
+
+// G (2 -> 5), a 2-tap filter for F(4, 2).
+void filter_1d(const Vec* f, Vec* t) {
+  t[0] = f[0] * 0.25f;
+  t[1] = (f[0] + f[1]) * (1.0f / 6.0f);
+  t[2] = (f[0] - f[1]) * (1.0f / 6.0f);
+  t[3] = (f[0] + 2.0f * f[1]) * (1.0f / 24.0f);
+  t[4] = (f[0] - 2.0f * f[1]) * (1.0f / 24.0f);
+}
+
+// G2 (4 -> 5), a 4-tap filter for F(2, 4): a tile of dout.
+void dout_1d(const Vec* h, Vec* t) {
+  const Vec even = h[0] + h[2], odd = h[1] + h[3];
+  const Vec even4 = h[0] + 4.0f * h[2], odd8 = 2.0f * h[1] + 8.0f * h[3];
+  t[0] = h[0] * 0.25f;
+  t[1] = (even + odd) * (1.0f / 6.0f);
+  t[2] = (even - odd) * (1.0f / 6.0f);
+  t[3] = (even4 + odd8) * (1.0f / 24.0f);
+  t[4] = (even4 - odd8) * (1.0f / 24.0f);
+}
+
+// A^T (5 -> 4), the 4 outputs of F(4, 2).
+void output_1d(const Vec* m, Vec* y) {
+  const Vec sum12 = m[1] + m[2], diff12 = m[1] - m[2], sum34 = m[3] + m[4], diff34 = m[3] - m[4];
+  y[0] = m[0] + sum12 + sum34;
+  y[1] = diff12 + 2.0f * diff34;
+  y[2] = sum12 + 4.0f * sum34;
+  y[3] = diff12 + 8.0f * diff34;
+}
+
+// A2^T (5 -> 2), the 2 outputs of F(2, 4): one phase's 2x2 taps.
+void taps_1d(const Vec* m, Vec* y) {
+  y[0] = m[0] + m[1] + m[2] + m[3] + m[4];
+  y[1] = (m[1] - m[2]) + 2.0f * (m[3] - m[4]);
+}
+
+// y (m x m) = T x T^T for the 1-D transform T of `along` (n x n in, row-major): columns first.
+template <int n, int m, void (*along)(const Vec*, Vec*)>
+void transform_2d(const Vec* x, Vec* y) {
+  Vec half[m * n], column[n], part[m];
+  for (int b = 0; b < n; ++b) {
+    for (int a = 0; a < n; ++a) column[a] = x[a * n + b];
+    along(column, part);
+    for (int u = 0; u < m; ++u) half[u * n + b] = part[u];
+  }
+  for (int u = 0; u < m; ++u) along(half + u * n, y + u * m);
+}
+
+#if defined(__AVX512F__)
+// The lane picks of the four rounds of a 16 x 16 transpose in registers: round s (8, 4, 2,
+// 1) swaps the off-diagonal s x s blocks of each 2s x 2s block, rows i and i + s becoming
+// permutex2var(row i, low, row i + s) and permutex2var(row i, high, row i + s).
+struct TransposePicks {
+  alignas(64) int32_t low[4][16], high[4][16];
+};
+
+constexpr TransposePicks transpose_picks() {
+  TransposePicks p{};
+  for (int round = 0; round < 4; ++round) {
+    const int s = 8 >> round;
+    for (int l = 0; l < 16; ++l) {
+      p.low[round][l] = l & s ? 16 + l - s : l;
+      p.high[round][l] = l & s ? 16 + l : l + s;
+    }
+  }
+  return p;
+}
+
+constexpr TransposePicks kTransposePicks = transpose_picks();
+#endif
+
+// dst[j * ld_dst + i] (+)= src[i * ld_src + j] for i < rows, j < cols, in 16 x 16 blocks
+// (transposed in registers where the CPU has AVX-512).
+void transpose(float* dst, int64_t ld_dst, const float* src, int64_t ld_src, int64_t rows, int64_t cols,
+               bool accumulate) {
+  for (int64_t r0 = 0; r0 < rows; r0 += kLanes) {
+    for (int64_t c0 = 0; c0 < cols; c0 += kLanes) {
+#if defined(__AVX512F__)
+      if (r0 + kLanes <= rows && c0 + kLanes <= cols) {
+        __m512 r[kLanes];
+        for (int64_t i = 0; i < kLanes; ++i) r[i] = _mm512_loadu_ps(src + (r0 + i) * ld_src + c0);
+        for (int round = 0; round < 4; ++round) {
+          const int s = 8 >> round;
+          const __m512i low = _mm512_load_si512(kTransposePicks.low[round]);
+          const __m512i high = _mm512_load_si512(kTransposePicks.high[round]);
+          for (int i = 0; i < kLanes; ++i) {
+            if (i & s) continue;
+            const __m512 a = r[i], b = r[i + s];
+            r[i] = _mm512_permutex2var_ps(a, low, b);
+            r[i + s] = _mm512_permutex2var_ps(a, high, b);
+          }
+        }
+        for (int64_t j = 0; j < kLanes; ++j) {
+          float* to = dst + (c0 + j) * ld_dst + r0;
+          _mm512_storeu_ps(to, accumulate ? _mm512_add_ps(_mm512_loadu_ps(to), r[j]) : r[j]);
+        }
+        continue;
+      }
+#endif
+      for (int64_t j = c0; j < std::min(cols, c0 + kLanes); ++j) {
+        for (int64_t i = r0; i < std::min(rows, r0 + kLanes); ++i) {
+          float& to = dst[j * ld_dst + i];
+          to = accumulate ? to + src[i * ld_src + j] : src[i * ld_src + j];
+        }
+      }
+    }
+  }
+}
+
+// (N, C, HW) <-> (N/16, C, HW, 16): sixteen images interleaved pixel by pixel, or back
+// (added to `images` when `accumulate`).
+void interleave_images(float* blocks, const float* images, int64_t n, int64_t c, int64_t hw) {
+#pragma omp parallel for collapse(2) schedule(static) if (n * c * hw > kParallelElements)
+  for (int64_t nb = 0; nb < n / kLanes; ++nb) {
+    for (int64_t ch = 0; ch < c; ++ch) {
+      transpose(blocks + (nb * c + ch) * hw * kLanes, kLanes, images + (nb * kLanes * c + ch) * hw, c * hw, kLanes, hw,
+                false);
+    }
+  }
+}
+
+void deinterleave_images(float* images, const float* blocks, int64_t n, int64_t c, int64_t hw, bool accumulate) {
+#pragma omp parallel for collapse(2) schedule(static) if (n * c * hw > kParallelElements)
+  for (int64_t nb = 0; nb < n / kLanes; ++nb) {
+    for (int64_t ch = 0; ch < c; ++ch) {
+      transpose(images + (nb * kLanes * c + ch) * hw, c * hw, blocks + (nb * c + ch) * hw * kLanes, kLanes, hw, kLanes,
+                accumulate);
+    }
+  }
+}
+
+// The forward and the input gradient run on copies of their operands with 16 images
+// interleaved (interleave_images): a vector holds one pixel of 16 images, so the data
+// transforms read contiguous vectors with no bounds test per lane (the 16 images' tiles
+// sit at the same place), and one channel's plane of them is one contiguous block.
+// The 4x4 output tiles are th x tw positions per image; slot (image block, position, lane)
+// counts the lanes fastest, and chunks of kChunk slots, one B micro-panel of the products
+// wide, are the unit of work: a thread transforms a chunk's data straight into that panel,
+// runs the 25 products against the transformed filters (packed once per call), and
+// transforms the results out while the chunk is still in its L2.
+struct Tiles {
+  int64_t th, tw, slots;  // slots = th * tw * N
+};
+
+Tiles output_tiles(const ConvGeom& g) {
+  const int64_t th = ceil_div(g.p, 4), tw = ceil_div(g.q, 4);
+  return {th, tw, th * tw * g.n};
+}
+
+constexpr int64_t kChunk = 32;
+static_assert(kChunk % gemm_detail::kTileCols == 0 && kChunk % kLanes == 0);
+
+// One vector's 16 slots: image block nb at tile position (ty, tx). Past the last slot,
+// `live` is false.
+struct Slots {
+  int64_t ty, tx, nb;
+  bool live;
+};
+
+Slots vector_slots(const Tiles& t, int64_t first) {
+  const int64_t positions = t.th * t.tw, position = first / kLanes % positions;
+  return {position / t.tw, position % t.tw, first / kLanes / positions, first < t.slots};
+}
+
+// The products' row panels are 8 rows high (4 where the micro-kernel is smaller), so that
+// a vector of 16 transformed filter rows fills whole panels: the filter transforms write
+// the packed layout directly. An 8 x 32 tile is still bound by its 16 FMAs per step of k,
+// not by its 10 loads.
+constexpr int64_t kPanelRows = gemm_detail::kTileRows >= 8 ? 8 : 4;
+static_assert(kLanes % kPanelRows == 0);
+
+// The 25 points' blocks of each transformed operand are a cache line more than their size
+// apart: the transforms touch all 25 at once, and 25 blocks a power of two apart would
+// share one set of the L1 cache.
+int64_t padded(int64_t floats) { return floats + kLanes; }
+
+// Rows [r0, r0 + 16) at step s of one block of packed row panels over kc steps.
+void store_rows(float* block, int64_t kc, int64_t r0, int64_t s, const Vec& v) {
+  for (int64_t h = 0; h < kLanes; h += kPanelRows) {
+    std::memcpy(block + ((r0 + h) / kPanelRows * kc + s) * kPanelRows, reinterpret_cast<const float*>(&v) + h,
+                sizeof(float) * kPanelRows);
+  }
+}
+
+// c[i] (rows, kChunk) = a[i] (rows, kc) b[i] (kc, kChunk) for i < batch: a[i] packed row
+// panels (store_rows), every block padded().
+void chunk_products(float* c, const float* a, const float* b, int64_t batch, int64_t rows, int64_t kc) {
+  using namespace gemm_detail;
+  const MicroKernel kernel = kMicroKernels[kPanelRows - 1][kTileCols / Simd::width - 1][false];
+  for (int64_t i = 0; i < batch; ++i) {
+    for (int64_t r0 = 0; r0 < rows; r0 += kPanelRows) {
+      for (int64_t q = 0; q < kChunk; q += kTileCols) {
+        kernel(kc, a + i * padded(rows * kc) + r0 * kc, b + i * padded(kc * kChunk) + q, kChunk,
+               c + i * padded(rows * kChunk) + r0 * kChunk + q, kChunk, kTileCols, 1.0f, 0.0f);
+      }
+    }
+  }
+}
+
+// The forward's filters: a[xi] (K rows, 4C steps) = (G f G^T)[xi] for phase ph's 2x2 taps f
+// of filter (k, c) at step ph * C + c, 16 output channels per vector, read from the weight
+// transposed to (C*16, K).
+void transform_filters_forward(float* a, float* transposed, const float* w, const ConvGeom& g) {
+  const int64_t steps = 4 * g.c;
+  transpose(transposed, g.k, w, g.c * 16, g.k, g.c * 16, false);
+#pragma omp parallel for collapse(2) schedule(static) if (kPoints * 4 * g.k * g.c > kParallelElements)
+  for (int64_t ph = 0; ph < 4; ++ph) {
+    for (int64_t c = 0; c < g.c; ++c) {
+      const int64_t py = ph / 2, px = ph % 2;
+      for (int64_t k0 = 0; k0 < g.k; k0 += kLanes) {
+        Vec f[4], out[kPoints];
+        for (int64_t j = 0; j < 4; ++j) load(f[j], transposed + (c * 16 + (j / 2 * 2 + py) * 4 + j % 2 * 2 + px) * g.k + k0);
+        transform_2d<2, 5, filter_1d>(f, out);
+        for (int64_t xi = 0; xi < kPoints; ++xi) store_rows(a + xi * padded(g.k * steps), steps, k0, ph * g.c + c, out[xi]);
+      }
+    }
+  }
+}
+
+// The input gradient's filters: a[ph * 25 + xi] (C rows, K steps) = (G f G^T)[xi] for phase
+// ph's taps flipped, f[jy][jx] = w[2(1 - jy) + py][2(1 - jx) + px], 16 input channels per vector.
+void transform_filters_input_gradient(float* a, const float* w, const ConvGeom& g) {
+#pragma omp parallel for collapse(2) schedule(static) if (kPoints * 4 * g.k * g.c > kParallelElements)
+  for (int64_t ph = 0; ph < 4; ++ph) {
+    for (int64_t k = 0; k < g.k; ++k) {
+      const int64_t py = ph / 2, px = ph % 2;
+      for (int64_t c0 = 0; c0 < g.c; c0 += kLanes) {
+        Vec f[4], out[kPoints];
+        for (int64_t j = 0; j < 4; ++j) {
+          const int64_t ry = 1 - j / 2, rx = 1 - j % 2;
+          gather(f[j], w + (k * g.c + c0) * 16 + (2 * ry + py) * 4 + 2 * rx + px, 16);
+        }
+        transform_2d<2, 5, filter_1d>(f, out);
+        for (int64_t xi = 0; xi < kPoints; ++xi) {
+          store_rows(a + (ph * kPoints + xi) * padded(g.c * g.k), g.k, c0, k, out[xi]);
+        }
+      }
+    }
+  }
+}
+
+// v = pixel (y, x) of an interleaved plane (H, W, 16), 0 outside.
+void load_pixel(Vec& v, const float* plane, int64_t y, int64_t x, int64_t h, int64_t w) {
+  if (y >= 0 && y < h && x >= 0 && x < w) {
+    load(v, plane + (y * w + x) * kLanes);
+  } else {
+    v = Vec{};
+  }
+}
+
+// b[xi][ph * C + c][slot] = (B^T d B)[xi] for d the 5x5 block of phase ph of channel c under
+// the slot's tile: d[a][b] = in[8ty - 1 + 2a + py][8tx - 1 + 2b + px]; `in` interleaved.
+void transform_input_chunk(float* b, const float* in, const ConvGeom& g, const Tiles& t, int64_t first) {
+  const int64_t steps = 4 * g.c, plane = g.h * g.w * kLanes;
+  for (int64_t c = 0; c < g.c; ++c) {  // both vectors' tiles in one plane (sixteen images' channel c)
+    for (int64_t lane0 = 0; lane0 < kChunk; lane0 += kLanes) {
+      const Slots at = vector_slots(t, first + lane0);
+      for (int64_t ph = 0; ph < 4; ++ph) {
+        const int64_t y0 = 8 * at.ty - 1 + ph / 2, x0 = 8 * at.tx - 1 + ph % 2;
+        Vec d[kPoints], out[kPoints];
+        for (int64_t i = 0; i < kPoints; ++i) {
+          if (!at.live) d[i] = Vec{};
+          else load_pixel(d[i], in + (at.nb * g.c + c) * plane, y0 + 2 * (i / 5), x0 + 2 * (i % 5), g.h, g.w);
+        }
+        transform_2d<5, 5, data_1d>(d, out);
+        for (int64_t xi = 0; xi < kPoints; ++xi) {
+          store(b + xi * padded(steps * kChunk) + (ph * g.c + c) * kChunk + lane0, out[xi]);
+        }
+      }
+    }
+  }
+}
+
+// b[xi][k][slot] = (B^T d B)[xi] for d the 5x5 block of dout channel k that phase (py, px)'s
+// input-gradient tile reads: d[a][b] = dout[4ty + a - py][4tx + b - px]; `dout` interleaved.
+void transform_dout_chunk(float* b, const float* dout, const ConvGeom& g, const Tiles& t, int64_t first, int64_t ph) {
+  const int64_t plane = g.p * g.q * kLanes;
+  for (int64_t k = 0; k < g.k; ++k) {
+    for (int64_t lane0 = 0; lane0 < kChunk; lane0 += kLanes) {
+      const Slots at = vector_slots(t, first + lane0);
+      const int64_t y0 = 4 * at.ty - ph / 2, x0 = 4 * at.tx - ph % 2;
+      Vec d[kPoints], out[kPoints];
+      for (int64_t i = 0; i < kPoints; ++i) {
+        if (!at.live) d[i] = Vec{};
+        else load_pixel(d[i], dout + (at.nb * g.k + k) * plane, y0 + i / 5, x0 + i % 5, g.p, g.q);
+      }
+      transform_2d<5, 5, data_1d>(d, out);
+      for (int64_t xi = 0; xi < kPoints; ++xi) store(b + xi * padded(g.k * kChunk) + k * kChunk + lane0, out[xi]);
+    }
+  }
+}
+
+// out[k][4ty + i][4tx + j] = (A^T M A)[i][j] for the chunk's live slots, inside P x Q;
+// `out` interleaved.
+void output_chunk_forward(float* out, const float* m, const ConvGeom& g, const Tiles& t, int64_t first) {
+  const int64_t plane = g.p * g.q * kLanes;
+  for (int64_t k = 0; k < g.k; ++k) {
+    for (int64_t lane0 = 0; lane0 < kChunk; lane0 += kLanes) {
+      const Slots at = vector_slots(t, first + lane0);
+      if (!at.live) continue;
+      const int64_t rows = std::min<int64_t>(4, g.p - 4 * at.ty), cols = std::min<int64_t>(4, g.q - 4 * at.tx);
+      Vec sums[kPoints], y[16];
+      for (int64_t xi = 0; xi < kPoints; ++xi) load(sums[xi], m + xi * padded(g.k * kChunk) + k * kChunk + lane0);
+      transform_2d<5, 4, output_1d>(sums, y);
+      float* corner = out + (at.nb * g.k + k) * plane + (4 * at.ty * g.q + 4 * at.tx) * kLanes;
+      for (int64_t i = 0; i < rows; ++i) {
+        for (int64_t j = 0; j < cols; ++j) store(corner + (i * g.q + j) * kLanes, y[i * 4 + j]);
+      }
+    }
+  }
+}
+
+// Phase (py, px)'s output (i, j) of the tile at (ty, tx) is the gradient of input pixel
+// (8ty + 2i + 1 - py, 8tx + 2j + 1 - px); `din` interleaved.
+void output_chunk_input_gradient(float* din, const float* m, const ConvGeom& g, const Tiles& t, int64_t first,
+                                 int64_t ph) {
+  const int64_t plane = g.h * g.w * kLanes;
+  for (int64_t c = 0; c < g.c; ++c) {
+    for (int64_t lane0 = 0; lane0 < kChunk; lane0 += kLanes) {
+      const Slots at = vector_slots(t, first + lane0);
+      if (!at.live) continue;
+      const int64_t y0 = 8 * at.ty + 1 - ph / 2, x0 = 8 * at.tx + 1 - ph % 2;
+      const int64_t rows = std::min<int64_t>(4, (g.h - y0 + 1) / 2), cols = std::min<int64_t>(4, (g.w - x0 + 1) / 2);
+      Vec sums[kPoints], y[16];
+      for (int64_t xi = 0; xi < kPoints; ++xi) load(sums[xi], m + xi * padded(g.c * kChunk) + c * kChunk + lane0);
+      transform_2d<5, 4, output_1d>(sums, y);
+      float* first_pixel = din + (at.nb * g.c + c) * plane + (y0 * g.w + x0) * kLanes;
+      for (int64_t i = 0; i < rows; ++i) {
+        for (int64_t j = 0; j < cols; ++j) store(first_pixel + (2 * i * g.w + 2 * j) * kLanes, y[i * 4 + j]);
+      }
+    }
+  }
+}
+
+// A chunk's transformed data and products, per thread (grow-only: steady-state calls
+// allocate nothing).
+struct ChunkBuffers {
+  std::vector<float> data, sums;
+};
+
+ChunkBuffers& chunk_buffers(int64_t data_floats, int64_t sum_floats) {
+  thread_local ChunkBuffers buffers;
+  if (static_cast<int64_t>(buffers.data.size()) < data_floats) buffers.data.resize(data_floats);
+  if (static_cast<int64_t>(buffers.sums.size()) < sum_floats) buffers.sums.resize(sum_floats);
+  return buffers;
+}
+
+// Threads for `chunks` chunks of `fmas_per_chunk` multiply-adds each.
+int chunk_threads(int64_t chunks, int64_t fmas_per_chunk) {
+  return static_cast<int>(std::clamp<int64_t>(chunks * fmas_per_chunk / kMinFmasPerThread, 1,
+                                              std::min<int64_t>(chunks, omp_get_max_threads())));
+}
+
+// The weight gradient sums over all tiles, so it runs as one set of 25 GEMMs over whole
+// buffers: V of the input with 16 channels per vector, Dh of dout with 16 output channels
+// per vector, both tile-major, which the GEMM packs with plain copies.
+
+// A zero-padded, channel-last copy (N, rows, cols, ch) of an (N, ch, h, w) tensor, pixel
+// (y, x) at (y + 1, x + 1): every tile reads inside it without bounds tests.
+struct ChannelsLast {
+  const float* data;
+  int64_t rows, cols, ch;
+};
+
+ChannelsLast to_channels_last(float* dst, const float* src, int64_t n, int64_t ch, int64_t h, int64_t w,
+                              int64_t rows, int64_t cols) {
+  const int64_t image = rows * cols * ch;
+#pragma omp parallel for schedule(static) if (n * image > kParallelElements)
+  for (int64_t b = 0; b < n; ++b) {
+    float* to_image = dst + b * image;
+    std::fill(to_image, to_image + image, 0.0f);
+    for (int64_t y = 0; y < h; ++y) {
+      for (int64_t x = 0; x < w; ++x) {
+        float* to = to_image + ((y + 1) * cols + x + 1) * ch;
+        const float* from = src + b * ch * h * w + y * w + x;
+        for (int64_t c = 0; c < ch; ++c) to[c] = from[c * h * w];
+      }
+    }
+  }
+  return {dst, rows, cols, ch};
+}
+
+int64_t input_copy_floats(const ConvGeom& g, const Tiles& t) { return g.n * (8 * t.th + 2) * (8 * t.tw + 2) * g.c; }
+
+// V[xi][tile][ph * C + c] = (B^T d B)[xi] for every tile, phase and channel of the input.
+void transform_input(float* v, const ChannelsLast& x, const Tiles& t) {
+  const int64_t ch = x.ch;
+#pragma omp parallel for schedule(static) if (t.slots * 4 * kPoints * ch > kParallelElements)
+  for (int64_t tile = 0; tile < t.slots; ++tile) {
+    const int64_t n = tile / (t.th * t.tw), ty = tile / t.tw % t.th, tx = tile % t.tw;
+    const float* corner = x.data + ((n * x.rows + ty * 8) * x.cols + tx * 8) * ch;
+    for (int64_t ph = 0; ph < 4; ++ph) {
+      const float* first = corner + (ph / 2 * x.cols + ph % 2) * ch;
+      float* to = v + tile * 4 * ch + ph * ch;
+      for (int64_t c0 = 0; c0 < ch; c0 += kLanes) {
+        Vec d[kPoints], out[kPoints];
+        for (int64_t i = 0; i < kPoints; ++i) load(d[i], first + (i / 5 * x.cols + i % 5) * 2 * ch + c0);
+        transform_2d<5, 5, data_1d>(d, out);
+        for (int64_t xi = 0; xi < kPoints; ++xi) store(to + xi * t.slots * 4 * ch + c0, out[xi]);
+      }
+    }
+  }
+}
+
+// Dh[xi][tile][k] = G2 h G2^T for each tile's 4x4 block h of dout (0 past P x Q).
+void transform_dout(float* dh, const float* dout, const ConvGeom& g, const Tiles& t) {
+  const int64_t pq = g.p * g.q;
+#pragma omp parallel for schedule(static) if (t.slots * kPoints * g.k > kParallelElements)
+  for (int64_t tile = 0; tile < t.slots; ++tile) {
+    const int64_t n = tile / (t.th * t.tw), y0 = tile / t.tw % t.th * 4, x0 = tile % t.tw * 4;
+    for (int64_t k0 = 0; k0 < g.k; k0 += kLanes) {
+      Vec h[16], out[kPoints];
+      for (int64_t i = 0; i < 16; ++i) {
+        const int64_t y = y0 + i / 4, x = x0 + i % 4;
+        if (y < g.p && x < g.q) {
+          gather(h[i], dout + (n * g.k + k0) * pq + y * g.q + x, pq);
+        } else {
+          h[i] = Vec{};
+        }
+      }
+      transform_2d<4, 5, dout_1d>(h, out);
+      for (int64_t xi = 0; xi < kPoints; ++xi) store(dh + (xi * t.slots + tile) * g.k + k0, out[xi]);
+    }
+  }
+}
+
+// The workspace's parts, taken in order.
+struct Parts {
+  float* next;
+  float* take(int64_t floats) {
+    float* at = next;
+    next += floats;
+    return at;
+  }
+};
+
+}  // namespace
+
+bool winograd_applies(const ConvGeom& g) {
+  return g.r == 4 && g.s == 4 && g.stride_h == 2 && g.stride_w == 2 && g.pad_h == 1 && g.pad_w == 1 &&
+         g.h % 2 == 0 && g.w % 2 == 0 && g.p == g.h / 2 && g.q == g.w / 2 && g.n % kLanes == 0 &&
+         g.c % kLanes == 0 && g.k % kLanes == 0 && g.precision == MatmulPrecision::fp32;
+}
+
+int64_t winograd_workspace_floats(const ConvGeom& g) {
+  const Tiles t = output_tiles(g);
+  const int64_t copies = g.n * (g.c * g.h * g.w + g.k * g.p * g.q);  // interleaved operand and result
+  const int64_t forward = kPoints * padded(4 * g.c * g.k) + g.c * 16 * g.k + copies;
+  const int64_t input_gradient = 4 * kPoints * padded(g.c * g.k) + copies;
+  const int64_t weight_gradient = input_copy_floats(g, t) + kPoints * t.slots * (4 * g.c + g.k) + kPoints * 4 * g.c * g.k;
+  return std::max({forward, input_gradient, weight_gradient});
+}
+
+void winograd_forward(float* out, const float* in, const float* weight, const ConvGeom& g, float* workspace) {
+  const Tiles t = output_tiles(g);
+  const int64_t steps = 4 * g.c, chunks = ceil_div(t.slots, kChunk), image_in = g.c * g.h * g.w;
+  const int64_t image_out = g.k * g.p * g.q;
+  Parts parts{workspace};
+  float* a = parts.take(kPoints * padded(g.k * steps));
+  transform_filters_forward(a, parts.take(g.c * 16 * g.k), weight, g);
+  float* in_last = parts.take(g.n * image_in);
+  float* out_last = parts.take(g.n * image_out);
+  interleave_images(in_last, in, g.n, g.c, g.h * g.w);
+  const int threads = chunk_threads(chunks, kPoints * g.k * steps * kChunk);
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
+  for (int64_t chunk = 0; chunk < chunks; ++chunk) {
+    ChunkBuffers& buf = chunk_buffers(kPoints * padded(steps * kChunk), kPoints * padded(g.k * kChunk));
+    transform_input_chunk(buf.data.data(), in_last, g, t, chunk * kChunk);
+    chunk_products(buf.sums.data(), a, buf.data.data(), kPoints, g.k, steps);
+    output_chunk_forward(out_last, buf.sums.data(), g, t, chunk * kChunk);
+  }
+  deinterleave_images(out, out_last, g.n, g.k, g.p * g.q, false);
+}
+
+void winograd_backward_input(float* din, const float* dout, const float* weight, const ConvGeom& g,
+                             float* workspace, bool accumulate) {
+  const Tiles t = output_tiles(g);
+  const int64_t filter_floats = kPoints * padded(g.k * g.c), chunks = ceil_div(t.slots, kChunk);
+  const int64_t image_in = g.c * g.h * g.w, image_out = g.k * g.p * g.q;
+  Parts parts{workspace};
+  float* a = parts.take(4 * filter_floats);
+  transform_filters_input_gradient(a, weight, g);
+  float* dout_last = parts.take(g.n * image_out);
+  float* din_last = parts.take(g.n * image_in);
+  interleave_images(dout_last, dout, g.n, g.k, g.p * g.q);
+  const int threads = chunk_threads(chunks, 4 * kPoints * g.k * g.c * kChunk);
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
+  for (int64_t chunk = 0; chunk < chunks; ++chunk) {
+    ChunkBuffers& buf = chunk_buffers(kPoints * padded(g.k * kChunk), kPoints * padded(g.c * kChunk));
+    for (int64_t ph = 0; ph < 4; ++ph) {
+      transform_dout_chunk(buf.data.data(), dout_last, g, t, chunk * kChunk, ph);
+      chunk_products(buf.sums.data(), a + ph * filter_floats, buf.data.data(), kPoints, g.c, g.k);
+      output_chunk_input_gradient(din_last, buf.sums.data(), g, t, chunk * kChunk, ph);
+    }
+  }
+  deinterleave_images(din, din_last, g.n, g.c, g.h * g.w, accumulate);
+}
+
+void winograd_backward_weight(float* dweight, const float* dout, const float* in, const ConvGeom& g,
+                              float* workspace, bool accumulate) {
+  const Tiles t = output_tiles(g);
+  Parts parts{workspace};
+  float* copy = parts.take(input_copy_floats(g, t));
+  float* v = parts.take(kPoints * t.slots * 4 * g.c);
+  float* dh = parts.take(kPoints * t.slots * g.k);
+  float* sums = parts.take(kPoints * g.k * 4 * g.c);
+  transform_input(v, to_channels_last(copy, in, g.n, g.c, g.h, g.w, 8 * t.th + 2, 8 * t.tw + 2), t);
+  transform_dout(dh, dout, g, t);
+  GemmArgs mm;  // sums[xi] (K, 4C) = Dh[xi]^T (K, tiles) V[xi] (tiles, 4C)
+  mm.trans_a = true;
+  mm.m = g.k, mm.n = 4 * g.c, mm.k = t.slots;
+  mm.a = dh, mm.lda = g.k;
+  mm.b = v, mm.ldb = 4 * g.c;
+  mm.c = sums, mm.ldc = 4 * g.c;
+  mm.batch = kPoints, mm.stride_a = t.slots * g.k, mm.stride_b = t.slots * 4 * g.c, mm.stride_c = g.k * 4 * g.c;
+  gemm(mm);
+  // sums[xi][k][ph * C + c] -> taps (2jy + py, 2jx + px) of weight (k, c)
+#pragma omp parallel for schedule(static) if (kPoints * 4 * g.k * g.c > kParallelElements)
+  for (int64_t k = 0; k < g.k; ++k) {
+    for (int64_t ph = 0; ph < 4; ++ph) {
+      const int64_t py = ph / 2, px = ph % 2;
+      for (int64_t c0 = 0; c0 < g.c; c0 += kLanes) {
+        Vec point[kPoints], taps[4];
+        for (int64_t xi = 0; xi < kPoints; ++xi) load(point[xi], sums + (xi * g.k + k) * 4 * g.c + ph * g.c + c0);
+        transform_2d<5, 2, taps_1d>(point, taps);
+        for (int64_t l = 0; l < kLanes; ++l) {
+          float* filter = dweight + (k * g.c + c0 + l) * 16;
+          for (int64_t j = 0; j < 4; ++j) {
+            float& to = filter[(2 * (j / 2) + py) * 4 + 2 * (j % 2) + px];
+            to = accumulate ? to + taps[j][l] : taps[j][l];
+          }
+        }
+      }
+    }
+  }
+}
+
+}  // namespace cfgan::cpu
