@@ -1,11 +1,12 @@
 // The CPU backend's Winograd convolutions (4x4 kernels, stride 2, padding 1, batch and
-// channels in multiples of 16) against double-precision direct sums. Winograd products are not
-// exact sums in another order, so unlike the other convolution tests these compare
-// with a tolerance: each result may be off by 1e-5 of the sum of its terms' magnitudes.
-// Measured worst cases over these geometries: 9e-7 of it (the direct path, forced on
-// the same cases, 2.5e-7; FP32's unit roundoff is 6e-8 and the transforms scale values
-// by up to 8 and 1/24), so the bound has ~10x headroom, while a wrong transform
-// coefficient, tile edge or phase moves results by 1e-2 of it or more.
+// channels in multiples of 16: the forward and the input gradient; the weight gradient of
+// the same layers, on the direct path, is checked alongside) against double-precision
+// direct sums. Winograd products are not exact sums in another order, so unlike the other
+// convolution tests these compare with a tolerance: each result may be off by 1e-5 of the
+// sum of its terms' magnitudes. Measured worst cases over these geometries: 9e-7 of it
+// (the direct path, forced on the same cases, 2.5e-7; FP32's unit roundoff is 6e-8 and
+// the transforms scale values by up to 8 and 1/24), so the bound has ~10x headroom, while
+// a wrong transform coefficient, tile edge or phase moves results by 1e-2 of it or more.
 #include <gtest/gtest.h>
 
 #include <cmath>

@@ -14,7 +14,10 @@
 // (K, N*P*Q) buffer and copy it out. The weight gradient sums over all images in one
 // GEMM whose A panels are packed straight from dout.
 //
-// Workspace: the forward's (K, N*P*Q) channel-major buffer.
+// The 4x4 stride-2 layers with batch and channels in multiples of 16 run their forward and
+// input gradient as Winograd products instead (kernels/cpu/conv_winograd.h), in FP32.
+//
+// Workspace: the forward's (K, N*P*Q) channel-major buffer, or what the Winograd passes need.
 #include <omp.h>
 
 #include <algorithm>
@@ -398,9 +401,8 @@ void conv2d_backward_input(float* din, const float* dout, const float* weight, c
   }
 }
 
-void conv2d_backward_weight(float* dweight, const float* dout, const float* in, const ConvGeom& g, float* workspace,
+void conv2d_backward_weight(float* dweight, const float* dout, const float* in, const ConvGeom& g, float*,
                             bool accumulate) {
-  if (winograd_applies(g)) return winograd_backward_weight(dweight, dout, in, g, workspace, accumulate);
   const DoutColumns rows{&g, dout};
   const ImplicitColumns columns{&g, in, false};
   const PanelPacker a{pack_dout_rows, &rows}, b{pack_col_transposed_panel, &columns};

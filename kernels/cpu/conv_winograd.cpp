@@ -1,30 +1,27 @@
 // Winograd convolution (Lavin & Gray, "Fast Algorithms for Convolutional Neural Networks",
-// 2016) for 4x4 kernels at stride 2 and padding 1.
+// 2016) for 4x4 kernels at stride 2 and padding 1: the forward and the input gradient.
 //
 // Split by parity, such a convolution is four 2x2 stride-1 correlations summed. For phase
 // (py, px) in {0, 1}^2, with the input 0 outside the image,
 //   out[oy][ox] = sum over phases and jy, jx in {0, 1} of f[jy][jx] * s[oy + jy][ox + jx],
 //   f[jy][jx] = w[2jy + py][2jx + px],   s[ty][tx] = in[2ty - 1 + py][2tx - 1 + px].
 // Minimal filtering F(4x4, 2x2) computes a 4x4 block of such a correlation from a 5x5
-// block of s with 25 products instead of 64: Y = A^T [(G f G^T) . (B^T d B)] A, and the sum
-// over phases and channels of the 25 products is 25 GEMMs. So each pass runs 25/64 of the
-// direct multiply-adds, plus transforms that are linear in the data:
-// - forward: V = B^T d B per tile, channel and phase; U = G f G^T per filter phase;
-//   M[xi] (tiles, 4C) x (4C, K) for each of the 25 points xi; out = A^T M A;
+// block d of s with 25 products instead of 64: Y = A^T [(G f G^T) . (B^T d B)] A, and the
+// sum over phases and channels of the 25 products is 25 GEMMs. So a pass runs 25/64 of
+// the direct multiply-adds, plus transforms that are linear in the data:
+// - forward: (B^T d B) per tile, channel and phase, (G f G^T) per filter phase, for each
+//   of the 25 points xi the product (K, 4C) x (4C, tiles), out = A^T M A per tile;
 // - input gradient: the gradient of s is the full correlation of dout with each phase's
-//   filter flipped, a 2x2 stride-1 correlation over dout padded by one; it lands on din at
-//   rows 2t - 1 + py. Per phase, the tiles are aligned to the din rows that exist, so the
-//   4 phases are 4 x 25 GEMMs (tiles, K) x (K, C);
-// - weight gradient: F(2x2, 4x4), each 4x4 tile of dout a filter over the same 5x5 input
-//   tiles as the forward's, whose sum over tiles is the GEMM (K, tiles) x (tiles, 4C).
-// Interpolation points 0, 1, -1, 2, -2: B^T depends on the points alone, so F(4, 2) and
-// F(2, 4) share it. Rows of B^T are scaled to small integers, G and G2 carry the
-// inverse scales. Errors measured against double sums are 3-4x the direct FP32 path's
-// (tests/test_conv_winograd.cpp).
+//   filter flipped, a 2x2 stride-1 correlation over dout padded by one, landing on din
+//   at rows 2t - 1 + py. Each phase's tiles are aligned to the din rows that exist, so
+//   the 4 phases are 4 x 25 products (C, K) x (K, tiles).
+// Interpolation points 0, 1, -1, 2, -2; the rows of B^T are scaled to small integers and
+// G carries the inverse scales. Errors measured against double sums are 3-4x the direct
+// FP32 path's (tests/test_conv_winograd.cpp).
 //
-// Every transform runs on 16 channels at once over channel-last copies of the input and
-// dout (the tiles overlap, so each pixel is read about twice), with the tiles split over
-// threads; the GEMMs are batched (kernels/cpu/gemm.cpp).
+// The weight gradient stays on the direct path: its Winograd form (F(2x2, 4x4) over tiles
+// of dout, summed over all tiles) materializes the transformed input and dout of the whole
+// batch, and measured no faster than the implicit GEMM on these machines (bench/RESULTS.md).
 #include "kernels/cpu/conv_winograd.h"
 
 #include <omp.h>
@@ -39,7 +36,6 @@
 
 #include "kernels/cpu/cpu.h"
 #include "kernels/cpu/gemm_microkernel.h"
-#include "kernels/cpu/gemm_pack.h"
 #include "kernels/cpu/parallel.h"
 
 namespace cfgan::cpu {
@@ -77,17 +73,6 @@ void filter_1d(const Vec* f, Vec* t) {
   t[4] = (f[0] - 2.0f * f[1]) * (1.0f / 24.0f);
 }
 
-// G2 (4 -> 5), a 4-tap filter for F(2, 4): a tile of dout.
-void dout_1d(const Vec* h, Vec* t) {
-  const Vec even = h[0] + h[2], odd = h[1] + h[3];
-  const Vec even4 = h[0] + 4.0f * h[2], odd8 = 2.0f * h[1] + 8.0f * h[3];
-  t[0] = h[0] * 0.25f;
-  t[1] = (even + odd) * (1.0f / 6.0f);
-  t[2] = (even - odd) * (1.0f / 6.0f);
-  t[3] = (even4 + odd8) * (1.0f / 24.0f);
-  t[4] = (even4 - odd8) * (1.0f / 24.0f);
-}
-
 // A^T (5 -> 4), the 4 outputs of F(4, 2).
 void output_1d(const Vec* m, Vec* y) {
   const Vec sum12 = m[1] + m[2], diff12 = m[1] - m[2], sum34 = m[3] + m[4], diff34 = m[3] - m[4];
@@ -95,12 +80,6 @@ void output_1d(const Vec* m, Vec* y) {
   y[1] = diff12 + 2.0f * diff34;
   y[2] = sum12 + 4.0f * sum34;
   y[3] = diff12 + 8.0f * diff34;
-}
-
-// A2^T (5 -> 2), the 2 outputs of F(2, 4): one phase's 2x2 taps.
-void taps_1d(const Vec* m, Vec* y) {
-  y[0] = m[0] + m[1] + m[2] + m[3] + m[4];
-  y[1] = (m[1] - m[2]) + 2.0f * (m[3] - m[4]);
 }
 
 // y (m x m) = T x T^T for the 1-D transform T of `along` (n x n in, row-major): columns first.
@@ -146,23 +125,25 @@ void transpose(float* dst, int64_t ld_dst, const float* src, int64_t ld_src, int
     for (int64_t c0 = 0; c0 < cols; c0 += kLanes) {
 #if defined(__AVX512F__)
       if (r0 + kLanes <= rows && c0 + kLanes <= cols) {
+        // Rows indexed by constants only, so that all 16 stay in registers.
         __m512 r[kLanes];
-        for (int64_t i = 0; i < kLanes; ++i) r[i] = _mm512_loadu_ps(src + (r0 + i) * ld_src + c0);
-        for (int round = 0; round < 4; ++round) {
-          const int s = 8 >> round;
+        gemm_detail::unrolled<kLanes>([&](auto i) { r[i] = _mm512_loadu_ps(src + (r0 + i) * ld_src + c0); });
+        gemm_detail::unrolled<4>([&](auto round) {
+          constexpr int s = 8 >> round;
           const __m512i low = _mm512_load_si512(kTransposePicks.low[round]);
           const __m512i high = _mm512_load_si512(kTransposePicks.high[round]);
-          for (int i = 0; i < kLanes; ++i) {
-            if (i & s) continue;
-            const __m512 a = r[i], b = r[i + s];
-            r[i] = _mm512_permutex2var_ps(a, low, b);
-            r[i + s] = _mm512_permutex2var_ps(a, high, b);
-          }
-        }
-        for (int64_t j = 0; j < kLanes; ++j) {
+          gemm_detail::unrolled<kLanes>([&](auto i) {
+            if constexpr ((i & s) == 0) {
+              const __m512 a = r[i], b = r[i + s];
+              r[i] = _mm512_permutex2var_ps(a, low, b);
+              r[i + s] = _mm512_permutex2var_ps(a, high, b);
+            }
+          });
+        });
+        gemm_detail::unrolled<kLanes>([&](auto j) {
           float* to = dst + (c0 + j) * ld_dst + r0;
           _mm512_storeu_ps(to, accumulate ? _mm512_add_ps(_mm512_loadu_ps(to), r[j]) : r[j]);
-        }
+        });
         continue;
       }
 #endif
@@ -420,79 +401,6 @@ int chunk_threads(int64_t chunks, int64_t fmas_per_chunk) {
                                               std::min<int64_t>(chunks, omp_get_max_threads())));
 }
 
-// The weight gradient sums over all tiles, so it runs as one set of 25 GEMMs over whole
-// buffers: V of the input with 16 channels per vector, Dh of dout with 16 output channels
-// per vector, both tile-major, which the GEMM packs with plain copies.
-
-// A zero-padded, channel-last copy (N, rows, cols, ch) of an (N, ch, h, w) tensor, pixel
-// (y, x) at (y + 1, x + 1): every tile reads inside it without bounds tests.
-struct ChannelsLast {
-  const float* data;
-  int64_t rows, cols, ch;
-};
-
-ChannelsLast to_channels_last(float* dst, const float* src, int64_t n, int64_t ch, int64_t h, int64_t w,
-                              int64_t rows, int64_t cols) {
-  const int64_t image = rows * cols * ch;
-#pragma omp parallel for schedule(static) if (n * image > kParallelElements)
-  for (int64_t b = 0; b < n; ++b) {
-    float* to_image = dst + b * image;
-    std::fill(to_image, to_image + image, 0.0f);
-    for (int64_t y = 0; y < h; ++y) {
-      for (int64_t x = 0; x < w; ++x) {
-        float* to = to_image + ((y + 1) * cols + x + 1) * ch;
-        const float* from = src + b * ch * h * w + y * w + x;
-        for (int64_t c = 0; c < ch; ++c) to[c] = from[c * h * w];
-      }
-    }
-  }
-  return {dst, rows, cols, ch};
-}
-
-int64_t input_copy_floats(const ConvGeom& g, const Tiles& t) { return g.n * (8 * t.th + 2) * (8 * t.tw + 2) * g.c; }
-
-// V[xi][tile][ph * C + c] = (B^T d B)[xi] for every tile, phase and channel of the input.
-void transform_input(float* v, const ChannelsLast& x, const Tiles& t) {
-  const int64_t ch = x.ch;
-#pragma omp parallel for schedule(static) if (t.slots * 4 * kPoints * ch > kParallelElements)
-  for (int64_t tile = 0; tile < t.slots; ++tile) {
-    const int64_t n = tile / (t.th * t.tw), ty = tile / t.tw % t.th, tx = tile % t.tw;
-    const float* corner = x.data + ((n * x.rows + ty * 8) * x.cols + tx * 8) * ch;
-    for (int64_t ph = 0; ph < 4; ++ph) {
-      const float* first = corner + (ph / 2 * x.cols + ph % 2) * ch;
-      float* to = v + tile * 4 * ch + ph * ch;
-      for (int64_t c0 = 0; c0 < ch; c0 += kLanes) {
-        Vec d[kPoints], out[kPoints];
-        for (int64_t i = 0; i < kPoints; ++i) load(d[i], first + (i / 5 * x.cols + i % 5) * 2 * ch + c0);
-        transform_2d<5, 5, data_1d>(d, out);
-        for (int64_t xi = 0; xi < kPoints; ++xi) store(to + xi * t.slots * 4 * ch + c0, out[xi]);
-      }
-    }
-  }
-}
-
-// Dh[xi][tile][k] = G2 h G2^T for each tile's 4x4 block h of dout (0 past P x Q).
-void transform_dout(float* dh, const float* dout, const ConvGeom& g, const Tiles& t) {
-  const int64_t pq = g.p * g.q;
-#pragma omp parallel for schedule(static) if (t.slots * kPoints * g.k > kParallelElements)
-  for (int64_t tile = 0; tile < t.slots; ++tile) {
-    const int64_t n = tile / (t.th * t.tw), y0 = tile / t.tw % t.th * 4, x0 = tile % t.tw * 4;
-    for (int64_t k0 = 0; k0 < g.k; k0 += kLanes) {
-      Vec h[16], out[kPoints];
-      for (int64_t i = 0; i < 16; ++i) {
-        const int64_t y = y0 + i / 4, x = x0 + i % 4;
-        if (y < g.p && x < g.q) {
-          gather(h[i], dout + (n * g.k + k0) * pq + y * g.q + x, pq);
-        } else {
-          h[i] = Vec{};
-        }
-      }
-      transform_2d<4, 5, dout_1d>(h, out);
-      for (int64_t xi = 0; xi < kPoints; ++xi) store(dh + (xi * t.slots + tile) * g.k + k0, out[xi]);
-    }
-  }
-}
-
 // The workspace's parts, taken in order.
 struct Parts {
   float* next;
@@ -512,12 +420,10 @@ bool winograd_applies(const ConvGeom& g) {
 }
 
 int64_t winograd_workspace_floats(const ConvGeom& g) {
-  const Tiles t = output_tiles(g);
   const int64_t copies = g.n * (g.c * g.h * g.w + g.k * g.p * g.q);  // interleaved operand and result
   const int64_t forward = kPoints * padded(4 * g.c * g.k) + g.c * 16 * g.k + copies;
   const int64_t input_gradient = 4 * kPoints * padded(g.c * g.k) + copies;
-  const int64_t weight_gradient = input_copy_floats(g, t) + kPoints * t.slots * (4 * g.c + g.k) + kPoints * 4 * g.c * g.k;
-  return std::max({forward, input_gradient, weight_gradient});
+  return std::max(forward, input_gradient);
 }
 
 void winograd_forward(float* out, const float* in, const float* weight, const ConvGeom& g, float* workspace) {
@@ -563,45 +469,6 @@ void winograd_backward_input(float* din, const float* dout, const float* weight,
     }
   }
   deinterleave_images(din, din_last, g.n, g.c, g.h * g.w, accumulate);
-}
-
-void winograd_backward_weight(float* dweight, const float* dout, const float* in, const ConvGeom& g,
-                              float* workspace, bool accumulate) {
-  const Tiles t = output_tiles(g);
-  Parts parts{workspace};
-  float* copy = parts.take(input_copy_floats(g, t));
-  float* v = parts.take(kPoints * t.slots * 4 * g.c);
-  float* dh = parts.take(kPoints * t.slots * g.k);
-  float* sums = parts.take(kPoints * g.k * 4 * g.c);
-  transform_input(v, to_channels_last(copy, in, g.n, g.c, g.h, g.w, 8 * t.th + 2, 8 * t.tw + 2), t);
-  transform_dout(dh, dout, g, t);
-  GemmArgs mm;  // sums[xi] (K, 4C) = Dh[xi]^T (K, tiles) V[xi] (tiles, 4C)
-  mm.trans_a = true;
-  mm.m = g.k, mm.n = 4 * g.c, mm.k = t.slots;
-  mm.a = dh, mm.lda = g.k;
-  mm.b = v, mm.ldb = 4 * g.c;
-  mm.c = sums, mm.ldc = 4 * g.c;
-  mm.batch = kPoints, mm.stride_a = t.slots * g.k, mm.stride_b = t.slots * 4 * g.c, mm.stride_c = g.k * 4 * g.c;
-  gemm(mm);
-  // sums[xi][k][ph * C + c] -> taps (2jy + py, 2jx + px) of weight (k, c)
-#pragma omp parallel for schedule(static) if (kPoints * 4 * g.k * g.c > kParallelElements)
-  for (int64_t k = 0; k < g.k; ++k) {
-    for (int64_t ph = 0; ph < 4; ++ph) {
-      const int64_t py = ph / 2, px = ph % 2;
-      for (int64_t c0 = 0; c0 < g.c; c0 += kLanes) {
-        Vec point[kPoints], taps[4];
-        for (int64_t xi = 0; xi < kPoints; ++xi) load(point[xi], sums + (xi * g.k + k) * 4 * g.c + ph * g.c + c0);
-        transform_2d<5, 2, taps_1d>(point, taps);
-        for (int64_t l = 0; l < kLanes; ++l) {
-          float* filter = dweight + (k * g.c + c0 + l) * 16;
-          for (int64_t j = 0; j < 4; ++j) {
-            float& to = filter[(2 * (j / 2) + py) * 4 + 2 * (j % 2) + px];
-            to = accumulate ? to + taps[j][l] : taps[j][l];
-          }
-        }
-      }
-    }
-  }
 }
 
 }  // namespace cfgan::cpu
