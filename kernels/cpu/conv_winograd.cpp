@@ -127,12 +127,14 @@ void transpose(float* dst, int64_t ld_dst, const float* src, int64_t ld_src, int
       if (r0 + kLanes <= rows && c0 + kLanes <= cols) {
         // Rows indexed by constants only, so that all 16 stay in registers.
         __m512 r[kLanes];
-        gemm_detail::unrolled<kLanes>([&](auto i) { r[i] = _mm512_loadu_ps(src + (r0 + i) * ld_src + c0); });
-        gemm_detail::unrolled<4>([&](auto round) {
+        gemm_detail::unrolled<kLanes>([&](auto i) __attribute__((always_inline)) {
+          r[i] = _mm512_loadu_ps(src + (r0 + i) * ld_src + c0);
+        });
+        gemm_detail::unrolled<4>([&](auto round) __attribute__((always_inline)) {
           constexpr int s = 8 >> round;
           const __m512i low = _mm512_load_si512(kTransposePicks.low[round]);
           const __m512i high = _mm512_load_si512(kTransposePicks.high[round]);
-          gemm_detail::unrolled<kLanes>([&](auto i) {
+          gemm_detail::unrolled<kLanes>([&](auto i) __attribute__((always_inline)) {
             if constexpr ((i & s) == 0) {
               const __m512 a = r[i], b = r[i + s];
               r[i] = _mm512_permutex2var_ps(a, low, b);
@@ -140,7 +142,7 @@ void transpose(float* dst, int64_t ld_dst, const float* src, int64_t ld_src, int
             }
           });
         });
-        gemm_detail::unrolled<kLanes>([&](auto j) {
+        gemm_detail::unrolled<kLanes>([&](auto j) __attribute__((always_inline)) {
           float* to = dst + (c0 + j) * ld_dst + r0;
           _mm512_storeu_ps(to, accumulate ? _mm512_add_ps(_mm512_loadu_ps(to), r[j]) : r[j]);
         });
