@@ -84,6 +84,8 @@ TEST(ConvWinograd, MatchesDirectSums) {
       winograd_geometry(32, 32, 16, 8, 16),   // 8x4 outputs: whole tiles, two chunks of slots
       winograd_geometry(16, 16, 2, 6, 16),    // 1x3 outputs: one ragged tile, half a chunk
       winograd_geometry(16, 48, 20, 26, 32),  // 10x13: tiles ragged in both directions
+      winograd_geometry(16, 16, 14, 30, 16),  // 7x15: the input gradient's phases share tiles
+      winograd_geometry(16, 16, 14, 16, 16),  // 7x8: they do not (8 columns)
   };
   const Kernels& kern = cpu_kernels();
   std::mt19937 rng(7);

@@ -234,15 +234,15 @@ void store_rows(float* block, int64_t kc, int64_t r0, int64_t s, const Vec& v) {
   }
 }
 
-// c[i] (rows, kChunk) = a[i] (rows, kc) b[i] (kc, kChunk) for i < batch: a[i] packed row
-// panels (store_rows), every block padded().
-void chunk_products(float* c, const float* a, const float* b, int64_t batch, int64_t rows, int64_t kc) {
+// c[i] (rows, kChunk) = a[i] (rows, kc) b[i] (kc, kChunk) for i < 25: a[i] packed row panels
+// (store_rows) a_stride apart, b[i] and c[i] padded() apart.
+void chunk_products(float* c, const float* a, int64_t a_stride, const float* b, int64_t rows, int64_t kc) {
   using namespace gemm_detail;
   const MicroKernel kernel = kMicroKernels[kPanelRows - 1][kTileCols / Simd::width - 1][false];
-  for (int64_t i = 0; i < batch; ++i) {
+  for (int64_t i = 0; i < kPoints; ++i) {
     for (int64_t r0 = 0; r0 < rows; r0 += kPanelRows) {
       for (int64_t q = 0; q < kChunk; q += kTileCols) {
-        kernel(kc, a + i * padded(rows * kc) + r0 * kc, b + i * padded(kc * kChunk) + q, kChunk,
+        kernel(kc, a + i * a_stride + r0 * kc, b + i * padded(kc * kChunk) + q, kChunk,
                c + i * padded(rows * kChunk) + r0 * kChunk + q, kChunk, kTileCols, 1.0f, 0.0f);
       }
     }
@@ -269,8 +269,10 @@ void transform_filters_forward(float* a, float* transposed, const float* w, cons
   }
 }
 
-// The input gradient's filters: a[ph * 25 + xi] (C rows, K steps) = (G f G^T)[xi] for phase
-// ph's taps flipped, f[jy][jx] = w[2(1 - jy) + py][2(1 - jx) + px], 16 input channels per vector.
+// The input gradient's filters: a[xi] (4C rows, K steps) = (G f G^T)[xi] for phase ph's taps
+// flipped, f[jy][jx] = w[2(1 - jy) + py][2(1 - jx) + px], at row ph * C + c, 16 input
+// channels per vector. Rows of one phase are whole panels, so each phase's C rows are a
+// product's A too.
 void transform_filters_input_gradient(float* a, const float* w, const ConvGeom& g) {
 #pragma omp parallel for collapse(2) schedule(static) if (kPoints * 4 * g.k * g.c > kParallelElements)
   for (int64_t ph = 0; ph < 4; ++ph) {
@@ -284,7 +286,7 @@ void transform_filters_input_gradient(float* a, const float* w, const ConvGeom& 
         }
         transform_2d<2, 5, filter_1d>(f, out);
         for (int64_t xi = 0; xi < kPoints; ++xi) {
-          store_rows(a + (ph * kPoints + xi) * padded(g.c * g.k), g.k, c0, k, out[xi]);
+          store_rows(a + xi * padded(4 * g.c * g.k), g.k, ph * g.c + c0, k, out[xi]);
         }
       }
     }
@@ -323,14 +325,19 @@ void transform_input_chunk(float* b, const float* in, const ConvGeom& g, const T
   }
 }
 
-// b[xi][k][slot] = (B^T d B)[xi] for d the 5x5 block of dout channel k that phase (py, px)'s
-// input-gradient tile reads: d[a][b] = dout[4ty + a - py][4tx + b - px]; `dout` interleaved.
-void transform_dout_chunk(float* b, const float* dout, const ConvGeom& g, const Tiles& t, int64_t first, int64_t ph) {
+// b[xi][k][slot] = (B^T d B)[xi] for d the 5x5 block of dout channel k that an input-gradient
+// tile reads: d[a][b] = dout[4ty + a - shift.y][4tx + b - shift.x]; `dout` interleaved.
+struct Shift {
+  int64_t y, x;
+};
+
+void transform_dout_chunk(float* b, const float* dout, const ConvGeom& g, const Tiles& t, int64_t first,
+                          Shift shift) {
   const int64_t plane = g.p * g.q * kLanes;
   for (int64_t k = 0; k < g.k; ++k) {
     for (int64_t lane0 = 0; lane0 < kChunk; lane0 += kLanes) {
       const Slots at = vector_slots(t, first + lane0);
-      const int64_t y0 = 4 * at.ty - ph / 2, x0 = 4 * at.tx - ph % 2;
+      const int64_t y0 = 4 * at.ty - shift.y, x0 = 4 * at.tx - shift.x;
       Vec d[kPoints], out[kPoints];
       for (int64_t i = 0; i < kPoints; ++i) {
         if (!at.live) d[i] = Vec{};
@@ -362,23 +369,27 @@ void output_chunk_forward(float* out, const float* m, const ConvGeom& g, const T
   }
 }
 
-// Phase (py, px)'s output (i, j) of the tile at (ty, tx) is the gradient of input pixel
-// (8ty + 2i + 1 - py, 8tx + 2j + 1 - px); `din` interleaved.
-void output_chunk_input_gradient(float* din, const float* m, const ConvGeom& g, const Tiles& t, int64_t first,
-                                 int64_t ph) {
+// Output (i, j) of one phase's tile at (ty, tx), read from rows [0, C) of m (whose blocks
+// hold `rows` rows each), is the gradient of input pixel (8ty + 2i + at.y, 8tx + 2j + at.x),
+// where that lies inside the image; `din` interleaved.
+void output_chunk_input_gradient(float* din, const float* m, int64_t rows, const ConvGeom& g, const Tiles& t,
+                                 int64_t first, Shift at_pixel) {
   const int64_t plane = g.h * g.w * kLanes;
   for (int64_t c = 0; c < g.c; ++c) {
     for (int64_t lane0 = 0; lane0 < kChunk; lane0 += kLanes) {
       const Slots at = vector_slots(t, first + lane0);
       if (!at.live) continue;
-      const int64_t y0 = 8 * at.ty + 1 - ph / 2, x0 = 8 * at.tx + 1 - ph % 2;
-      const int64_t rows = std::min<int64_t>(4, (g.h - y0 + 1) / 2), cols = std::min<int64_t>(4, (g.w - x0 + 1) / 2);
       Vec sums[kPoints], y[16];
-      for (int64_t xi = 0; xi < kPoints; ++xi) load(sums[xi], m + xi * padded(g.c * kChunk) + c * kChunk + lane0);
+      for (int64_t xi = 0; xi < kPoints; ++xi) load(sums[xi], m + xi * padded(rows * kChunk) + c * kChunk + lane0);
       transform_2d<5, 4, output_1d>(sums, y);
-      float* first_pixel = din + (at.nb * g.c + c) * plane + (y0 * g.w + x0) * kLanes;
-      for (int64_t i = 0; i < rows; ++i) {
-        for (int64_t j = 0; j < cols; ++j) store(first_pixel + (2 * i * g.w + 2 * j) * kLanes, y[i * 4 + j]);
+      float* image = din + (at.nb * g.c + c) * plane;
+      for (int64_t i = 0; i < 4; ++i) {
+        const int64_t py = 8 * at.ty + 2 * i + at_pixel.y;
+        if (py < 0 || py >= g.h) continue;
+        for (int64_t j = 0; j < 4; ++j) {
+          const int64_t px = 8 * at.tx + 2 * j + at_pixel.x;
+          if (px >= 0 && px < g.w) store(image + (py * g.w + px) * kLanes, y[i * 4 + j]);
+        }
       }
     }
   }
@@ -424,7 +435,7 @@ bool winograd_applies(const ConvGeom& g) {
 int64_t winograd_workspace_floats(const ConvGeom& g) {
   const int64_t copies = g.n * (g.c * g.h * g.w + g.k * g.p * g.q);  // interleaved operand and result
   const int64_t forward = kPoints * padded(4 * g.c * g.k) + g.c * 16 * g.k + copies;
-  const int64_t input_gradient = 4 * kPoints * padded(g.c * g.k) + copies;
+  const int64_t input_gradient = kPoints * padded(4 * g.c * g.k) + copies;
   return std::max(forward, input_gradient);
 }
 
@@ -443,7 +454,7 @@ void winograd_forward(float* out, const float* in, const float* weight, const Co
   for (int64_t chunk = 0; chunk < chunks; ++chunk) {
     ChunkBuffers& buf = chunk_buffers(kPoints * padded(steps * kChunk), kPoints * padded(g.k * kChunk));
     transform_input_chunk(buf.data.data(), in_last, g, t, chunk * kChunk);
-    chunk_products(buf.sums.data(), a, buf.data.data(), kPoints, g.k, steps);
+    chunk_products(buf.sums.data(), a, padded(g.k * steps), buf.data.data(), g.k, steps);
     output_chunk_forward(out_last, buf.sums.data(), g, t, chunk * kChunk);
   }
   deinterleave_images(out, out_last, g.n, g.k, g.p * g.q, false);
@@ -452,10 +463,16 @@ void winograd_forward(float* out, const float* in, const float* weight, const Co
 void winograd_backward_input(float* din, const float* dout, const float* weight, const ConvGeom& g,
                              float* workspace, bool accumulate) {
   const Tiles t = output_tiles(g);
-  const int64_t filter_floats = kPoints * padded(g.k * g.c), chunks = ceil_div(t.slots, kChunk);
+  const int64_t filter_stride = padded(4 * g.c * g.k), chunks = ceil_div(t.slots, kChunk);
   const int64_t image_in = g.c * g.h * g.w, image_out = g.k * g.p * g.q;
+  // The gradient of phase py's plane s is wanted at rows t in [0, P]: t = 0 is din row -1
+  // for py = 0 and t = P is row H for py = 1. Where P and Q are 3 more than a multiple of
+  // 4, tiles over [0, P] all the phases at once (one data transform and one set of 25
+  // products for all four) cost no more tiles than a set per phase aligned to the rows
+  // that exist, which the other sizes need (at P = 8, 3 tiles against 2).
+  const bool shared = g.p % 4 == 3 && g.q % 4 == 3;
   Parts parts{workspace};
-  float* a = parts.take(4 * filter_floats);
+  float* a = parts.take(kPoints * filter_stride);
   transform_filters_input_gradient(a, weight, g);
   float* dout_last = parts.take(g.n * image_out);
   float* din_last = parts.take(g.n * image_in);
@@ -463,11 +480,22 @@ void winograd_backward_input(float* din, const float* dout, const float* weight,
   const int threads = chunk_threads(chunks, 4 * kPoints * g.k * g.c * kChunk);
 #pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
   for (int64_t chunk = 0; chunk < chunks; ++chunk) {
-    ChunkBuffers& buf = chunk_buffers(kPoints * padded(g.k * kChunk), kPoints * padded(g.c * kChunk));
+    ChunkBuffers& buf = chunk_buffers(kPoints * padded(g.k * kChunk), kPoints * padded(4 * g.c * kChunk));
+    float* data = buf.data.data();
+    float* sums = buf.sums.data();
+    const int64_t first = chunk * kChunk;
+    if (shared) {
+      transform_dout_chunk(data, dout_last, g, t, first, {1, 1});
+      chunk_products(sums, a, filter_stride, data, 4 * g.c, g.k);
+      for (int64_t ph = 0; ph < 4; ++ph) {
+        output_chunk_input_gradient(din_last, sums + ph * g.c * kChunk, 4 * g.c, g, t, first, {ph / 2 - 1, ph % 2 - 1});
+      }
+      continue;
+    }
     for (int64_t ph = 0; ph < 4; ++ph) {
-      transform_dout_chunk(buf.data.data(), dout_last, g, t, chunk * kChunk, ph);
-      chunk_products(buf.sums.data(), a + ph * filter_floats, buf.data.data(), kPoints, g.c, g.k);
-      output_chunk_input_gradient(din_last, buf.sums.data(), g, t, chunk * kChunk, ph);
+      transform_dout_chunk(data, dout_last, g, t, first, {ph / 2, ph % 2});
+      chunk_products(sums, a + ph * g.c * g.k, filter_stride, data, g.c, g.k);
+      output_chunk_input_gradient(din_last, sums, g.c, g, t, first, {1 - ph / 2, 1 - ph % 2});
     }
   }
   deinterleave_images(din, din_last, g.n, g.c, g.h * g.w, accumulate);
