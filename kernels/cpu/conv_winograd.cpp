@@ -125,27 +125,28 @@ void transpose(float* dst, int64_t ld_dst, const float* src, int64_t ld_src, int
     for (int64_t c0 = 0; c0 < cols; c0 += kLanes) {
 #if defined(__AVX512F__)
       if (r0 + kLanes <= rows && c0 + kLanes <= cols) {
-        // Rows indexed by constants only, so that all 16 stay in registers.
+        // Fully unrolled, so that the rows are indexed by constants and all 16 stay in registers.
         __m512 r[kLanes];
-        gemm_detail::unrolled<kLanes>([&](auto i) __attribute__((always_inline)) {
-          r[i] = _mm512_loadu_ps(src + (r0 + i) * ld_src + c0);
-        });
-        gemm_detail::unrolled<4>([&](auto round) __attribute__((always_inline)) {
-          constexpr int s = 8 >> round;
+#pragma GCC unroll 16
+        for (int i = 0; i < kLanes; ++i) r[i] = _mm512_loadu_ps(src + (r0 + i) * ld_src + c0);
+#pragma GCC unroll 4
+        for (int round = 0; round < 4; ++round) {
+          const int s = 8 >> round;
           const __m512i low = _mm512_load_si512(kTransposePicks.low[round]);
           const __m512i high = _mm512_load_si512(kTransposePicks.high[round]);
-          gemm_detail::unrolled<kLanes>([&](auto i) __attribute__((always_inline)) {
-            if constexpr ((i & s) == 0) {
-              const __m512 a = r[i], b = r[i + s];
-              r[i] = _mm512_permutex2var_ps(a, low, b);
-              r[i + s] = _mm512_permutex2var_ps(a, high, b);
-            }
-          });
-        });
-        gemm_detail::unrolled<kLanes>([&](auto j) __attribute__((always_inline)) {
+#pragma GCC unroll 16
+          for (int i = 0; i < kLanes; ++i) {
+            if (i & s) continue;
+            const __m512 a = r[i], b = r[i + s];
+            r[i] = _mm512_permutex2var_ps(a, low, b);
+            r[i + s] = _mm512_permutex2var_ps(a, high, b);
+          }
+        }
+#pragma GCC unroll 16
+        for (int j = 0; j < kLanes; ++j) {
           float* to = dst + (c0 + j) * ld_dst + r0;
           _mm512_storeu_ps(to, accumulate ? _mm512_add_ps(_mm512_loadu_ps(to), r[j]) : r[j]);
-        });
+        }
         continue;
       }
 #endif

@@ -17,7 +17,7 @@ namespace cfgan::cpu::gemm_detail {
 // constants, which is what lets the compiler keep them all in registers.
 template <int N, class F>
 [[gnu::always_inline]] inline void unrolled(F&& f) {
-  [&]<int... I>(std::integer_sequence<int, I...>) __attribute__((always_inline)) {
+  [&]<int... I>(std::integer_sequence<int, I...>) {
     (f(std::integral_constant<int, I>{}), ...);
   }(std::make_integer_sequence<int, N>{});
 }
