@@ -374,8 +374,8 @@ void conv2d_forward(float* out, const float* in, const float* weight, const Conv
   channel_major_to_batch_major(out, out_cm, g.n, g.k, pq);
 }
 
-void conv2d_backward_input(float* din, const float* dout, const float* weight, const ConvGeom& g, float* workspace,
-                           bool accumulate) {
+void conv2d_backward_input(float* din, const float* dout, const float* weight, const ConvGeom& g,
+                           float* workspace, bool accumulate) {
   if (winograd_applies(g)) return winograd_backward_input(din, dout, weight, g, workspace, accumulate);
   const int64_t pq = g.p * g.q;
   const int64_t threads = std::clamp<int64_t>(g.n * col_rows(g) * pq * g.k / kMinFmasPerThread, 1, omp_get_max_threads());

@@ -13,8 +13,9 @@
 //   of the 25 points xi the product (K, 4C) x (4C, tiles), out = A^T M A per tile;
 // - input gradient: the gradient of s is the full correlation of dout with each phase's
 //   filter flipped, a 2x2 stride-1 correlation over dout padded by one, landing on din
-//   at rows 2t - 1 + py. Each phase's tiles are aligned to the din rows that exist, so
-//   the 4 phases are 4 x 25 products (C, K) x (K, tiles).
+//   at rows 2t - 1 + py: 25 products (4C, K) x (K, tiles) where the four phases can share
+//   tiles, else 4 x 25 products (C, K) x (K, tiles) over tiles aligned per phase
+//   (winograd_backward_input says when).
 // Interpolation points 0, 1, -1, 2, -2; the rows of B^T are scaled to small integers and
 // G carries the inverse scales. Errors measured against double sums are 3-4x the direct
 // FP32 path's (tests/test_conv_winograd.cpp).
@@ -34,14 +35,13 @@
 #include <immintrin.h>
 #endif
 
-#include "kernels/cpu/cpu.h"
 #include "kernels/cpu/gemm_microkernel.h"
 #include "kernels/cpu/parallel.h"
 
 namespace cfgan::cpu {
 namespace {
 
-constexpr int64_t kLanes = 16;   // channels per vector
+constexpr int64_t kLanes = 16;   // floats per vector: 16 channels or 16 images
 constexpr int64_t kPoints = 25;  // products per tile (5 x 5 interpolation points)
 
 using Vec = float __attribute__((vector_size(kLanes * sizeof(float))));
@@ -262,9 +262,13 @@ void transform_filters_forward(float* a, float* transposed, const float* w, cons
       const int64_t py = ph / 2, px = ph % 2;
       for (int64_t k0 = 0; k0 < g.k; k0 += kLanes) {
         Vec f[4], out[kPoints];
-        for (int64_t j = 0; j < 4; ++j) load(f[j], transposed + (c * 16 + (j / 2 * 2 + py) * 4 + j % 2 * 2 + px) * g.k + k0);
+        for (int64_t j = 0; j < 4; ++j) {
+          load(f[j], transposed + (c * 16 + (j / 2 * 2 + py) * 4 + j % 2 * 2 + px) * g.k + k0);
+        }
         transform_2d<2, 5, filter_1d>(f, out);
-        for (int64_t xi = 0; xi < kPoints; ++xi) store_rows(a + xi * padded(g.k * steps), steps, k0, ph * g.c + c, out[xi]);
+        for (int64_t xi = 0; xi < kPoints; ++xi) {
+          store_rows(a + xi * padded(g.k * steps), steps, k0, ph * g.c + c, out[xi]);
+        }
       }
     }
   }
@@ -307,7 +311,7 @@ void load_pixel(Vec& v, const float* plane, int64_t y, int64_t x, int64_t h, int
 // the slot's tile: d[a][b] = in[8ty - 1 + 2a + py][8tx - 1 + 2b + px]; `in` interleaved.
 void transform_input_chunk(float* b, const float* in, const ConvGeom& g, const Tiles& t, int64_t first) {
   const int64_t steps = 4 * g.c, plane = g.h * g.w * kLanes;
-  for (int64_t c = 0; c < g.c; ++c) {  // both vectors' tiles in one plane (sixteen images' channel c)
+  for (int64_t c = 0; c < g.c; ++c) {  // channel outermost: the chunk reads one or two planes at a time
     for (int64_t lane0 = 0; lane0 < kChunk; lane0 += kLanes) {
       const Slots at = vector_slots(t, first + lane0);
       for (int64_t ph = 0; ph < 4; ++ph) {
@@ -385,11 +389,11 @@ void output_chunk_input_gradient(float* din, const float* m, int64_t rows, const
       transform_2d<5, 4, output_1d>(sums, y);
       float* image = din + (at.nb * g.c + c) * plane;
       for (int64_t i = 0; i < 4; ++i) {
-        const int64_t py = 8 * at.ty + 2 * i + at_pixel.y;
-        if (py < 0 || py >= g.h) continue;
+        const int64_t row = 8 * at.ty + 2 * i + at_pixel.y;
+        if (row < 0 || row >= g.h) continue;
         for (int64_t j = 0; j < 4; ++j) {
-          const int64_t px = 8 * at.tx + 2 * j + at_pixel.x;
-          if (px >= 0 && px < g.w) store(image + (py * g.w + px) * kLanes, y[i * 4 + j]);
+          const int64_t col = 8 * at.tx + 2 * j + at_pixel.x;
+          if (col >= 0 && col < g.w) store(image + (row * g.w + col) * kLanes, y[i * 4 + j]);
         }
       }
     }
