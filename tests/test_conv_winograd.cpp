@@ -126,18 +126,19 @@ TEST(ConvWinograd, MatchesDirectSums) {
     expect_near(out, std::vector<float>(out.size(), 0.0f), out_ref, where + " forward");
 
     // Each gradient written over NaN (nothing read), then added onto values.
-    std::vector<float> din(in.size(), nan), din_added = uniform(in.size(), rng);
-    const std::vector<float> din_before = din_added;
-    kern.conv2d_backward_input(din.data(), dout.data(), weight.data(), g, workspace.data(), false);
-    expect_near(din, std::vector<float>(din.size(), 0.0f), din_ref, where + " input gradient");
-    kern.conv2d_backward_input(din_added.data(), dout.data(), weight.data(), g, workspace.data(), true);
-    expect_near(din_added, din_before, din_ref, where + " input gradient, added");
-
-    std::vector<float> dweight(weight.size(), nan), dweight_added = uniform(weight.size(), rng);
-    const std::vector<float> dweight_before = dweight_added;
-    kern.conv2d_backward_weight(dweight.data(), dout.data(), in.data(), g, workspace.data(), false);
-    expect_near(dweight, std::vector<float>(dweight.size(), 0.0f), dweight_ref, where + " weight gradient");
-    kern.conv2d_backward_weight(dweight_added.data(), dout.data(), in.data(), g, workspace.data(), true);
-    expect_near(dweight_added, dweight_before, dweight_ref, where + " weight gradient, added");
+    const auto check_gradient = [&](const char* what, const Reference& want, auto pass) {
+      std::vector<float> written(want.sum.size(), nan), added = uniform(want.sum.size(), rng);
+      const std::vector<float> before = added;
+      pass(written.data(), false);
+      expect_near(written, std::vector<float>(written.size(), 0.0f), want, where + " " + what);
+      pass(added.data(), true);
+      expect_near(added, before, want, where + " " + what + ", added");
+    };
+    check_gradient("input gradient", din_ref, [&](float* din, bool accumulate) {
+      kern.conv2d_backward_input(din, dout.data(), weight.data(), g, workspace.data(), accumulate);
+    });
+    check_gradient("weight gradient", dweight_ref, [&](float* dweight, bool accumulate) {
+      kern.conv2d_backward_weight(dweight, dout.data(), in.data(), g, workspace.data(), accumulate);
+    });
   }
 }

@@ -250,6 +250,14 @@ void chunk_products(float* c, const float* a, int64_t a_stride, const float* b, 
   }
 }
 
+// (G f G^T)[xi] of the 2x2 taps f (16 filters per vector) as rows [r0, r0 + 16) at step s
+// of each point's block of packed panels, blocks `block` floats apart.
+void store_filter_points(const Vec (&f)[4], float* a, int64_t block, int64_t kc, int64_t r0, int64_t s) {
+  Vec out[kPoints];
+  transform_2d<2, 5, filter_1d>(f, out);
+  for (int64_t xi = 0; xi < kPoints; ++xi) store_rows(a + xi * block, kc, r0, s, out[xi]);
+}
+
 // The forward's filters: a[xi] (K rows, 4C steps) = (G f G^T)[xi] for phase ph's 2x2 taps f
 // of filter (k, c) at step ph * C + c, 16 output channels per vector, read from the weight
 // transposed to (C*16, K).
@@ -261,14 +269,11 @@ void transform_filters_forward(float* a, float* transposed, const float* w, cons
     for (int64_t c = 0; c < g.c; ++c) {
       const int64_t py = ph / 2, px = ph % 2;
       for (int64_t k0 = 0; k0 < g.k; k0 += kLanes) {
-        Vec f[4], out[kPoints];
+        Vec f[4];
         for (int64_t j = 0; j < 4; ++j) {
           load(f[j], transposed + (c * 16 + (j / 2 * 2 + py) * 4 + j % 2 * 2 + px) * g.k + k0);
         }
-        transform_2d<2, 5, filter_1d>(f, out);
-        for (int64_t xi = 0; xi < kPoints; ++xi) {
-          store_rows(a + xi * padded(g.k * steps), steps, k0, ph * g.c + c, out[xi]);
-        }
+        store_filter_points(f, a, padded(g.k * steps), steps, k0, ph * g.c + c);
       }
     }
   }
@@ -284,15 +289,12 @@ void transform_filters_input_gradient(float* a, const float* w, const ConvGeom& 
     for (int64_t k = 0; k < g.k; ++k) {
       const int64_t py = ph / 2, px = ph % 2;
       for (int64_t c0 = 0; c0 < g.c; c0 += kLanes) {
-        Vec f[4], out[kPoints];
+        Vec f[4];
         for (int64_t j = 0; j < 4; ++j) {
           const int64_t ry = 1 - j / 2, rx = 1 - j % 2;
           gather(f[j], w + (k * g.c + c0) * 16 + (2 * ry + py) * 4 + 2 * rx + px, 16);
         }
-        transform_2d<2, 5, filter_1d>(f, out);
-        for (int64_t xi = 0; xi < kPoints; ++xi) {
-          store_rows(a + xi * padded(4 * g.c * g.k), g.k, ph * g.c + c0, k, out[xi]);
-        }
+        store_filter_points(f, a, padded(4 * g.c * g.k), g.k, ph * g.c + c0, k);
       }
     }
   }
