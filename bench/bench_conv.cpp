@@ -1,8 +1,9 @@
-// The CPU convolution kernels (im2col / col2im + GEMM, kernels/cpu/conv.cpp) at the
-// convolutions of a batch-64 DCGAN on 28x28 images, at 1 and 2 threads. GFLOP/s counts
-// the GEMM's 2 * N*P*Q * K * C*R*S per call, so the gap to bench_gemm's number for
-// the same product is what the lowering (layout copies, im2col, col2im) costs. Each pass
-// runs in FP32 and, with the suffix /bf16, on BF16 operands.
+// The CPU convolution kernels (kernels/cpu/conv.cpp: implicit GEMM, Winograd, dot products
+// over the batch) at the convolutions of a batch-64 DCGAN on 28x28 images and of DCGAN-32,
+// at 1 and 2 threads. GFLOP/s counts the direct convolution's 2 * N*P*Q * K * C*R*S per
+// call (an effective rate for the Winograd passes, which run 25/64 of it), so the gap to
+// bench_gemm's number for the same product is what the lowering costs. Each pass runs in
+// FP32 and, with the suffix /bf16, on BF16 operands.
 //
 //   build-gemm/bench/bench_conv
 //
@@ -34,6 +35,15 @@ ConvGeom dcgan_geometry(int64_t c, int64_t h, int64_t k) {
   return g;
 }
 
+// The generator's first transposed convolution, a 4x4 kernel from 1x1 noise to 4x4 at
+// stride 1 (as a convolution: from k channels at 4x4 to c channels at 1x1).
+ConvGeom first_upsampling(int64_t c, int64_t k) {
+  ConvGeom g = dcgan_geometry(k, 4, c);
+  g.stride_h = g.stride_w = 1, g.pad_h = g.pad_w = 0;
+  g.p = g.q = 1;
+  return g;
+}
+
 enum class Pass { forward, input_grad, weight_grad };
 
 struct ConvCase {
@@ -54,6 +64,12 @@ std::vector<ConvCase> cases() {
       {"D.conv2(64->128,14->7)", dcgan_geometry(64, 14, 128), false},
       {"G.convT1(128->64,7->14)", dcgan_geometry(64, 14, 128), true},
       {"G.convT2(64->1,14->28)", dcgan_geometry(1, 28, 64), true},
+      // DCGAN-32 (3-channel 32x32 images): its other layers have these geometries too
+      // (G32.convT1 is D32.conv3's, G32.convT2 D32.conv2's, G32.convT3 D32.conv1's).
+      {"D32.conv1(3->64,32->16)", dcgan_geometry(3, 32, 64), false},
+      {"D32.conv2(64->128,16->8)", dcgan_geometry(64, 16, 128), false},
+      {"D32.conv3(128->256,8->4)", dcgan_geometry(128, 8, 256), false},
+      {"G32.convT0(100->256,1->4)", first_upsampling(100, 256), true},
   };
   const std::pair<Pass, const char*> passes[] = {
       {Pass::forward, "fwd"}, {Pass::input_grad, "dgrad"}, {Pass::weight_grad, "wgrad"}};

@@ -17,8 +17,10 @@
 
 #include "kernels/cpu/conv_winograd.h"
 #include "kernels/kernels.h"
+#include "tests/test_util.h"
 
 using namespace cfgan;
+using cfgan_test::uniform;
 
 namespace {
 
@@ -28,13 +30,6 @@ ConvGeom winograd_geometry(int64_t n, int64_t c, int64_t h, int64_t w, int64_t k
   g.stride_h = g.stride_w = 2, g.pad_h = g.pad_w = 1;
   g.p = h / 2, g.q = w / 2;
   return g;
-}
-
-std::vector<float> uniform(size_t n, std::mt19937& rng) {
-  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
-  std::vector<float> v(n);
-  for (float& x : v) x = dist(rng);
-  return v;
 }
 
 // Sums of products in double, and of their magnitudes (the scale of each result's error).

@@ -15,9 +15,12 @@
 // GEMM whose A panels are packed straight from dout.
 //
 // The 4x4 stride-2 layers with batch and channels in multiples of 16 run their forward and
-// input gradient as Winograd products instead (kernels/cpu/conv_winograd.h), in FP32.
+// input gradient as Winograd products instead (kernels/cpu/conv_winograd.h), in FP32; FP32
+// batches in multiples of 16 run the weight gradient as dot products over the batch
+// (kernels/cpu/conv_weight_gradient.h), which need no panels packed.
 //
-// Workspace: the forward's (K, N*P*Q) channel-major buffer, or what the Winograd passes need.
+// Workspace: the forward's (K, N*P*Q) channel-major buffer, or what the Winograd passes
+// need, or the weight gradient's interleaved copies of its operands, whichever is largest.
 #include <omp.h>
 
 #include <algorithm>
@@ -28,6 +31,7 @@
 #include <immintrin.h>
 #endif
 
+#include "kernels/cpu/conv_weight_gradient.h"
 #include "kernels/cpu/conv_winograd.h"
 #include "kernels/cpu/cpu.h"
 #include "kernels/cpu/gemm_implicit.h"
@@ -348,7 +352,8 @@ void pack_dout_rows(const void* context, int64_t, int64_t k0, int64_t kc, int64_
 }  // namespace
 
 int64_t conv_workspace_floats(const ConvGeom& g) {
-  return winograd_applies(g) ? winograd_workspace_floats(g) : g.k * col_cols(g);
+  const int64_t weight_gradient = lane_weight_gradient_applies(g) ? lane_weight_gradient_workspace_floats(g) : 0;
+  return std::max(winograd_applies(g) ? winograd_workspace_floats(g) : g.k * col_cols(g), weight_gradient);
 }
 
 void conv2d_forward(float* out, const float* in, const float* weight, const ConvGeom& g, float* workspace) {
@@ -401,8 +406,9 @@ void conv2d_backward_input(float* din, const float* dout, const float* weight, c
   }
 }
 
-void conv2d_backward_weight(float* dweight, const float* dout, const float* in, const ConvGeom& g, float*,
+void conv2d_backward_weight(float* dweight, const float* dout, const float* in, const ConvGeom& g, float* workspace,
                             bool accumulate) {
+  if (lane_weight_gradient_applies(g)) return lane_weight_gradient(dweight, dout, in, g, workspace, accumulate);
   const DoutColumns rows{&g, dout};
   const ImplicitColumns columns{&g, in, false};
   const PanelPacker a{pack_dout_rows, &rows}, b{pack_col_transposed_panel, &columns};

@@ -20,9 +20,10 @@
 // G carries the inverse scales. Errors measured against double sums are 3-4x the direct
 // FP32 path's (tests/test_conv_winograd.cpp).
 //
-// The weight gradient stays on the direct path: its Winograd form (F(2x2, 4x4) over tiles
-// of dout, summed over all tiles) materializes the transformed input and dout of the whole
-// batch, and measured no faster than the implicit GEMM on these machines (bench/RESULTS.md).
+// The weight gradient stays a direct sum (kernels/cpu/conv_weight_gradient.cpp): its
+// Winograd form (F(2x2, 4x4) over tiles of dout, summed over all tiles) materializes the
+// transformed input and dout of the whole batch, and measured no faster than the implicit
+// GEMM on these machines (bench/RESULTS.md).
 #include "kernels/cpu/conv_winograd.h"
 
 #include <omp.h>
@@ -31,17 +32,14 @@
 #include <cstring>
 #include <vector>
 
-#if defined(__AVX512F__)
-#include <immintrin.h>
-#endif
-
 #include "kernels/cpu/gemm_microkernel.h"
+#include "kernels/cpu/image_lanes.h"
 #include "kernels/cpu/parallel.h"
 
 namespace cfgan::cpu {
 namespace {
 
-constexpr int64_t kLanes = 16;   // floats per vector: 16 channels or 16 images
+constexpr int64_t kLanes = kImageLanes;  // floats per vector: 16 channels or 16 images
 constexpr int64_t kPoints = 25;  // products per tile (5 x 5 interpolation points)
 
 using Vec = float __attribute__((vector_size(kLanes * sizeof(float))));
@@ -92,94 +90,6 @@ void transform_2d(const Vec* x, Vec* y) {
     for (int u = 0; u < m; ++u) half[u * n + b] = part[u];
   }
   for (int u = 0; u < m; ++u) along(half + u * n, y + u * m);
-}
-
-#if defined(__AVX512F__)
-// The lane picks of the four rounds of a 16 x 16 transpose in registers: round s (8, 4, 2,
-// 1) swaps the off-diagonal s x s blocks of each 2s x 2s block, rows i and i + s becoming
-// permutex2var(row i, low, row i + s) and permutex2var(row i, high, row i + s).
-struct TransposePicks {
-  alignas(64) int32_t low[4][16], high[4][16];
-};
-
-constexpr TransposePicks transpose_picks() {
-  TransposePicks p{};
-  for (int round = 0; round < 4; ++round) {
-    const int s = 8 >> round;
-    for (int l = 0; l < 16; ++l) {
-      p.low[round][l] = l & s ? 16 + l - s : l;
-      p.high[round][l] = l & s ? 16 + l : l + s;
-    }
-  }
-  return p;
-}
-
-constexpr TransposePicks kTransposePicks = transpose_picks();
-#endif
-
-// dst[j * ld_dst + i] (+)= src[i * ld_src + j] for i < rows, j < cols, in 16 x 16 blocks
-// (transposed in registers where the CPU has AVX-512).
-void transpose(float* dst, int64_t ld_dst, const float* src, int64_t ld_src, int64_t rows, int64_t cols,
-               bool accumulate) {
-  for (int64_t r0 = 0; r0 < rows; r0 += kLanes) {
-    for (int64_t c0 = 0; c0 < cols; c0 += kLanes) {
-#if defined(__AVX512F__)
-      if (r0 + kLanes <= rows && c0 + kLanes <= cols) {
-        // Fully unrolled, so that the rows are indexed by constants and all 16 stay in registers.
-        __m512 r[kLanes];
-#pragma GCC unroll 16
-        for (int i = 0; i < kLanes; ++i) r[i] = _mm512_loadu_ps(src + (r0 + i) * ld_src + c0);
-#pragma GCC unroll 4
-        for (int round = 0; round < 4; ++round) {
-          const int s = 8 >> round;
-          const __m512i low = _mm512_load_si512(kTransposePicks.low[round]);
-          const __m512i high = _mm512_load_si512(kTransposePicks.high[round]);
-#pragma GCC unroll 16
-          for (int i = 0; i < kLanes; ++i) {
-            if (i & s) continue;
-            const __m512 a = r[i], b = r[i + s];
-            r[i] = _mm512_permutex2var_ps(a, low, b);
-            r[i + s] = _mm512_permutex2var_ps(a, high, b);
-          }
-        }
-#pragma GCC unroll 16
-        for (int j = 0; j < kLanes; ++j) {
-          float* to = dst + (c0 + j) * ld_dst + r0;
-          _mm512_storeu_ps(to, accumulate ? _mm512_add_ps(_mm512_loadu_ps(to), r[j]) : r[j]);
-        }
-        continue;
-      }
-#endif
-      for (int64_t j = c0; j < std::min(cols, c0 + kLanes); ++j) {
-        for (int64_t i = r0; i < std::min(rows, r0 + kLanes); ++i) {
-          float& to = dst[j * ld_dst + i];
-          to = accumulate ? to + src[i * ld_src + j] : src[i * ld_src + j];
-        }
-      }
-    }
-  }
-}
-
-// (N, C, HW) <-> (N/16, C, HW, 16): sixteen images interleaved pixel by pixel, or back
-// (added to `images` when `accumulate`).
-void interleave_images(float* blocks, const float* images, int64_t n, int64_t c, int64_t hw) {
-#pragma omp parallel for collapse(2) schedule(static) if (n * c * hw > kParallelElements)
-  for (int64_t nb = 0; nb < n / kLanes; ++nb) {
-    for (int64_t ch = 0; ch < c; ++ch) {
-      transpose(blocks + (nb * c + ch) * hw * kLanes, kLanes, images + (nb * kLanes * c + ch) * hw, c * hw, kLanes, hw,
-                false);
-    }
-  }
-}
-
-void deinterleave_images(float* images, const float* blocks, int64_t n, int64_t c, int64_t hw, bool accumulate) {
-#pragma omp parallel for collapse(2) schedule(static) if (n * c * hw > kParallelElements)
-  for (int64_t nb = 0; nb < n / kLanes; ++nb) {
-    for (int64_t ch = 0; ch < c; ++ch) {
-      transpose(images + (nb * kLanes * c + ch) * hw, c * hw, blocks + (nb * c + ch) * hw * kLanes, kLanes, hw, kLanes,
-                accumulate);
-    }
-  }
 }
 
 // The forward and the input gradient run on copies of their operands with 16 images
