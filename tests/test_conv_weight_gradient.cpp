@@ -56,6 +56,7 @@ TEST(ConvWeightGradient, MatchesDirectSums) {
       geometry(16, 2, 16, 16, 13, 3, 3, 2, 0),   // the last input row and column are never read
       geometry(16, 4, 9, 8, 5, 5, 5, 1, 2),      // 5 taps: a tile of 4 and one of 1; padding 2
       geometry(32, 5, 31, 25, 1, 1, 1, 3, 0),    // 1x1 kernel at stride 3, one output channel
+      geometry(80, 3, 8, 8, 7, 3, 3, 1, 1),      // 80 images: partial sums of 64 and 16 added in dW
   };
   const Kernels& kern = cpu_kernels();
   std::mt19937 rng(11);

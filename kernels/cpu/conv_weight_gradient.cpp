@@ -47,16 +47,19 @@ constexpr int64_t kMinSteps = 32;
 // 24 sums + 4 input vectors + 1 dout vector of the 32 registers.
 constexpr int kTileChannels = 6, kTileTaps = 4;
 
-// Output channels are taken a block of tiles at a time over every input channel, so that
-// the block's dout (24 channels: 300 KB at batch 64 and 7x7) stays in L2 while each
-// input channel is read once per block.
+// Output channels are taken a block of tiles at a time over every input channel, and the
+// batch 64 images at a time (the partial sums added up in dW), so that the block's dout
+// (24 channels of 64 images: 300 KB at 7x7) stays in L2 while each input channel is read
+// once per block, at any batch size.
 constexpr int64_t kTilesPerBlock = 4;
+constexpr int64_t kImageBlocksPerSum = 4;
 
-// The operands, interleaved: x (N/16, C, hp, wp, 16) padded, dy (N/16, K, P*Q, 16).
+// The operands, interleaved: x (N/16, C, hp, wp, 16) padded, dy (N/16, K, P*Q, 16); the
+// sums run over their image blocks [first_block, end_block).
 struct LaneOperands {
   const float* x;
   const float* dy;
-  int64_t hp, wp;
+  int64_t hp, wp, first_block, end_block;
 };
 
 // Lanes 0-3: the totals of the 16 lanes of a, b, c and d. Pairs are folded in halves
@@ -81,7 +84,7 @@ void tile_sums(float* dw, const LaneOperands& o, const ConvGeom& g, int64_t k0, 
   for (int i = 0; i < channels; ++i) {
     for (int j = 0; j < taps; ++j) sum[i][j] = _mm512_setzero_ps();
   }
-  for (int64_t nb = 0; nb < g.n / kLanes; ++nb) {
+  for (int64_t nb = o.first_block; nb < o.end_block; ++nb) {
     const float* x_plane = o.x + ((nb * g.c + c) * o.hp + r) * x_row + s0 * kLanes;
     const float* dy_first = o.dy + (nb * g.k + k0) * pq * kLanes;
     for (int64_t p = 0; p < g.p; ++p) {
@@ -144,19 +147,22 @@ void lane_weight_gradient(float* dweight, const float* dout, const float* in, co
   float* dy = x + g.n * g.c * hp * wp;
   interleave_padded_images(x, in, g.n, g.c, g.h, g.w, g.pad_h, g.pad_w, hp, wp);
   interleave_images(dy, dout, g.n, g.k, g.p * g.q);
-  const LaneOperands o{x, dy, hp, wp};
   const int64_t channel_tiles = ceil_div(g.k, kTileChannels), blocks = ceil_div(channel_tiles, kTilesPerBlock);
   const int threads = static_cast<int>(std::clamp<int64_t>(g.n * g.p * g.q * g.k * g.c * g.r * g.s / kMinFmasPerThread,
                                                            1, std::min<int64_t>(blocks * g.c, omp_get_max_threads())));
+  for (int64_t nb0 = 0; nb0 < g.n / kLanes; nb0 += kImageBlocksPerSum) {
+    const LaneOperands o{x, dy, hp, wp, nb0, std::min(g.n / kLanes, nb0 + kImageBlocksPerSum)};
+    const bool add = accumulate || nb0 > 0;
 #pragma omp parallel for collapse(2) schedule(static) num_threads(threads) if (threads > 1)
-  for (int64_t b = 0; b < blocks; ++b) {
-    for (int64_t c = 0; c < g.c; ++c) {
-      for (int64_t t = b * kTilesPerBlock; t < std::min(channel_tiles, (b + 1) * kTilesPerBlock); ++t) {
-        // Balanced tiles (128 channels: 18 of 6 and 4 of 5, not 21 of 6 and one of 2).
-        const int64_t k0 = g.k * t / channel_tiles, channels = g.k * (t + 1) / channel_tiles - k0;
-        for (int64_t r = 0; r < g.r; ++r) {
-          for (int64_t s0 = 0; s0 < g.s; s0 += kTileTaps) {
-            kTiles[channels - 1][std::min<int64_t>(kTileTaps, g.s - s0) - 1](dweight, o, g, k0, c, r, s0, accumulate);
+    for (int64_t b = 0; b < blocks; ++b) {
+      for (int64_t c = 0; c < g.c; ++c) {
+        for (int64_t t = b * kTilesPerBlock; t < std::min(channel_tiles, (b + 1) * kTilesPerBlock); ++t) {
+          // Balanced tiles (128 channels: 18 of 6 and 4 of 5, not 21 of 6 and one of 2).
+          const int64_t k0 = g.k * t / channel_tiles, channels = g.k * (t + 1) / channel_tiles - k0;
+          for (int64_t r = 0; r < g.r; ++r) {
+            for (int64_t s0 = 0; s0 < g.s; s0 += kTileTaps) {
+              kTiles[channels - 1][std::min<int64_t>(kTileTaps, g.s - s0) - 1](dweight, o, g, k0, c, r, s0, add);
+            }
           }
         }
       }
