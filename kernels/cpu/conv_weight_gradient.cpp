@@ -150,10 +150,13 @@ void lane_weight_gradient(float* dweight, const float* dout, const float* in, co
   const int64_t channel_tiles = ceil_div(g.k, kTileChannels), blocks = ceil_div(channel_tiles, kTilesPerBlock);
   const int threads = static_cast<int>(std::clamp<int64_t>(g.n * g.p * g.q * g.k * g.c * g.r * g.s / kMinFmasPerThread,
                                                            1, std::min<int64_t>(blocks * g.c, omp_get_max_threads())));
+  const int64_t channels_per_thread = ceil_div(g.c, threads);
   for (int64_t nb0 = 0; nb0 < g.n / kLanes; nb0 += kImageBlocksPerSum) {
     const LaneOperands o{x, dy, hp, wp, nb0, std::min(g.n / kLanes, nb0 + kImageBlocksPerSum)};
     const bool add = accumulate || nb0 > 0;
-#pragma omp parallel for collapse(2) schedule(static) num_threads(threads) if (threads > 1)
+    // Chunks of ceil(C / threads) input channels: the threads share each block's channels,
+    // so that each reads part of the input per block (with one channel, they share blocks).
+#pragma omp parallel for collapse(2) schedule(static, channels_per_thread) num_threads(threads) if (threads > 1)
     for (int64_t b = 0; b < blocks; ++b) {
       for (int64_t c = 0; c < g.c; ++c) {
         for (int64_t t = b * kTilesPerBlock; t < std::min(channel_tiles, (b + 1) * kTilesPerBlock); ++t) {
