@@ -46,9 +46,6 @@ using Vec = float __attribute__((vector_size(kLanes * sizeof(float))));
 
 void load(Vec& v, const float* p) { std::memcpy(&v, p, sizeof v); }
 void store(float* p, const Vec& v) { std::memcpy(p, &v, sizeof v); }
-void gather(Vec& v, const float* p, int64_t stride) {
-  for (int64_t l = 0; l < kLanes; ++l) v[l] = p[l * stride];
-}
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
@@ -168,21 +165,25 @@ void store_filter_points(const Vec (&f)[4], float* a, int64_t block, int64_t kc,
   for (int64_t xi = 0; xi < kPoints; ++xi) store_rows(a + xi * block, kc, r0, s, out[xi]);
 }
 
+// The 16 taps of 16 filters as vectors: taps[t][i] = first[i * stride + t] (tap t = r * 4 + s),
+// one 16 x 16 transpose instead of a 16-lane gather per tap.
+void filter_taps(float (&taps)[16 * kLanes], const float* first, int64_t stride) {
+  transpose(taps, kLanes, first, stride, kLanes, 16, false);
+}
+
 // The forward's filters: a[xi] (K rows, 4C steps) = (G f G^T)[xi] for phase ph's 2x2 taps f
-// of filter (k, c) at step ph * C + c, 16 output channels per vector, read from the weight
-// transposed to (C*16, K).
-void transform_filters_forward(float* a, float* transposed, const float* w, const ConvGeom& g) {
+// of filter (k, c) at step ph * C + c, 16 output channels per vector.
+void transform_filters_forward(float* a, const float* w, const ConvGeom& g) {
   const int64_t steps = 4 * g.c;
-  transpose(transposed, g.k, w, g.c * 16, g.k, g.c * 16, false);
 #pragma omp parallel for collapse(2) schedule(static) if (kPoints * 4 * g.k * g.c > kParallelElements)
-  for (int64_t ph = 0; ph < 4; ++ph) {
-    for (int64_t c = 0; c < g.c; ++c) {
-      const int64_t py = ph / 2, px = ph % 2;
-      for (int64_t k0 = 0; k0 < g.k; k0 += kLanes) {
+  for (int64_t k0 = 0; k0 < g.k; k0 += kLanes) {
+    for (int64_t c = 0; c < g.c; ++c) {  // along the 16 filters' rows, and the steps of their panels
+      float taps[16 * kLanes];
+      filter_taps(taps, w + (k0 * g.c + c) * 16, g.c * 16);
+      for (int64_t ph = 0; ph < 4; ++ph) {
+        const int64_t py = ph / 2, px = ph % 2;
         Vec f[4];
-        for (int64_t j = 0; j < 4; ++j) {
-          load(f[j], transposed + (c * 16 + (j / 2 * 2 + py) * 4 + j % 2 * 2 + px) * g.k + k0);
-        }
+        for (int64_t j = 0; j < 4; ++j) load(f[j], taps + ((j / 2 * 2 + py) * 4 + j % 2 * 2 + px) * kLanes);
         store_filter_points(f, a, padded(g.k * steps), steps, k0, ph * g.c + c);
       }
     }
@@ -195,14 +196,16 @@ void transform_filters_forward(float* a, float* transposed, const float* w, cons
 // product's A too.
 void transform_filters_input_gradient(float* a, const float* w, const ConvGeom& g) {
 #pragma omp parallel for collapse(2) schedule(static) if (kPoints * 4 * g.k * g.c > kParallelElements)
-  for (int64_t ph = 0; ph < 4; ++ph) {
-    for (int64_t k = 0; k < g.k; ++k) {
-      const int64_t py = ph / 2, px = ph % 2;
-      for (int64_t c0 = 0; c0 < g.c; c0 += kLanes) {
+  for (int64_t c0 = 0; c0 < g.c; c0 += kLanes) {
+    for (int64_t k = 0; k < g.k; ++k) {  // along the steps of the panels
+      float taps[16 * kLanes];
+      filter_taps(taps, w + (k * g.c + c0) * 16, 16);
+      for (int64_t ph = 0; ph < 4; ++ph) {
+        const int64_t py = ph / 2, px = ph % 2;
         Vec f[4];
         for (int64_t j = 0; j < 4; ++j) {
           const int64_t ry = 1 - j / 2, rx = 1 - j % 2;
-          gather(f[j], w + (k * g.c + c0) * 16 + (2 * ry + py) * 4 + 2 * rx + px, 16);
+          load(f[j], taps + ((2 * ry + py) * 4 + 2 * rx + px) * kLanes);
         }
         store_filter_points(f, a, padded(4 * g.c * g.k), g.k, ph * g.c + c0, k);
       }
@@ -351,9 +354,7 @@ bool winograd_applies(const ConvGeom& g) {
 
 int64_t winograd_workspace_floats(const ConvGeom& g) {
   const int64_t copies = g.n * (g.c * g.h * g.w + g.k * g.p * g.q);  // interleaved operand and result
-  const int64_t forward = kPoints * padded(4 * g.c * g.k) + g.c * 16 * g.k + copies;
-  const int64_t input_gradient = kPoints * padded(4 * g.c * g.k) + copies;
-  return std::max(forward, input_gradient);
+  return kPoints * padded(4 * g.c * g.k) + copies;
 }
 
 void winograd_forward(float* out, const float* in, const float* weight, const ConvGeom& g, float* workspace) {
@@ -362,7 +363,7 @@ void winograd_forward(float* out, const float* in, const float* weight, const Co
   const int64_t image_out = g.k * g.p * g.q;
   Parts parts{workspace};
   float* a = parts.take(kPoints * padded(g.k * steps));
-  transform_filters_forward(a, parts.take(g.c * 16 * g.k), weight, g);
+  transform_filters_forward(a, weight, g);
   float* in_last = parts.take(g.n * image_in);
   float* out_last = parts.take(g.n * image_out);
   interleave_images(in_last, in, g.n, g.c, g.h * g.w);
