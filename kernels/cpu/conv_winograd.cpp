@@ -165,7 +165,7 @@ void store_filter_points(const Vec (&f)[4], float* a, int64_t block, int64_t kc,
   for (int64_t xi = 0; xi < kPoints; ++xi) store_rows(a + xi * block, kc, r0, s, out[xi]);
 }
 
-// The 16 taps of 16 filters as vectors: taps[t][i] = first[i * stride + t] (tap t = r * 4 + s),
+// The 16 taps of 16 filters as vectors: taps[t * 16 + i] = first[i * stride + t] (tap t = r * 4 + s),
 // one 16 x 16 transpose instead of a 16-lane gather per tap.
 void filter_taps(float (&taps)[16 * kLanes], const float* first, int64_t stride) {
   transpose(taps, kLanes, first, stride, kLanes, 16, false);
