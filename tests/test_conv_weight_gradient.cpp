@@ -50,9 +50,9 @@ TEST(ConvWeightGradient, TakesFp32BatchesOfWholeVectors) {
 
 TEST(ConvWeightGradient, MatchesDirectSums) {
   const ConvGeom geometries[] = {
-      geometry(16, 16, 14, 14, 32, 4, 4, 2, 1),  // DCGAN's inner layer: 32 channels = tiles of 6, 6, 5, ...
+      geometry(16, 16, 14, 14, 32, 4, 4, 2, 1),  // DCGAN's inner layer: 32 channels in tiles of 5 and 6
       geometry(32, 1, 28, 28, 64, 4, 4, 2, 1),   // an image layer, two blocks of 16 images
-      geometry(16, 3, 9, 7, 7, 3, 3, 1, 1),      // 3 taps per row, 7 channels: one tile of 7 split 4 + 3
+      geometry(16, 3, 9, 7, 7, 3, 3, 1, 1),      // 3 taps per row, 7 channels in tiles of 3 and 4
       geometry(16, 2, 16, 16, 13, 3, 3, 2, 0),   // the last input row and column are never read
       geometry(16, 4, 9, 8, 5, 5, 5, 1, 2),      // 5 taps: a tile of 4 and one of 1; padding 2
       geometry(32, 5, 31, 25, 1, 1, 1, 3, 0),    // 1x1 kernel at stride 3, one output channel

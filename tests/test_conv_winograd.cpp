@@ -1,6 +1,6 @@
 // The CPU backend's Winograd convolutions (4x4 kernels, stride 2, padding 1, batch and
 // channels in multiples of 16: the forward and the input gradient; the weight gradient of
-// the same layers, on the direct path, is checked alongside) against double-precision
+// the same layers, a direct sum, is checked alongside) against double-precision
 // direct sums. Winograd products are not exact sums in another order, so unlike the other
 // convolution tests these compare with a tolerance: each result may be off by 1e-5 of the
 // sum of its terms' magnitudes. Measured worst cases over these geometries: 9e-7 of it

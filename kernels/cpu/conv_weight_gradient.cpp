@@ -103,8 +103,8 @@ void tile_sums(float* dw, const LaneOperands& o, const ConvGeom& g, int64_t k0, 
     }
   }
   const __mmask16 lanes = static_cast<__mmask16>((1u << taps) - 1u);
+  const __m512 zero = _mm512_setzero_ps();
   for (int i = 0; i < channels; ++i) {
-    const __m512 zero = _mm512_setzero_ps();
     const __m512 totals = four_totals(sum[i][0], taps > 1 ? sum[i][1] : zero, taps > 2 ? sum[i][2] : zero,
                                       taps > 3 ? sum[i][3] : zero);
     float* to = dw + ((k0 + i) * g.c + c) * g.r * g.s + r * g.s + s0;
@@ -172,6 +172,7 @@ void lane_weight_gradient(float* dweight, const float* dout, const float* in, co
     }
   }
 #else
+  // Not reached: lane_weight_gradient_applies is false without AVX-512.
   (void)dweight, (void)dout, (void)in, (void)g, (void)workspace, (void)accumulate;
 #endif
 }
