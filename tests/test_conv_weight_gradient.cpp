@@ -58,7 +58,6 @@ TEST(ConvWeightGradient, MatchesDirectSums) {
       geometry(32, 5, 31, 25, 1, 1, 1, 3, 0),    // 1x1 kernel at stride 3, one output channel
       geometry(80, 3, 8, 8, 7, 3, 3, 1, 1),      // 80 images: partial sums of 64 and 16 added in dW
   };
-  const Kernels& kern = cpu_kernels();
   std::mt19937 rng(11);
   for (const ConvGeom& g : geometries) {
     ASSERT_TRUE(cpu::lane_weight_gradient_applies(g));
@@ -91,11 +90,13 @@ TEST(ConvWeightGradient, MatchesDirectSums) {
                               "x" + std::to_string(g.w) + " k=" + std::to_string(g.k) + " " + std::to_string(g.r) +
                               "x" + std::to_string(g.s) + " stride " + std::to_string(g.stride_h);
     // Workspace NaN-filled: the padding the taps read must be written, not found.
-    std::vector<float> workspace(kern.conv_workspace_floats(g), std::numeric_limits<float>::quiet_NaN());
+    // Called directly: conv2d_backward_weight runs the 4x4 stride-2 layers as Winograd.
+    std::vector<float> workspace(cpu::lane_weight_gradient_workspace_floats(g),
+                                 std::numeric_limits<float>::quiet_NaN());
     std::vector<float> written(taps, std::numeric_limits<float>::quiet_NaN()), added = uniform(taps, rng);
     const std::vector<float> before = added;
-    kern.conv2d_backward_weight(written.data(), dout.data(), in.data(), g, workspace.data(), false);
-    kern.conv2d_backward_weight(added.data(), dout.data(), in.data(), g, workspace.data(), true);
+    cpu::lane_weight_gradient(written.data(), dout.data(), in.data(), g, workspace.data(), false);
+    cpu::lane_weight_gradient(added.data(), dout.data(), in.data(), g, workspace.data(), true);
     for (size_t f = 0; f < taps; ++f) {
       ASSERT_LE(std::abs(written[f] - want[f]), 1e-6 * magnitude[f] + 1e-30) << where << " written at " << f;
       ASSERT_LE(std::abs(static_cast<double>(added[f]) - before[f] - want[f]), 1e-6 * magnitude[f] + 1e-6)

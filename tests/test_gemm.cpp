@@ -297,6 +297,9 @@ TEST(Gemm, ConvolutionLowering) {
       // 70 images of 4x4 outputs: the input gradient's chunks of ~1024 columns split
       // them in two, each with its own offset into dout and din.
       conv_geometry(70, 2, 8, 8, 3, 4, 4, 2, 1),
+      // Kernels covering the whole unpadded input at one output position: dense layers.
+      conv_geometry(5, 6, 4, 4, 3, 4, 4, 1, 0),
+      conv_geometry(3, 2, 3, 5, 7, 3, 5, 2, 0),
   };
   const Kernels& kern = cpu_kernels();
   for (const ConvGeom& g : geometries) {

@@ -14,10 +14,11 @@
 // (K, N*P*Q) buffer and copy it out. The weight gradient sums over all images in one
 // GEMM whose A panels are packed straight from dout.
 //
-// The 4x4 stride-2 layers with batch and channels in multiples of 16 run their forward and
-// input gradient as Winograd products instead (kernels/cpu/conv_winograd.h), in FP32; FP32
-// batches in multiples of 16 run the weight gradient as dot products over the batch
-// (kernels/cpu/conv_weight_gradient.h), which need no panels packed.
+// The 4x4 stride-2 layers with batch and channels in multiples of 16 run all three passes
+// as Winograd products instead (kernels/cpu/conv_winograd.h), in FP32; other FP32 batches
+// in multiples of 16 run the weight gradient as dot products over the batch
+// (kernels/cpu/conv_weight_gradient.h), which need no panels packed. Kernels that cover
+// their whole input at one output position are dense layers and run as plain GEMMs.
 //
 // Workspace: the forward's (K, N*P*Q) channel-major buffer, or what the Winograd passes
 // need, or the weight gradient's interleaved copies of its operands, whichever is largest.
@@ -56,6 +57,14 @@ int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 int64_t col_rows(const ConvGeom& g) { return g.c * g.r * g.s; }
 int64_t col_cols(const ConvGeom& g) { return g.n * g.p * g.q; }
 bool gemm_per_image(const ConvGeom& g) { return g.p * g.q >= kMinColumnsPerImage; }
+
+// A kernel that covers the whole unpadded input at its one output position is a dense
+// layer, the image flattened (DCGAN's first transposed convolution, z as 1x1 pixels to
+// 4x4): out (N, K) = in (N, CRS) W^T, and its gradients are the dense layer's. Lowered to
+// im2col, its input gradient would fold back N*C planes of 16 single floats each.
+bool dense(const ConvGeom& g) {
+  return g.p == 1 && g.q == 1 && g.pad_h == 0 && g.pad_w == 0 && g.r == g.h && g.s == g.w;
+}
 
 // Equal in every size, stride and padding: the index tables below depend on nothing else.
 bool same_indexing(const ConvGeom& a, const ConvGeom& b) {
@@ -352,12 +361,18 @@ void pack_dout_rows(const void* context, int64_t, int64_t k0, int64_t kc, int64_
 }  // namespace
 
 int64_t conv_workspace_floats(const ConvGeom& g) {
+  if (winograd_applies(g)) return winograd_workspace_floats(g);
   const int64_t weight_gradient = lane_weight_gradient_applies(g) ? lane_weight_gradient_workspace_floats(g) : 0;
-  return std::max(winograd_applies(g) ? winograd_workspace_floats(g) : g.k * col_cols(g), weight_gradient);
+  return std::max(g.k * col_cols(g), weight_gradient);
 }
 
 void conv2d_forward(float* out, const float* in, const float* weight, const ConvGeom& g, float* workspace) {
   if (winograd_applies(g)) return winograd_forward(out, in, weight, g, workspace);
+  if (dense(g)) {  // out (N, K) = in (N, CRS) * W^T (CRS, K)
+    return gemm_implicit({.trans_b = true, .m = g.n, .n = g.k, .k = col_rows(g), .a = in, .lda = col_rows(g),
+                          .b = weight, .ldb = col_rows(g), .c = out, .ldc = g.k, .precision = g.precision},
+                         nullptr, nullptr);
+  }
   const int64_t pq = g.p * g.q;
   const ImplicitColumns columns{&g, in, gemm_per_image(g)};
   const PanelPacker packer{pack_col_panel, &columns};
@@ -382,6 +397,12 @@ void conv2d_forward(float* out, const float* in, const float* weight, const Conv
 void conv2d_backward_input(float* din, const float* dout, const float* weight, const ConvGeom& g,
                            float* workspace, bool accumulate) {
   if (winograd_applies(g)) return winograd_backward_input(din, dout, weight, g, workspace, accumulate);
+  if (dense(g)) {  // din (N, CRS) (+)= dout (N, K) * W (K, CRS)
+    return gemm_implicit({.m = g.n, .n = col_rows(g), .k = g.k, .a = dout, .lda = g.k, .b = weight,
+                          .ldb = col_rows(g), .beta = accumulate ? 1.0f : 0.0f, .c = din, .ldc = col_rows(g),
+                          .precision = g.precision},
+                         nullptr, nullptr);
+  }
   const int64_t pq = g.p * g.q;
   const int64_t threads = std::clamp<int64_t>(g.n * col_rows(g) * pq * g.k / kMinFmasPerThread, 1, omp_get_max_threads());
   const int64_t per_chunk = std::max<int64_t>(1, kColumnsPerChunk / pq);
@@ -408,6 +429,13 @@ void conv2d_backward_input(float* din, const float* dout, const float* weight, c
 
 void conv2d_backward_weight(float* dweight, const float* dout, const float* in, const ConvGeom& g, float* workspace,
                             bool accumulate) {
+  if (winograd_applies(g)) return winograd_backward_weight(dweight, dout, in, g, workspace, accumulate);
+  if (dense(g)) {  // dW (K, CRS) (+)= dout^T (K, N) * in (N, CRS)
+    return gemm_implicit({.trans_a = true, .m = g.k, .n = col_rows(g), .k = g.n, .a = dout, .lda = g.k, .b = in,
+                          .ldb = col_rows(g), .beta = accumulate ? 1.0f : 0.0f, .c = dweight, .ldc = col_rows(g),
+                          .precision = g.precision},
+                         nullptr, nullptr);
+  }
   if (lane_weight_gradient_applies(g)) return lane_weight_gradient(dweight, dout, in, g, workspace, accumulate);
   const DoutColumns rows{&g, dout};
   const ImplicitColumns columns{&g, in, false};

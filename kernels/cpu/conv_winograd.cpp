@@ -1,5 +1,6 @@
 // Winograd convolution (Lavin & Gray, "Fast Algorithms for Convolutional Neural Networks",
-// 2016) for 4x4 kernels at stride 2 and padding 1: the forward and the input gradient.
+// 2016) for 4x4 kernels at stride 2 and padding 1: the forward, the input gradient and the
+// weight gradient.
 //
 // Split by parity, such a convolution is four 2x2 stride-1 correlations summed. For phase
 // (py, px) in {0, 1}^2, with the input 0 outside the image,
@@ -15,15 +16,12 @@
 //   filter flipped, a 2x2 stride-1 correlation over dout padded by one, landing on din
 //   at rows 2t - 1 + py: 25 products (4C, K) x (K, tiles) where the four phases can share
 //   tiles, else 4 x 25 products (C, K) x (K, tiles) over tiles aligned per phase
-//   (winograd_backward_input says when).
+//   (winograd_backward_input says when);
+// - weight gradient: the adjoint of the forward's products, 25 products (K, tiles) x
+//   (tiles, 4C) summed over every tile of the batch, then G^T dU G per filter phase.
 // Interpolation points 0, 1, -1, 2, -2; the rows of B^T are scaled to small integers and
 // G carries the inverse scales. Errors measured against double sums are 3-4x the direct
 // FP32 path's (tests/test_conv_winograd.cpp).
-//
-// The weight gradient stays a direct sum (kernels/cpu/conv_weight_gradient.cpp): its
-// Winograd form (F(2x2, 4x4) over tiles of dout, summed over all tiles) materializes the
-// transformed input and dout of the whole batch, and measured no faster than the implicit
-// GEMM on these machines (bench/RESULTS.md).
 #include "kernels/cpu/conv_winograd.h"
 
 #include <omp.h>
@@ -75,6 +73,23 @@ void output_1d(const Vec* m, Vec* y) {
   y[1] = diff12 + 2.0f * diff34;
   y[2] = sum12 + 4.0f * sum34;
   y[3] = diff12 + 8.0f * diff34;
+}
+
+// The weight gradient runs the forward's transforms backwards, through their adjoints.
+// A (4 -> 5), the adjoint of A^T: a tile's 4 output gradients to the 5 points.
+void tile_gradient_1d(const Vec* y, Vec* m) {
+  const Vec even = y[0] + y[2], odd = y[1] + y[3], even4 = y[0] + 4.0f * y[2], odd8 = 2.0f * y[1] + 8.0f * y[3];
+  m[0] = y[0];
+  m[1] = even + odd;
+  m[2] = even - odd;
+  m[3] = even4 + odd8;
+  m[4] = even4 - odd8;
+}
+
+// G^T (5 -> 2), the adjoint of G: the 5 points' gradients to a 2-tap filter's.
+void filter_gradient_1d(const Vec* u, Vec* f) {
+  f[0] = u[0] * 0.25f + (u[1] + u[2]) * (1.0f / 6.0f) + (u[3] + u[4]) * (1.0f / 24.0f);
+  f[1] = (u[1] - u[2]) * (1.0f / 6.0f) + (u[3] - u[4]) * (1.0f / 12.0f);
 }
 
 // y (m x m) = T x T^T for the 1-D transform T of `along` (n x n in, row-major): columns first.
@@ -344,6 +359,115 @@ struct Parts {
   }
 };
 
+// The weight gradient is the adjoint of the forward's products: with E = A dY A^T the 25
+// points of an output tile's gradient and V = B^T d B the forward's transformed input tile,
+// dU[xi] (K, 4C) = sum over tiles of E[xi] V[xi]^T, and each phase's 2x2 taps get
+// G^T dU G. The sums run over every tile of the batch, so both transformed operands are
+// written whole, with 16 channels (not images) per vector: then a tile's transforms are
+// rows of the 25 GEMMs, whose reduction runs over the tiles.
+
+// Channel-interleaved copies, (N, C/16, H, W, 16): interleave_images over N * C "images"
+// of one channel each.
+void interleave_channels(float* blocks, const float* images, int64_t n, int64_t c, int64_t hw) {
+  interleave_images(blocks, images, n * c, 1, hw);
+}
+
+// Tile (ty, tx) of image n, slot n * th * tw + ty * tw + tx.
+struct TileAt {
+  int64_t n, ty, tx;
+};
+
+TileAt tile_at(const Tiles& t, int64_t slot) {
+  const int64_t positions = t.th * t.tw, position = slot % positions;
+  return {slot / positions, position / t.tw, position % t.tw};
+}
+
+// v[xi][slot][ph * C + c] = (B^T d B)[xi], d the forward's 5x5 block of phase ph of
+// channel c under the slot's tile; `in` channel-interleaved.
+void transform_input_tiles(float* v, const float* in, const ConvGeom& g, const Tiles& t, int threads) {
+  const int64_t cols = 4 * g.c, blocks = g.c / kLanes, plane = g.h * g.w * kLanes;
+#pragma omp parallel for collapse(2) schedule(static) num_threads(threads) if (threads > 1)
+  for (int64_t slot = 0; slot < t.slots; ++slot) {
+    for (int64_t cb = 0; cb < blocks; ++cb) {
+      const TileAt at = tile_at(t, slot);
+      const float* image = in + (at.n * blocks + cb) * plane;
+      for (int64_t ph = 0; ph < 4; ++ph) {
+        const int64_t y0 = 8 * at.ty - 1 + ph / 2, x0 = 8 * at.tx - 1 + ph % 2;
+        Vec d[kPoints], out[kPoints];
+        for (int64_t i = 0; i < kPoints; ++i) load_pixel(d[i], image, y0 + 2 * (i / 5), x0 + 2 * (i % 5), g.h, g.w);
+        transform_2d<5, 5, data_1d>(d, out);
+        float* row = v + slot * cols + ph * g.c + cb * kLanes;
+        for (int64_t xi = 0; xi < kPoints; ++xi) store(row + xi * t.slots * cols, out[xi]);
+      }
+    }
+  }
+}
+
+// e[xi] (K rows in packed panels, one step per slot) = (A dY A^T)[xi], dY the slot's 4x4
+// output-gradient tile, 0 past P x Q; `dout` channel-interleaved.
+void transform_dout_tiles(float* e, const float* dout, const ConvGeom& g, const Tiles& t, int threads) {
+  const int64_t blocks = g.k / kLanes, plane = g.p * g.q * kLanes;
+#pragma omp parallel for collapse(2) schedule(static) num_threads(threads) if (threads > 1)
+  for (int64_t slot = 0; slot < t.slots; ++slot) {
+    for (int64_t kb = 0; kb < blocks; ++kb) {
+      const TileAt at = tile_at(t, slot);
+      const float* image = dout + (at.n * blocks + kb) * plane;
+      Vec y[16], out[kPoints];
+      for (int64_t i = 0; i < 16; ++i) load_pixel(y[i], image, 4 * at.ty + i / 4, 4 * at.tx + i % 4, g.p, g.q);
+      transform_2d<4, 5, tile_gradient_1d>(y, out);
+      for (int64_t xi = 0; xi < kPoints; ++xi) store_rows(e + xi * padded(g.k * t.slots), t.slots, kb * kLanes, slot, out[xi]);
+    }
+  }
+}
+
+// Slots per block of the products' reduction: a 32-column strip of v over a block (32 KB)
+// stays in L1 while every row panel of e runs over it.
+constexpr int64_t kSlotsPerBlock = 256;
+
+// du[xi] (K, 4C) = e[xi] v[xi]^T over all slots, for the 25 points.
+void weight_gradient_products(float* du, const float* e, const float* v, const ConvGeom& g, int64_t slots,
+                              int threads) {
+  using namespace gemm_detail;
+  const MicroKernel kernel = kMicroKernels[kPanelRows - 1][kTileCols / Simd::width - 1][false];
+  const int64_t cols = 4 * g.c, strips = cols / kTileCols;
+#pragma omp parallel for collapse(2) schedule(static) num_threads(threads) if (threads > 1)
+  for (int64_t xi = 0; xi < kPoints; ++xi) {
+    for (int64_t strip = 0; strip < strips; ++strip) {
+      const float* e_xi = e + xi * padded(g.k * slots);
+      const float* v_strip = v + xi * slots * cols + strip * kTileCols;
+      float* du_strip = du + xi * g.k * cols + strip * kTileCols;
+      for (int64_t s0 = 0; s0 < slots; s0 += kSlotsPerBlock) {
+        const int64_t steps = std::min(kSlotsPerBlock, slots - s0);
+        for (int64_t r0 = 0; r0 < g.k; r0 += kPanelRows) {
+          kernel(steps, e_xi + r0 * slots + s0 * kPanelRows, v_strip + s0 * cols, cols,
+                 du_strip + r0 * cols, cols, kTileCols, 1.0f, s0 > 0 ? 1.0f : 0.0f);
+        }
+      }
+    }
+  }
+}
+
+// dweight[k][c][2jy + py][2jx + px] (+)= (G^T dU G)[jy][jx] of phase (py, px), from
+// du[xi][k][ph * C + c]; 16 input channels per vector, their 16 taps put in place by one
+// 16 x 16 transpose.
+void filter_gradients(float* dweight, const float* du, const ConvGeom& g, bool accumulate, int threads) {
+  const int64_t cols = 4 * g.c;
+#pragma omp parallel for collapse(2) schedule(static) num_threads(threads) if (threads > 1)
+  for (int64_t k = 0; k < g.k; ++k) {
+    for (int64_t c0 = 0; c0 < g.c; c0 += kLanes) {
+      float taps[16 * kLanes];
+      for (int64_t ph = 0; ph < 4; ++ph) {
+        const int64_t py = ph / 2, px = ph % 2;
+        Vec u[kPoints], f[4];
+        for (int64_t xi = 0; xi < kPoints; ++xi) load(u[xi], du + (xi * g.k + k) * cols + ph * g.c + c0);
+        transform_2d<5, 2, filter_gradient_1d>(u, f);
+        for (int64_t j = 0; j < 4; ++j) store(taps + ((j / 2 * 2 + py) * 4 + j % 2 * 2 + px) * kLanes, f[j]);
+      }
+      transpose(dweight + (k * g.c + c0) * 16, 16, taps, kLanes, 16, kLanes, accumulate);
+    }
+  }
+}
+
 }  // namespace
 
 bool winograd_applies(const ConvGeom& g) {
@@ -353,8 +477,10 @@ bool winograd_applies(const ConvGeom& g) {
 }
 
 int64_t winograd_workspace_floats(const ConvGeom& g) {
-  const int64_t copies = g.n * (g.c * g.h * g.w + g.k * g.p * g.q);  // interleaved operand and result
-  return kPoints * padded(4 * g.c * g.k) + copies;
+  const int64_t copies = g.n * (g.c * g.h * g.w + g.k * g.p * g.q);  // interleaved operands and results
+  const int64_t slots = output_tiles(g).slots;
+  const int64_t weight_gradient = kPoints * (slots * 4 * g.c + padded(g.k * slots)) + copies;
+  return kPoints * padded(4 * g.c * g.k) + std::max(copies, weight_gradient);
 }
 
 void winograd_forward(float* out, const float* in, const float* weight, const ConvGeom& g, float* workspace) {
@@ -417,6 +543,24 @@ void winograd_backward_input(float* din, const float* dout, const float* weight,
     }
   }
   deinterleave_images(din, din_last, g.n, g.c, g.h * g.w, accumulate);
+}
+
+void winograd_backward_weight(float* dweight, const float* dout, const float* in, const ConvGeom& g,
+                              float* workspace, bool accumulate) {
+  const Tiles t = output_tiles(g);
+  Parts parts{workspace};
+  float* du = parts.take(kPoints * g.k * 4 * g.c);
+  float* in_channels = parts.take(g.n * g.c * g.h * g.w);
+  float* dout_channels = parts.take(g.n * g.k * g.p * g.q);
+  float* v = parts.take(kPoints * t.slots * 4 * g.c);
+  float* e = parts.take(kPoints * padded(g.k * t.slots));
+  interleave_channels(in_channels, in, g.n, g.c, g.h * g.w);
+  interleave_channels(dout_channels, dout, g.n, g.k, g.p * g.q);
+  const int threads = chunk_threads(kPoints * 4 * g.c / gemm_detail::kTileCols, g.k * t.slots * gemm_detail::kTileCols);
+  transform_input_tiles(v, in_channels, g, t, threads);
+  transform_dout_tiles(e, dout_channels, g, t, threads);
+  weight_gradient_products(du, e, v, g, t.slots, threads);
+  filter_gradients(dweight, du, g, accumulate, threads);
 }
 
 }  // namespace cfgan::cpu
