@@ -397,7 +397,7 @@ void transform_input_tiles(float* v, const float* in, const ConvGeom& g, const T
         for (int64_t i = 0; i < kPoints; ++i) load_pixel(d[i], image, y0 + 2 * (i / 5), x0 + 2 * (i % 5), g.h, g.w);
         transform_2d<5, 5, data_1d>(d, out);
         float* row = v + slot * cols + ph * g.c + cb * kLanes;
-        for (int64_t xi = 0; xi < kPoints; ++xi) store(row + xi * t.slots * cols, out[xi]);
+        for (int64_t xi = 0; xi < kPoints; ++xi) store(row + xi * padded(t.slots * cols), out[xi]);
       }
     }
   }
@@ -434,8 +434,8 @@ void weight_gradient_products(float* du, const float* e, const float* v, const C
   for (int64_t xi = 0; xi < kPoints; ++xi) {
     for (int64_t strip = 0; strip < strips; ++strip) {
       const float* e_xi = e + xi * padded(g.k * slots);
-      const float* v_strip = v + xi * slots * cols + strip * kTileCols;
-      float* du_strip = du + xi * g.k * cols + strip * kTileCols;
+      const float* v_strip = v + xi * padded(slots * cols) + strip * kTileCols;
+      float* du_strip = du + xi * padded(g.k * cols) + strip * kTileCols;
       for (int64_t s0 = 0; s0 < slots; s0 += kSlotsPerBlock) {
         const int64_t steps = std::min(kSlotsPerBlock, slots - s0);
         for (int64_t r0 = 0; r0 < g.k; r0 += kPanelRows) {
@@ -459,7 +459,7 @@ void filter_gradients(float* dweight, const float* du, const ConvGeom& g, bool a
       for (int64_t ph = 0; ph < 4; ++ph) {
         const int64_t py = ph / 2, px = ph % 2;
         Vec u[kPoints], f[4];
-        for (int64_t xi = 0; xi < kPoints; ++xi) load(u[xi], du + (xi * g.k + k) * cols + ph * g.c + c0);
+        for (int64_t xi = 0; xi < kPoints; ++xi) load(u[xi], du + xi * padded(g.k * cols) + k * cols + ph * g.c + c0);
         transform_2d<5, 2, filter_gradient_1d>(u, f);
         for (int64_t j = 0; j < 4; ++j) store(taps + ((j / 2 * 2 + py) * 4 + j % 2 * 2 + px) * kLanes, f[j]);
       }
@@ -479,7 +479,7 @@ bool winograd_applies(const ConvGeom& g) {
 int64_t winograd_workspace_floats(const ConvGeom& g) {
   const int64_t copies = g.n * (g.c * g.h * g.w + g.k * g.p * g.q);  // interleaved operands and results
   const int64_t slots = output_tiles(g).slots;
-  const int64_t weight_gradient = kPoints * (slots * 4 * g.c + padded(g.k * slots)) + copies;
+  const int64_t weight_gradient = kPoints * (padded(slots * 4 * g.c) + padded(g.k * slots)) + copies;
   return kPoints * padded(4 * g.c * g.k) + std::max(copies, weight_gradient);
 }
 
@@ -549,10 +549,10 @@ void winograd_backward_weight(float* dweight, const float* dout, const float* in
                               float* workspace, bool accumulate) {
   const Tiles t = output_tiles(g);
   Parts parts{workspace};
-  float* du = parts.take(kPoints * g.k * 4 * g.c);
+  float* du = parts.take(kPoints * padded(g.k * 4 * g.c));
   float* in_channels = parts.take(g.n * g.c * g.h * g.w);
   float* dout_channels = parts.take(g.n * g.k * g.p * g.q);
-  float* v = parts.take(kPoints * t.slots * 4 * g.c);
+  float* v = parts.take(kPoints * padded(t.slots * 4 * g.c));
   float* e = parts.take(kPoints * padded(g.k * t.slots));
   interleave_channels(in_channels, in, g.n, g.c, g.h * g.w);
   interleave_channels(dout_channels, dout, g.n, g.k, g.p * g.q);
