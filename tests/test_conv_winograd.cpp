@@ -82,6 +82,7 @@ TEST(ConvWinograd, MatchesDirectSums) {
       winograd_geometry(16, 16, 14, 30, 16),  // 7x15: the input gradient's phases share tiles
       winograd_geometry(16, 16, 14, 16, 16),  // 7x8: they do not (8 columns)
       winograd_geometry(16, 16, 34, 34, 16),  // 17x17: 400 tiles, the weight gradient's sums in two blocks
+      winograd_geometry(80, 16, 6, 6, 16),    // 80 images: the weight gradient sums 64, then adds 16
   };
   const Kernels& kern = cpu_kernels();
   std::mt19937 rng(7);
