@@ -363,8 +363,9 @@ struct Parts {
 // points of an output tile's gradient and V = B^T d B the forward's transformed input tile,
 // dU[xi] (K, 4C) = sum over tiles of E[xi] V[xi]^T, and each phase's 2x2 taps get
 // G^T dU G. The sums run over every tile of the batch, so both transformed operands are
-// written whole, with 16 channels (not images) per vector: then a tile's transforms are
-// rows of the 25 GEMMs, whose reduction runs over the tiles.
+// written for many images at once (kImagesPerSum), with 16 channels (not images) per
+// vector: then a tile's transforms are rows of the 25 GEMMs, whose reduction runs over the
+// tiles.
 
 // Channel-interleaved copies, (N, C/16, H, W, 16): interleave_images over N * C "images"
 // of one channel each.
@@ -415,7 +416,9 @@ void transform_dout_tiles(float* e, const float* dout, const ConvGeom& g, const 
       Vec y[16], out[kPoints];
       for (int64_t i = 0; i < 16; ++i) load_pixel(y[i], image, 4 * at.ty + i / 4, 4 * at.tx + i % 4, g.p, g.q);
       transform_2d<4, 5, tile_gradient_1d>(y, out);
-      for (int64_t xi = 0; xi < kPoints; ++xi) store_rows(e + xi * padded(g.k * t.slots), t.slots, kb * kLanes, slot, out[xi]);
+      for (int64_t xi = 0; xi < kPoints; ++xi) {
+        store_rows(e + xi * padded(g.k * t.slots), t.slots, kb * kLanes, slot, out[xi]);
+      }
     }
   }
 }

@@ -14,7 +14,7 @@ namespace cfgan::cpu {
 // counts multiples of 16, the vector width the transforms run over.
 bool winograd_applies(const ConvGeom& g);
 
-// Floats of workspace either pass needs.
+// Floats of workspace any of the passes needs.
 int64_t winograd_workspace_floats(const ConvGeom& g);
 
 // The conv2d_forward / conv2d_backward_input / conv2d_backward_weight contracts of
