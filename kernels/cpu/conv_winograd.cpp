@@ -237,6 +237,16 @@ void load_pixel(Vec& v, const float* plane, int64_t y, int64_t x, int64_t h, int
   }
 }
 
+// out = B^T d B for d the 5x5 block of phase ph under tile (ty, tx) of one plane (H, W, 16)
+// of 16 images or 16 channels: d[a][b] = plane[8ty - 1 + 2a + py][8tx - 1 + 2b + px].
+void transform_input_block(Vec (&out)[kPoints], const float* plane, int64_t ty, int64_t tx, int64_t ph,
+                           const ConvGeom& g) {
+  const int64_t y0 = 8 * ty - 1 + ph / 2, x0 = 8 * tx - 1 + ph % 2;
+  Vec d[kPoints];
+  for (int64_t i = 0; i < kPoints; ++i) load_pixel(d[i], plane, y0 + 2 * (i / 5), x0 + 2 * (i % 5), g.h, g.w);
+  transform_2d<5, 5, data_1d>(d, out);
+}
+
 // b[xi][ph * C + c][slot] = (B^T d B)[xi] for d the 5x5 block of phase ph of channel c under
 // the slot's tile: d[a][b] = in[8ty - 1 + 2a + py][8tx - 1 + 2b + px]; `in` interleaved.
 void transform_input_chunk(float* b, const float* in, const ConvGeom& g, const Tiles& t, int64_t first) {
@@ -245,13 +255,8 @@ void transform_input_chunk(float* b, const float* in, const ConvGeom& g, const T
     for (int64_t lane0 = 0; lane0 < kChunk; lane0 += kLanes) {
       const Slots at = vector_slots(t, first + lane0);
       for (int64_t ph = 0; ph < 4; ++ph) {
-        const int64_t y0 = 8 * at.ty - 1 + ph / 2, x0 = 8 * at.tx - 1 + ph % 2;
-        Vec d[kPoints], out[kPoints];
-        for (int64_t i = 0; i < kPoints; ++i) {
-          if (!at.live) d[i] = Vec{};
-          else load_pixel(d[i], in + (at.nb * g.c + c) * plane, y0 + 2 * (i / 5), x0 + 2 * (i % 5), g.h, g.w);
-        }
-        transform_2d<5, 5, data_1d>(d, out);
+        Vec out[kPoints] = {};
+        if (at.live) transform_input_block(out, in + (at.nb * g.c + c) * plane, at.ty, at.tx, ph, g);
         for (int64_t xi = 0; xi < kPoints; ++xi) {
           store(b + xi * padded(steps * kChunk) + (ph * g.c + c) * kChunk + lane0, out[xi]);
         }
@@ -383,8 +388,8 @@ TileAt tile_at(const Tiles& t, int64_t slot) {
   return {slot / positions, position / t.tw, position % t.tw};
 }
 
-// v[xi][slot][ph * C + c] = (B^T d B)[xi], d the forward's 5x5 block of phase ph of
-// channel c under the slot's tile; `in` channel-interleaved.
+// v[xi][slot][ph * C + c] = (B^T d B)[xi] of channel c's block under the slot's tile
+// (transform_input_block); `in` channel-interleaved.
 void transform_input_tiles(float* v, const float* in, const ConvGeom& g, const Tiles& t, int threads) {
   const int64_t cols = 4 * g.c, blocks = g.c / kLanes, plane = g.h * g.w * kLanes;
 #pragma omp parallel for collapse(2) schedule(static) num_threads(threads) if (threads > 1)
@@ -393,10 +398,8 @@ void transform_input_tiles(float* v, const float* in, const ConvGeom& g, const T
       const TileAt at = tile_at(t, slot);
       const float* image = in + (at.n * blocks + cb) * plane;
       for (int64_t ph = 0; ph < 4; ++ph) {
-        const int64_t y0 = 8 * at.ty - 1 + ph / 2, x0 = 8 * at.tx - 1 + ph % 2;
-        Vec d[kPoints], out[kPoints];
-        for (int64_t i = 0; i < kPoints; ++i) load_pixel(d[i], image, y0 + 2 * (i / 5), x0 + 2 * (i % 5), g.h, g.w);
-        transform_2d<5, 5, data_1d>(d, out);
+        Vec out[kPoints];
+        transform_input_block(out, image, at.ty, at.tx, ph, g);
         float* row = v + slot * cols + ph * g.c + cb * kLanes;
         for (int64_t xi = 0; xi < kPoints; ++xi) store(row + xi * padded(t.slots * cols), out[xi]);
       }
@@ -485,13 +488,12 @@ bool winograd_applies(const ConvGeom& g) {
 }
 
 int64_t winograd_workspace_floats(const ConvGeom& g) {
-  const int64_t copies = g.n * (g.c * g.h * g.w + g.k * g.p * g.q);  // interleaved operands and results
+  const int64_t image = g.c * g.h * g.w + g.k * g.p * g.q;  // an image's interleaved operand and result
   ConvGeom group = g;
   group.n = std::min(g.n, kImagesPerSum);
   const int64_t slots = output_tiles(group).slots;
-  const int64_t weight_gradient =
-      kPoints * (padded(slots * 4 * g.c) + padded(g.k * slots)) + group.n * (g.c * g.h * g.w + g.k * g.p * g.q);
-  return kPoints * padded(4 * g.c * g.k) + std::max(copies, weight_gradient);
+  const int64_t weight_gradient = kPoints * (padded(slots * 4 * g.c) + padded(g.k * slots)) + group.n * image;
+  return kPoints * padded(4 * g.c * g.k) + std::max(g.n * image, weight_gradient);
 }
 
 void winograd_forward(float* out, const float* in, const float* weight, const ConvGeom& g, float* workspace) {
